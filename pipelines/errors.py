@@ -1,0 +1,44 @@
+"""One error hierarchy for every stage, the CLI and the farm."""
+from __future__ import annotations
+
+
+class LessonQCError(Exception):
+    """Base of every error LessonQC raises on purpose."""
+
+
+class ProfileError(LessonQCError):
+    """A profile file is missing, malformed, or has a wrong key or type."""
+
+
+class InputUnreadable(LessonQCError):
+    """The input is not a decodable video within the safety limits (bad input: never retried)."""
+
+
+class ToolError(LessonQCError):
+    """An external tool (ffmpeg, ffprobe, tesseract) failed; carries its stderr."""
+
+    def __init__(self, message: str, cmd: list[str] | None = None, stderr: str = "", returncode: int | None = None):
+        super().__init__(message)
+        self.cmd = cmd or []
+        self.stderr = stderr
+        self.returncode = returncode
+
+    def __str__(self) -> str:
+        tail = self.stderr.strip().splitlines()[-5:]
+        return super().__str__() + ("\n" + "\n".join(tail) if tail else "")
+
+
+class ToolTimeout(ToolError):
+    """An external tool ran past its timeout and was killed."""
+
+
+class ToolMissing(LessonQCError):
+    """An external tool is not installed (or its env override points nowhere)."""
+
+
+class ModelMissing(LessonQCError):
+    """A speech model is not installed where the configuration expects it."""
+
+
+class MediaPathRefused(LessonQCError):
+    """A submitted media path lies outside the configured media roots."""

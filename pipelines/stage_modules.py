@@ -1,0 +1,1 @@
+"""Importing this module registers every optional analysis stage (one import per stage)."""

@@ -1,0 +1,74 @@
+"""The one gateway to external tools (ffmpeg, ffprobe, tesseract).
+
+Every command: resolved binary (overridable by env var), argument list (never a
+shell), a mandatory timeout, logged, and a typed error carrying stderr.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import ToolError, ToolMissing, ToolTimeout
+
+log = logging.getLogger(__name__)
+
+ENV_OVERRIDES = {
+    "ffmpeg": "LESSONQC_FFMPEG",
+    "ffprobe": "LESSONQC_FFPROBE",
+    "tesseract": "LESSONQC_TESSERACT",
+}
+
+
+def which(tool: str) -> str:
+    """Absolute path of `tool`, honouring its LESSONQC_* env override."""
+    override = os.environ.get(ENV_OVERRIDES.get(tool, ""), "")
+    path = shutil.which(override or tool)
+    if not path:
+        raise ToolMissing(f"{tool} not found (install it, or set {ENV_OVERRIDES.get(tool, 'PATH')})")
+    return path
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a finished command returned."""
+
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def command(tool: str, args: Sequence[str]) -> list[str]:
+    """The full argv for `tool` with `args` (no shell involved)."""
+    return [which(tool), *map(str, args)]
+
+
+def run(tool: str, args: Sequence[str], timeout: float, check: bool = True,
+        stdin: bytes | None = None) -> ToolResult:
+    """Run `tool args` to completion within `timeout` seconds."""
+    cmd = command(tool, args)
+    log.debug("run: %s", cmd)
+    try:
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ToolTimeout(f"{tool} timed out after {timeout:.0f}s", cmd, _text(exc.stderr)) from None
+    result = ToolResult(proc.returncode, proc.stdout, _text(proc.stderr))
+    if check and proc.returncode != 0:
+        raise ToolError(f"{tool} exited with {proc.returncode}", cmd, result.stderr, proc.returncode)
+    return result
+
+
+def popen(tool: str, args: Sequence[str], **kwargs) -> subprocess.Popen:
+    """Start `tool args` for streaming use; the caller owns the timeout (see `Watchdog`)."""
+    cmd = command(tool, args)
+    log.debug("popen: %s", cmd)
+    return subprocess.Popen(cmd, **kwargs)
+
+
+def _text(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    return data if isinstance(data, str) else data.decode("utf-8", "replace")
