@@ -49,6 +49,7 @@ class DecodeLog:
 
     lines: list[str] = field(default_factory=list)
     frames: int = 0
+    decoded_s: float = 0.0              # media seconds ffmpeg got through (progress out_time)
     seconds: float = 0.0
     consumer_seconds: dict[str, float] = field(default_factory=dict)
     returncode: int = 0
@@ -159,20 +160,20 @@ def _read_stderr(proc: subprocess.Popen, result: DecodeLog, plan: DecodePlan) ->
     for raw in proc.stderr:
         line = raw.decode("utf-8", "replace").rstrip()
         if line.startswith("out_time_us="):
-            _report_progress(line, plan)
+            _report_progress(line, plan, result)
         elif "=" in line and " " not in line and not line.startswith("["):
             continue  # other -progress keys
         else:
             result.lines.append(line)
 
 
-def _report_progress(line: str, plan: DecodePlan) -> None:
-    if plan.progress is None:
-        return
+def _report_progress(line: str, plan: DecodePlan, result: DecodeLog) -> None:
     try:
-        plan.progress(plan.start_s + max(0, int(line.split("=", 1)[1])) / 1e6)
+        result.decoded_s = max(result.decoded_s, int(line.split("=", 1)[1]) / 1e6)
     except ValueError:
-        pass
+        return
+    if plan.progress is not None:
+        plan.progress(plan.start_s + result.decoded_s)
 
 
 def extract_audio(path: Path, wav_out: Path, start_s: float = 0.0, duration_s: float | None = None,

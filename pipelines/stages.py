@@ -63,11 +63,16 @@ class FrameStage(Stage):
     """A stage fed by the frame stream."""
 
     def frame_spec(self, profile: Profile) -> FrameSpec:
-        return FrameSpec(fps=profile.frames.fps, max_height=profile.frames.max_height)
+        return shared_frame_spec(profile)
 
     @abstractmethod
     def consumer(self, ctx: StageContext) -> FrameConsumer:
         """A fresh consumer for one stream (one video or one segment)."""
+
+
+def shared_frame_spec(profile: Profile) -> FrameSpec:
+    """The frame stream every frame stage shares in the embedded check (profile `frames`)."""
+    return FrameSpec(fps=profile.frames.fps, max_height=profile.frames.max_height)
 
 
 class AudioStage(Stage):

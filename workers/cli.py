@@ -6,14 +6,24 @@ import importlib
 import logging
 import sys
 
+from . import exitcodes
+
 # Each module exposes add_parser(subparsers); its parser sets `func(args) -> int` (the exit code).
 COMMAND_MODULES = ["workers.cmd_check", "workers.cmd_models", "workers.cmd_farm"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors exit with USAGE (4), not 2 (which means 'fail')."""
+
+    def error(self, message: str) -> None:
+        self.print_usage(sys.stderr)
+        self.exit(exitcodes.USAGE, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lessonqc", description="Machine pre-screen of lesson videos (基础教育精品课).")
+    parser = Parser(prog="lessonqc", description="Machine pre-screen of lesson videos (基础教育精品课).")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -29,7 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("lessonqc: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - last resort: a clear line, the traceback only with -v
+        logging.getLogger("lessonqc").debug("internal error", exc_info=True)
+        print(f"lessonqc: internal error: {sys.exc_info()[1]!r} (run with -v for details)", file=sys.stderr)
+        return exitcodes.INTERNAL
 
 
 if __name__ == "__main__":

@@ -1,0 +1,189 @@
+"""The embedded pre-screen: probe, then ONE shared decode feeding every stage, then the report.
+
+Also the building blocks the farm composes (per-segment stage runs, merging, final report).
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from . import decode, report as reports, signal, stages, thumbs
+from .errors import InputUnreadable, LessonQCError
+from .frames import FrameConsumer
+from .probe import ProbeResult, probe
+from .profile import Profile
+from .report import Report
+from .results import Finding, StageOutput, StageRun
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ProgressFn = Callable[[str, float, float], None]  # (stage, done seconds, total seconds)
+
+
+def unreadable(message: str) -> Finding:
+    return Finding("input.unreadable", "fail", message, evidence={})
+
+
+def timed(name: str, runs: dict[str, StageRun], fn: Callable[[], T]) -> T | None:
+    """Run one stage; record ok/error and seconds; a stage error never crashes the check."""
+    started = time.monotonic()
+    try:
+        value = fn()
+    except InputUnreadable:
+        runs[name] = StageRun("error", time.monotonic() - started, "input unreadable")
+        raise
+    except Exception as exc:  # noqa: BLE001 - isolation: one failing stage makes the verdict review
+        log.warning("stage %s failed", name, exc_info=True)
+        runs[name] = StageRun("error", time.monotonic() - started, f"{type(exc).__name__}: {exc}")
+        return None
+    runs[name] = StageRun("ok", time.monotonic() - started)
+    return value
+
+
+def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None,
+          progress: ProgressFn | None = None, source: str | None = None) -> Report:
+    """Pre-screen one video and write report.json/report.html into `out_dir`."""
+    report = Report(job_id or reports.new_job_id(), source or str(path), profile.name)
+    with tempfile.TemporaryDirectory(prefix="lessonqc-") as tmp:
+        try:
+            analyse(path, profile, Path(tmp), report, progress)
+        except InputUnreadable as exc:
+            report.findings.append(unreadable(str(exc)))
+        reports.write(report, out_dir)
+    return report
+
+
+def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progress: ProgressFn | None) -> None:
+    """Fill `report` for `path`; raises InputUnreadable for bad input."""
+    result: ProbeResult = timed("probe", report.stages, lambda: probe(path, profile))
+    if result is None:
+        raise InputUnreadable("probe failed: " + (report.stages["probe"].error or ""))
+    report.media, report.metrics["probe"] = result.media, result.metrics
+    report.findings += result.findings
+    ctx = stages.StageContext(path, result.media, profile, workdir)
+    frame_stages = [s for s in stages.frame_stages() if s.enabled(profile, result.media)]
+    audio_stages = [s for s in stages.audio_stages() if s.enabled(profile, result.media)]
+    consumers = _consumers(frame_stages, ctx, report)
+    wav = workdir / "speech.wav" if audio_stages else None
+    sig = timed("signal", report.stages, lambda: _signal_pass(ctx, consumers, wav, progress))
+    if sig is not None:
+        _check_truncation(sig, result.media.duration_s)
+        _add(report, "signal", sig.output)
+    for stage in frame_stages:
+        _finish_frame_stage(stage, consumers.get(stage.name), sig, report)
+    for stage in audio_stages:
+        _run_audio_stage(stage, wav, ctx, report, sig is not None)
+    _skip_disabled(report, profile, result)
+    add_thumbnails(report, path, workdir, profile)
+
+
+def _consumers(frame_stages: list[stages.FrameStage], ctx: stages.StageContext, report: Report) -> dict[str, FrameConsumer]:
+    made = {}
+    for stage in frame_stages:
+        consumer = timed(stage.name, report.stages, lambda s=stage: s.consumer(ctx))
+        if consumer is not None:
+            made[stage.name] = consumer
+    return made
+
+
+def _signal_pass(ctx: stages.StageContext, consumers: dict[str, FrameConsumer], wav: Path | None,
+                 progress: ProgressFn | None) -> signal.SignalResult:
+    spec = stages.shared_frame_spec(ctx.profile) if consumers else None
+    report_progress = (lambda t: progress("decode", t, ctx.media.duration_s)) if progress else None
+    return signal.run_signal(ctx.path, ctx.media, ctx.profile, ctx.workdir, list(consumers.values()), spec, wav,
+                             report_progress)
+
+
+def _check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
+    decoded = sig.log.decoded_s
+    if decoded and decoded < duration_s * 0.95 - 1.0:
+        raise InputUnreadable(f"文件不完整（截断）/ truncated: only {decoded:.1f} of {duration_s:.1f} s decodable")
+
+
+def _finish_frame_stage(stage: stages.FrameStage, consumer: FrameConsumer | None,
+                        sig: signal.SignalResult | None, report: Report) -> None:
+    if consumer is None or sig is None:
+        report.stages.setdefault(stage.name, StageRun("error", 0.0, "decode did not run"))
+        if sig is None:
+            report.stages[stage.name] = StageRun("error", 0.0, "shared decode failed")
+        return
+    streamed = sig.log.consumer_seconds.get(consumer.name, 0.0)
+    output = timed(stage.name, report.stages, consumer.finish)
+    report.stages[stage.name].seconds += streamed
+    if output is not None:
+        _add(report, stage.name, output)
+
+
+def _run_audio_stage(stage: stages.AudioStage, wav: Path | None, ctx: stages.StageContext,
+                     report: Report, decoded: bool) -> None:
+    if not decoded or wav is None or not wav.exists():
+        report.stages[stage.name] = StageRun("error", 0.0, "no audio decoded")
+        return
+    output = timed(stage.name, report.stages, lambda: stage.analyse(wav, ctx))
+    if output is not None:
+        _add(report, stage.name, output)
+
+
+def _skip_disabled(report: Report, profile: Profile, result: ProbeResult) -> None:
+    for name, stage in stages.registry().items():
+        if name not in report.stages and not stage.enabled(profile, result.media):
+            report.stages[name] = StageRun("skipped", 0.0)
+
+
+def _add(report: Report, name: str, output: StageOutput) -> None:
+    report.findings += output.findings
+    report.transcript += output.transcript
+    report.artifacts.update(output.artifacts)
+    if output.metrics:
+        report.metrics[name] = output.metrics
+
+
+def add_thumbnails(report: Report, path: Path, workdir: Path, profile: Profile) -> None:
+    """Thumbnails for timed findings that have none (reviewers see each problem)."""
+    cfg = profile.report
+    thumbs.add_missing(report.findings, path, workdir, cfg.max_thumbnails, cfg.thumbnail_width)
+
+
+def run_segment(stage_name: str, path: Path, ctx: stages.StageContext) -> StageOutput:
+    """Run one segmentable stage on ctx's time segment with its own decode (farm fan-out)."""
+    stage = stages.registry()[stage_name]
+    if isinstance(stage, stages.AudioStage):
+        wav = decode.extract_audio(path, ctx.workdir / f"{stage_name}-{ctx.start_s:.0f}.wav", ctx.start_s, ctx.duration_s)
+        return stage.analyse(wav, ctx)
+    if isinstance(stage, stages.FrameStage):
+        consumer = stage.consumer(ctx)
+        decode.stream_frames(path, stage.frame_spec(ctx.profile), (ctx.media.video.width, ctx.media.video.height),
+                             [consumer], ctx.start_s, ctx.duration_s)
+        return consumer.finish()
+    raise LessonQCError(f"stage {stage_name} cannot run on a segment")
+
+
+def segments(duration_s: float, segment_s: float, min_tail_s: float = 30.0) -> list[tuple[float, float]]:
+    """Split [0, duration) into (start, length) segments; a short tail joins the previous one."""
+    cuts: list[tuple[float, float]] = []
+    start = 0.0
+    while start < duration_s:
+        length = min(segment_s, duration_s - start)
+        if cuts and length < min_tail_s:
+            prev_start, prev_len = cuts.pop()
+            cuts.append((prev_start, prev_len + length))
+            break
+        cuts.append((start, length))
+        start += length
+    return cuts
+
+
+@dataclass
+class StagePart:
+    """One stage's output (or failure) for one segment, as the farm collects them."""
+
+    stage: str
+    start_s: float
+    output: StageOutput | None
+    seconds: float
+    error: str | None = None

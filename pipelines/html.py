@@ -1,0 +1,156 @@
+"""report.html for reviewers: one self-contained page (images embedded), every string escaped."""
+from __future__ import annotations
+
+import base64
+import json
+import mimetypes
+from html import escape
+from pathlib import Path
+from typing import Any
+
+VERDICT_LABEL = {"pass": "通过 pass", "review": "需人工复核 review", "fail": "不合格 fail", "error": "无法检测 error"}
+SEVERITY_LABEL = {"fail": "不合格", "review": "复核", "info": "提示"}
+COLORS = {"pass": "#1a7f37", "review": "#b35900", "fail": "#c62828", "error": "#555", "info": "#555"}
+STYLE = """
+body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:24px;color:#222;max-width:1200px}
+h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd;padding-bottom:4px}
+table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left;font-size:14px}
+th{background:#f5f5f5}.badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}
+.sev{font-weight:bold}.ev{font-size:12px;color:#444;white-space:pre-wrap;word-break:break-all}
+img.thumb{max-width:320px;border:1px solid #ccc}a.ts{cursor:pointer;color:#0645ad;font-family:monospace}
+.transcript p{margin:4px 0}pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:12px}
+"""
+SCRIPT = """
+function seek(t){var v=document.getElementById('player');if(v){v.currentTime=t;v.play();}
+var a=document.querySelectorAll('[data-t]');for(var i=0;i<a.length;i++){a[i].style.background='';}
+var e=document.querySelector('[data-t="'+t+'"]');if(e){e.style.background='#fff3c4';}}
+"""
+
+
+def clock(seconds: float | None) -> str:
+    """mm:ss (or h:mm:ss) for a time in seconds; '—' when untimed."""
+    if seconds is None:
+        return "—"
+    s = int(seconds)
+    h, m, sec = s // 3600, s % 3600 // 60, s % 60
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+
+
+def render(doc: dict[str, Any], out_dir: Path) -> str:
+    """The whole page for a report document."""
+    parts = [_head(doc), _summary(doc), _player(doc), _media(doc), _findings(doc, out_dir),
+             _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc), "</body></html>"]
+    return "\n".join(p for p in parts if p)
+
+
+def _head(doc: dict[str, Any]) -> str:
+    title = escape(f"LessonQC 预审报告 — {Path(doc['source']).name}")
+    return (f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>")
+
+
+def _summary(doc: dict[str, Any]) -> str:
+    verdict = doc["verdict"]
+    counts: dict[str, int] = {}
+    for f in doc["findings"]:
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    tally = "，".join(f"{SEVERITY_LABEL[k]} {v} 项" for k, v in sorted(counts.items())) or "无问题"
+    return (f"<h1>LessonQC 预审报告 / pre-screen report</h1>"
+            f"<p><span class='badge' style='background:{COLORS[verdict]}'>{escape(VERDICT_LABEL[verdict])}</span> "
+            f"{escape(tally)}</p>"
+            f"<table><tr><th>文件 source</th><td>{escape(doc['source'])}</td></tr>"
+            f"<tr><th>规范 profile</th><td>{escape(doc['profile'])}</td></tr>"
+            f"<tr><th>任务 job</th><td>{escape(doc['job_id'])}</td></tr>"
+            f"<tr><th>时间 created</th><td>{escape(doc['created_at'])}</td></tr></table>")
+
+
+def _player(doc: dict[str, Any]) -> str:
+    if not doc.get("media"):
+        return ""
+    src = Path(doc["source"]).resolve().as_uri() if Path(doc["source"]).is_absolute() else doc["source"]
+    return (f"<p><video id='player' controls preload='none' width='480' src='{escape(src, quote=True)}'></video><br>"
+            "<small>点击时间可跳转播放（需能访问原视频）/ click a time to seek</small></p>")
+
+
+def _media(doc: dict[str, Any]) -> str:
+    media = doc.get("media")
+    if not media:
+        return ""
+    v, a = media["video"], media["audio"]
+    rows = [("封装 container", media["container"]), ("时长 duration", f"{clock(media['duration_s'])} ({media['duration_s']} s)"),
+            ("大小 size", f"{media['size_bytes'] / 1e6:.1f} MB"), ("总码率 bit rate", _kbps(media["bit_rate"])),
+            ("视频 video", f"{v['codec']} {v['width']}×{v['height']} DAR {v['dar']} {v['fps']} fps"
+                           f"{' VFR' if v['vfr'] else ''} {v['pix_fmt']} {v['scan']} {_kbps(v['bit_rate'])}"),
+            ("音频 audio", f"{a['codec']} {a['sample_rate']} Hz {a['channels']} ch {_kbps(a['bit_rate'])}" if a else "无 none")]
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(val))}</td></tr>" for k, val in rows)
+    return f"<h2>媒体信息 / media</h2><table>{body}</table>"
+
+
+def _kbps(rate: int | None) -> str:
+    return "—" if rate is None else f"{rate / 1000:.0f} kbps"
+
+
+def _findings(doc: dict[str, Any], out_dir: Path) -> str:
+    if not doc["findings"]:
+        return "<h2>问题 / findings</h2><p>未发现问题 / no findings.</p>"
+    head = "<tr><th>级别</th><th>代码 code</th><th>时间 time</th><th>说明 message</th><th>证据 evidence</th><th>截图</th></tr>"
+    rows = "".join(_finding_row(f, out_dir) for f in doc["findings"])
+    return f"<h2>问题 / findings ({len(doc['findings'])})</h2><table>{head}{rows}</table>"
+
+
+def _finding_row(f: dict[str, Any], out_dir: Path) -> str:
+    sev = f["severity"]
+    when = _time_link(f["start_s"], f["end_s"])
+    evidence = {k: v for k, v in f["evidence"].items() if k not in ("thumbnail", "key")}
+    thumb = _img(out_dir, f["evidence"].get("thumbnail"), "thumb")
+    return (f"<tr><td class='sev' style='color:{COLORS[sev]}'>{escape(SEVERITY_LABEL[sev])}</td>"
+            f"<td><code>{escape(f['code'])}</code></td><td>{when}</td><td>{escape(f['message'])}</td>"
+            f"<td class='ev'>{escape(json.dumps(evidence, ensure_ascii=False, indent=1))}</td><td>{thumb}</td></tr>")
+
+
+def _time_link(start: float | None, end: float | None) -> str:
+    if start is None:
+        return "—"
+    label = clock(start) if end is None else f"{clock(start)}–{clock(end)}"
+    return f"<a class='ts' data-t='{start}' onclick='seek({float(start)})'>{escape(label)}</a>"
+
+
+def _img(out_dir: Path, rel: str | None, css: str) -> str:
+    """An <img> with the file embedded as a data URI (self-contained page)."""
+    if not rel:
+        return ""
+    path = out_dir / rel
+    if not path.is_file():
+        return ""
+    mime = mimetypes.guess_type(path.name)[0] or "image/jpeg"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f"<img class='{css}' alt='{escape(rel, quote=True)}' src='data:{mime};base64,{data}'>"
+
+
+def _artifacts(doc: dict[str, Any], out_dir: Path) -> str:
+    images = {k: v for k, v in (doc["metrics"].get("artifacts") or {}).items()
+              if str(v).lower().endswith((".jpg", ".jpeg", ".png"))}
+    if not images:
+        return ""
+    body = "".join(f"<h3>{escape(k)}</h3><p>{_img(out_dir, v, 'sheet')}</p>" for k, v in images.items())
+    return f"<h2>画面概览 / contact sheets</h2><style>img.sheet{{max-width:100%}}</style>{body}"
+
+
+def _transcript(doc: dict[str, Any]) -> str:
+    if not doc["transcript"]:
+        return ""
+    lines = "".join(f"<p>{_time_link(s['start_s'], None)} <small>[{escape(s['lang'])}]</small> {escape(s['text'])}</p>"
+                    for s in doc["transcript"])
+    return f"<h2>语音转写 / transcript</h2><div class='transcript'>{lines}</div>"
+
+
+def _stages(doc: dict[str, Any]) -> str:
+    rows = "".join(f"<tr><td>{escape(name)}</td><td>{escape(s['status'])}</td><td>{s['seconds']:.2f}</td>"
+                   f"<td>{escape(s['error'] or '')}</td></tr>" for name, s in doc["stages"].items())
+    return (f"<h2>处理阶段 / stages</h2><table><tr><th>阶段 stage</th><th>状态 status</th><th>秒 seconds</th>"
+            f"<th>错误 error</th></tr>{rows}</table>")
+
+
+def _metrics(doc: dict[str, Any]) -> str:
+    text = json.dumps(doc["metrics"], ensure_ascii=False, indent=1)
+    return f"<h2>测量值 / metrics</h2><details><summary>展开 show</summary><pre>{escape(text)}</pre></details>"
