@@ -185,7 +185,7 @@ def measure_interlace(path: Path, media: Media, profile: Profile) -> dict[str, A
     counts = [0, 0, 0]
     for start in _windows(media.duration_s, cfg.idet_windows):
         args = ["-hide_banner", "-nostdin", "-ss", f"{start:.2f}", "-i", str(path), "-map", "0:v:0",
-                "-frames:v", str(cfg.idet_frames), "-vf", "idet", "-an", "-f", "null", "-"]
+                "-frames:v", str(cfg.idet_frames), "-vf", f"idet=intl_thres={cfg.idet_intl_thres}", "-an", "-f", "null", "-"]
         out = tools.run("ffmpeg", args, timeout=60, check=False)
         match = IDET_RE.search(out.stderr)
         if match:
@@ -301,8 +301,7 @@ def _video_bitrate(m: Media, p: Profile) -> list[Finding]:
     rate = m.video.bit_rate or m.bit_rate
     if rate is None or rate >= p.video.bitrate_review_below:
         return []
-    severity = "fail" if rate < p.video.bitrate_fail_below else p.video.bitrate_severity
-    return [_f("tech.video_bitrate", severity,
+    return [_f("tech.video_bitrate", p.video.bitrate_severity,
                f"视频码率 {rate/1e6:.1f} Mbps，建议不低于 {p.video.bitrate_review_below/1e6:.0f} Mbps",
                rate, p.video.bitrate_review_below)]
 

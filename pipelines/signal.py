@@ -27,7 +27,7 @@ SILENCE_START_RE = re.compile(r"silence_start:\s*(-?[\d.]+)")
 SILENCE_END_RE = re.compile(r"silence_end:\s*([\d.]+)")
 LOUDNESS_RE = re.compile(r"^\s*I:\s*(-?[\d.]+|-inf) LUFS")
 TRUE_PEAK_RE = re.compile(r"^\s*Peak:\s*(-?[\d.]+|-inf) dBFS")
-DECODER_ERROR_RE = re.compile(r"^\[(h264|hevc|mpeg4|mpeg2video|vp9|av1|aac|mp3\w*) @ [^]]+\] .*(error|concealing|invalid|corrupt|missing)", re.I)
+DECODER_ERROR_RE = re.compile(r"^\[(NULL|h264|hevc|mpeg4|mpeg2video|vp9|av1|aac|mp3\w*) @ [^]]+\] .*(error|concealing|invalid|corrupt|missing)", re.I)
 
 
 @dataclass
@@ -71,7 +71,7 @@ def video_chain(media: Media, profile: Profile) -> str:
     return (f"fps={s.analysis_fps},scale={w}:{h}:flags=fast_bilinear,"
             f"blackdetect=d={s.black.min_duration_s}:pix_th={s.black.pixel_threshold}:pic_th={s.black.picture_threshold},"
             f"freezedetect=n={s.frozen.noise_db}dB:d={s.frozen.min_duration_s},"
-            f"cropdetect=limit={s.letterbox.limit}:round=2:reset=1,nullsink")
+            f"cropdetect=limit={s.letterbox.limit}:round=2:reset=1:skip=0,nullsink")
 
 
 def audio_chain(media: Media, profile: Profile, stats_file: Path) -> str:
@@ -148,13 +148,18 @@ def _db(text: str) -> float | None:
 
 
 def parse_astats(text: str, profile: Profile) -> list[float]:
-    """Start times of audio windows that clip: peak at full scale, held flat (astats flat factor)."""
+    """Start times of audio windows that clip.
+
+    A window clips when its peak reaches full scale and either stays flat there
+    (PCM: astats flat factor) or overshoots it (a lossy decoder's float output
+    rings above 0 dBFS around clipped plateaus).
+    """
     cfg = profile.signal.clipping
     clipped: list[float] = []
     t, peak, flat = 0.0, None, None
     for line in text.splitlines() + ["frame:end"]:
         if line.startswith("frame:"):
-            if peak is not None and flat is not None and peak >= cfg.peak_level_db and flat >= cfg.min_flat_factor:
+            if peak is not None and peak >= cfg.peak_level_db and (peak >= cfg.overshoot_db or (flat or 0.0) >= cfg.min_flat_factor):
                 clipped.append(t)
             t = float(line.rsplit("pts_time:", 1)[1]) if "pts_time:" in line else t
             peak = flat = None

@@ -38,3 +38,38 @@ def speech_track(out: Path, seconds: float, clips: list[str] | None = None, gap_
     graph = f"{pads};{joined}concat=n={len(clips)}:v=0:a=1,aloop=loop=-1:size=2e9,atrim=0:{seconds},pan=stereo|c0=c0|c1=c0[out]"
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", "-ar", "48000", str(out))
     return out
+
+
+def clip(out: Path, seconds: float = 8.0, size: str = "640x360", fps: int = 25, *,
+         vcodec: list[str] | None = None, acodec: list[str] | None = None, audio: bool = True,
+         still_between: tuple[float, float] | None = None, black_between: tuple[float, float] | None = None,
+         video_tail: str = "", audio_tail: str = "", speech: bool = True, extra: list[str] | None = None) -> Path:
+    """A short lesson-like clip: light slide background, a moving square, Mandarin speech.
+
+    still_between freezes all motion (a frozen picture); black_between blacks the picture;
+    video_tail/audio_tail append filters (e.g. letterbox padding, gain) to each chain.
+    """
+    w, h = (int(v) for v in size.split("x"))
+    move = "mod(t*90,W-w)"
+    if still_between:
+        a, b = still_between
+        move = f"if(between(t,{a},{b}),mod({a}*90,W-w),{move})"
+    vgraph = (f"color=c=0xf3f0e6:s={size}:r={fps}:d={seconds}[bg];color=c=0xc0392b:s={w // 8}x{w // 8}:r={fps}[sq];"
+              f"[bg][sq]overlay=x='{move}':y=H/3:shortest=1,format=yuv420p")
+    if black_between:
+        vgraph += f",drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='between(t,{black_between[0]},{black_between[1]})'"
+    vgraph += (video_tail and "," + video_tail) + "[v]"
+    args = ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
+    graph, amap = vgraph, []
+    if audio:
+        source = speech_track(out.with_suffix(".speech.wav"), seconds) if speech else None
+        if source:
+            args = ["-i", str(source)]
+        graph += f";[0:a]atrim=0:{seconds},asetpts=N/SR/TB{audio_tail and ',' + audio_tail}[a]"
+        amap = ["-map", "[a]"] + (acodec or ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"])
+    ffmpeg(*args, "-filter_complex", graph, "-map", "[v]", *amap,
+           *(vcodec or ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "5M", "-minrate", "5M", "-maxrate", "5M",
+                        "-bufsize", "5M", "-x264-params", "nal-hrd=cbr"]),
+           "-r", str(fps), "-t", str(seconds), *(extra or []), str(out))
+    out.with_suffix(".speech.wav").unlink(missing_ok=True)
+    return out

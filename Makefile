@@ -1,0 +1,54 @@
+# LessonQC: `make demo` runs the main job on a generated sample lesson; `make test` runs the tests.
+# Both install whatever is missing first (apt packages, .venv with the project, the Whisper model).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra fonts-noto-cjk espeak-ng redis-server
+DEMO_LESSON := .cache/demo/sample-lesson.mp4
+DEMO_OUT := demo-out
+PYTEST_ARGS ?=
+
+.PHONY: setup system venv model redis demo test bench clean
+
+setup: system venv model
+
+system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+model: venv
+	$(BIN)/lessonqc models install
+
+redis: venv
+	@$(BIN)/python -c "import redis,sys; redis.Redis(host='127.0.0.1', port=6379, socket_timeout=2).ping()" 2>/dev/null \
+	  || (echo "starting redis-server on 127.0.0.1:6379"; \
+	      redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no && sleep 1)
+
+$(DEMO_LESSON): | venv
+	$(BIN)/python bench/make_lesson.py $@ --seconds 600 --ad-at 480 --promo-at 500
+
+demo: setup $(DEMO_LESSON)
+	@$(BIN)/lessonqc check $(DEMO_LESSON) --out $(DEMO_OUT); rc=$$?; \
+	  echo "exit code $$rc (0 pass, 1 review, 2 fail, 3 error); open $(DEMO_OUT)/report.html"; \
+	  [ $$rc -le 2 ]
+
+test: setup redis
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(DEMO_OUT) .pytest_cache

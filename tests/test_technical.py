@@ -1,0 +1,143 @@
+"""tech.* and signal.* rules on real generated media: exact code, and time range within ±0.5 s."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import random
+
+import pytest
+import yaml
+
+from pipelines import profile as profiles
+from pipelines.check import check
+from tests import mediagen
+
+TOL = 0.5
+CLIPS = {
+    # name: (clip kwargs, file suffix)
+    "container": (dict(), ".mkv"),
+    "video_codec": (dict(vcodec=["-c:v", "mpeg4", "-q:v", "3"]), ".mp4"),
+    "resolution": (dict(size="1280x720"), ".mp4"),
+    "aspect": (dict(size="1440x1080"), ".mp4"),
+    "frame_rate": (dict(fps=30), ".mp4"),
+    "vfr": (dict(video_tail="select='not(between(t\\,2\\,4))'", extra=["-fps_mode", "vfr"]), ".mp4"),
+    "interlaced": (dict(fps=25, video_tail="tinterlace=mode=interleave_top,setfield=tff",
+                        extra=["-flags", "+ildct+ilme"]), ".mp4"),
+    "low_bitrate": (dict(vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "300k"]), ".mp4"),
+    "no_audio": (dict(audio=False), ".mp4"),
+    "audio_codec": (dict(acodec=["-c:a", "libmp3lame", "-b:a", "128k", "-ar", "48000"]), ".mp4"),
+    "audio_bitrate": (dict(acodec=["-c:a", "aac", "-b:a", "32k", "-ar", "48000"]), ".mp4"),
+    "sample_rate": (dict(acodec=["-c:a", "aac", "-b:a", "128k", "-ar", "22050"]), ".mp4"),
+    "black": (dict(seconds=12, black_between=(4, 7)), ".mp4"),
+    "frozen": (dict(seconds=14, still_between=(3, 10)), ".mp4"),
+    "letterbox": (dict(video_tail="scale=640:240,pad=640:360:0:60:black"), ".mp4"),
+    "pillarbox": (dict(video_tail="scale=480:360,pad=640:360:80:0:black"), ".mp4"),
+    "silence": (dict(seconds=26, audio_tail="volume=enable='between(t,4,22)':volume=0"), ".mp4"),
+    "clipping": (dict(seconds=10, audio_tail="aformat=sample_fmts=s16,volume=enable='between(t,3,6)':volume=25dB:precision=fixed"), ".mp4"),
+    "quiet": (dict(audio_tail="volume=-30dB"), ".mp4"),
+}
+
+
+@pytest.fixture(scope="session")
+def make(media_cache: Path):
+    """Generate (once per cache) the named clip and return its path."""
+    def _make(name: str) -> Path:
+        kwargs, suffix = CLIPS[name]
+        out = media_cache / f"tech-{name}{suffix}"
+        if not out.exists():
+            mediagen.clip(out, **({"seconds": 8.0} | kwargs))
+        return out
+    return _make
+
+
+@pytest.fixture(scope="session")
+def short_profile(tmp_path_factory) -> profiles.Profile:
+    """micro-primary with thresholds scaled to seconds-long clips (frozen after 5 s)."""
+    path = tmp_path_factory.mktemp("profiles") / "short.yaml"
+    path.write_text(yaml.safe_dump({"name": "short-test", "signal": {"frozen": {"min_duration_s": 5.0}}}), encoding="utf-8")
+    return profiles.load(path)
+
+
+def run(path: Path, profile: profiles.Profile, tmp_path: Path):
+    return check(path, profile, tmp_path / "out")
+
+
+def codes(report) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for f in report.findings:
+        found.setdefault(f.code, []).append(f)
+    return found
+
+
+@pytest.mark.parametrize("name, code, severity", [
+    ("container", "tech.container", "fail"),
+    ("video_codec", "tech.video_codec", "fail"),
+    ("resolution", "tech.resolution", "fail"),
+    ("aspect", "tech.aspect_ratio", "fail"),
+    ("frame_rate", "tech.frame_rate", "fail"),
+    ("vfr", "tech.vfr", "fail"),
+    ("interlaced", "tech.interlaced", "fail"),
+    ("low_bitrate", "tech.video_bitrate", "review"),
+    ("no_audio", "tech.no_audio", "fail"),
+    ("audio_codec", "tech.audio_codec", "fail"),
+    ("audio_bitrate", "tech.audio_bitrate", "review"),
+    ("sample_rate", "tech.audio_sample_rate", "review"),
+])
+def test_tech_rule(make, short_profile, tmp_path, name, code, severity):
+    report = run(make(name), short_profile, tmp_path)
+    found = codes(report)
+    assert code in found, f"{code} missing; got {sorted(found)}"
+    assert found[code][0].severity == severity
+    assert "value" in found[code][0].evidence and "limit" in found[code][0].evidence
+
+
+def test_tech_rules_quiet_on_neighbours(make, short_profile, tmp_path):
+    """A 720p clip is a resolution problem, not an aspect, codec, rate or scan problem."""
+    found = codes(run(make("resolution"), short_profile, tmp_path))
+    for code in ("tech.aspect_ratio", "tech.video_codec", "tech.frame_rate", "tech.vfr", "tech.interlaced", "tech.container"):
+        assert code not in found
+
+
+@pytest.mark.parametrize("name, code, start, end", [
+    ("black", "signal.black", 4.0, 7.0),
+    ("frozen", "signal.frozen", 3.0, 10.0),
+    ("letterbox", "signal.letterbox", 0.0, 8.0),
+    ("pillarbox", "signal.letterbox", 0.0, 8.0),
+    ("silence", "signal.silence", 4.0, 22.0),
+    ("clipping", "signal.clipping", 3.0, 6.0),
+])
+def test_timed_signal_rule(make, short_profile, tmp_path, name, code, start, end):
+    found = codes(run(make(name), short_profile, tmp_path))
+    assert code in found, f"{code} missing; got {sorted(found)}"
+    assert len(found[code]) == 1
+    f = found[code][0]
+    assert abs(f.start_s - start) <= TOL and abs(f.end_s - end) <= TOL, (f.start_s, f.end_s)
+    assert f.evidence.get("thumbnail"), "timed findings carry a thumbnail"
+
+
+def test_loudness_too_quiet_fails(make, short_profile, tmp_path):
+    report = run(make("quiet"), short_profile, tmp_path)
+    (finding,) = codes(report)["signal.loudness"]
+    assert finding.severity == "fail" and finding.evidence["value"] < -40
+    assert report.metrics["signal"]["loudness_lufs"] == finding.evidence["value"]
+
+
+def test_decode_errors(make, short_profile, tmp_path, media_cache):
+    damaged = media_cache / "tech-damaged.mp4"
+    if not damaged.exists():
+        src = mediagen.clip(media_cache / "tech-damaged-src.mp4", 8.0, extra=["-movflags", "+faststart"],
+                            vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18"])
+        data = bytearray(src.read_bytes())
+        noise = random.Random(7)
+        for offset in range(len(data) // 4, len(data) - 5000, len(data) // 12):
+            data[offset:offset + 3000] = noise.randbytes(3000)
+        damaged.write_bytes(bytes(data))
+    found = codes(run(damaged, short_profile, tmp_path))
+    assert "signal.decode_errors" in found
+    assert found["signal.decode_errors"][0].evidence["count"] >= 1
+
+
+def test_clean_signal_clips_raise_no_signal_findings(make, short_profile, tmp_path):
+    """The faults above are specific: a clip with only a black stretch has no other signal.* finding."""
+    found = codes(run(make("black"), short_profile, tmp_path))
+    assert [c for c in found if c.startswith("signal.")] == ["signal.black"]
