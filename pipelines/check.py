@@ -46,19 +46,23 @@ def timed(name: str, runs: dict[str, StageRun], fn: Callable[[], T]) -> T | None
 
 
 def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None,
-          progress: ProgressFn | None = None, source: str | None = None) -> Report:
-    """Pre-screen one video and write report.json/report.html into `out_dir`."""
+          progress: ProgressFn | None = None, source: str | None = None, skip: frozenset[str] = frozenset()) -> Report:
+    """Pre-screen one video and write report.json/report.html into `out_dir`.
+
+    `skip` names optional stages (speech, onscreen, lab) not to run; they are reported as skipped.
+    """
     report = Report(job_id or reports.new_job_id(), source or str(path), profile.name)
     with tempfile.TemporaryDirectory(prefix="lessonqc-") as tmp:
         try:
-            analyse(path, profile, Path(tmp), report, progress)
+            analyse(path, profile, Path(tmp), report, progress, skip)
         except InputUnreadable as exc:
             report.findings.append(unreadable(str(exc)))
         reports.write(report, out_dir)
     return report
 
 
-def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progress: ProgressFn | None) -> None:
+def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progress: ProgressFn | None,
+            skip: frozenset[str] = frozenset()) -> None:
     """Fill `report` for `path`; raises InputUnreadable for bad input."""
     result: ProbeResult = timed("probe", report.stages, lambda: probe(path, profile))
     if result is None:
@@ -66,8 +70,8 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
     report.media, report.metrics["probe"] = result.media, result.metrics
     report.findings += result.findings
     ctx = stages.StageContext(path, result.media, profile, workdir)
-    frame_stages = [s for s in stages.frame_stages() if s.enabled(profile, result.media)]
-    audio_stages = [s for s in stages.audio_stages() if s.enabled(profile, result.media)]
+    frame_stages = [s for s in stages.frame_stages() if s.name not in skip and s.enabled(profile, result.media)]
+    audio_stages = [s for s in stages.audio_stages() if s.name not in skip and s.enabled(profile, result.media)]
     consumers = _consumers(frame_stages, ctx, report)
     wav = workdir / "speech.wav" if audio_stages else None
     sig = timed("signal", report.stages, lambda: _signal_pass(ctx, consumers, wav, progress))
@@ -78,7 +82,7 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
         _finish_frame_stage(stage, consumers.get(stage.name), sig, report)
     for stage in audio_stages:
         _run_audio_stage(stage, wav, ctx, report, sig is not None)
-    _skip_disabled(report, profile, result)
+    _mark_skipped(report, profile, result, skip)
     add_thumbnails(report, path, workdir, profile)
 
 
@@ -129,9 +133,9 @@ def _run_audio_stage(stage: stages.AudioStage, wav: Path | None, ctx: stages.Sta
         _add(report, stage.name, output)
 
 
-def _skip_disabled(report: Report, profile: Profile, result: ProbeResult) -> None:
+def _mark_skipped(report: Report, profile: Profile, result: ProbeResult, skip: frozenset[str]) -> None:
     for name, stage in stages.registry().items():
-        if name not in report.stages and not stage.enabled(profile, result.media):
+        if name not in report.stages and (name in skip or not stage.enabled(profile, result.media)):
             report.stages[name] = StageRun("skipped", 0.0)
 
 

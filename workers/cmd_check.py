@@ -31,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="allow this spoken/written language too (foreign-language course), e.g. en")
     p.add_argument("--out", type=Path, default=Path("lessonqc-out"), help="report folder (one sub-folder per video when several)")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout instead of the summary")
+    p.add_argument("--skip-stage", metavar="STAGE", action="append", default=[],
+                   help="do not run this optional stage (speech, onscreen, lab); it is reported as skipped")
     p.set_defaults(func=run)
 
 
@@ -40,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     except LessonQCError as exc:
         print(f"lessonqc: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json) for video in args.videos]
+    skip = frozenset(args.skip_stage)
+    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip) for video in args.videos]
     return exitcodes.BY_VERDICT[max(verdicts, key=SEVERITY_ORDER.__getitem__)]
 
 
@@ -51,11 +54,11 @@ def _out_dir(args: argparse.Namespace, video: Path) -> Path:
     return args.out / f"{index + 1:02d}-{video.stem or 'video'}"
 
 
-def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool) -> str:
+def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool, skip: frozenset[str]) -> str:
     progress = TerminalProgress(video.name)
     started = time.monotonic()
     try:
-        report = check(video, profile, out, progress=progress)
+        report = check(video, profile, out, progress=progress, skip=skip)
     finally:
         progress.close()
     if as_json:
