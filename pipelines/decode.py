@@ -41,6 +41,7 @@ class DecodePlan:
     wav_out: Path | None = None         # 16 kHz mono PCM for speech
     timeout_s: float = 3600.0
     progress: ProgressFn | None = None
+    input_options: Sequence[str] = ()  # decoder options before -i (e.g. -skip_frame noref)
 
 
 @dataclass
@@ -62,7 +63,7 @@ def build_args(plan: DecodePlan) -> list[str]:
         args += ["-ss", f"{plan.start_s:.3f}"]
     if plan.duration_s is not None:
         args += ["-t", f"{plan.duration_s:.3f}"]
-    args += ["-i", str(plan.path)]
+    args += [*plan.input_options, "-i", str(plan.path)]
     graph, maps = _graph(plan)
     if graph:
         args += ["-filter_complex", ";".join(graph)]

@@ -101,7 +101,8 @@ def run_signal(path: Path, media: Media, profile: Profile, workdir: Path,
         audio_chain=audio_chain(media, profile, stats_file) if has_audio else None,
         frames=frame_spec if consumers else None, consumers=consumers,
         source_size=(media.video.width, media.video.height),
-        wav_out=wav_out if has_audio else None, timeout_s=max(600.0, media.duration_s * 3), progress=progress)
+        wav_out=wav_out if has_audio else None, timeout_s=max(600.0, media.duration_s * 3), progress=progress,
+        input_options=["-skip_frame", "noref"] if profile.signal.skip_nonref_frames else [])
     log = decode.run(plan)
     stats = stats_file.read_text(errors="replace") if stats_file.exists() else ""
     analysis = parse_log(log.lines, stats, media, profile)

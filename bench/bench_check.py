@@ -1,0 +1,54 @@
+"""Signal pass and whole `lessonqc check` versus decode-only on the 15-minute benchmark lesson.
+
+Prints ratios measured in one run (absolute times vary on a noisy 2-core machine).
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.make_lesson import LessonSpec, make_lesson
+from bench.timing import CACHE, best_of, decode_only, seconds
+from pipelines import profile as profiles
+from pipelines import signal, stages
+from pipelines.check import check
+from pipelines.frames import StubConsumer
+from pipelines.probe import probe
+
+
+def lesson15() -> Path:
+    """The benchmark lesson: 15 min 1080p25, static slides, moving inset, speech (generated once)."""
+    path = CACHE / "lesson15.mp4"
+    if not path.exists():
+        print("generating the 15-minute benchmark lesson (once) ...", flush=True)
+        make_lesson(path, LessonSpec(seconds=900.0))
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("video", nargs="?", type=Path)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each timing (minimum kept)")
+    args = parser.parse_args()
+    path = args.video or lesson15()
+    profile = profiles.load("micro-primary")
+    media = probe(path, profile).media
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        base = best_of(args.repeat, lambda: decode_only(path))
+        sig = best_of(args.repeat, lambda: signal.run_signal(path, media, profile, work))
+        shared = best_of(args.repeat, lambda: signal.run_signal(
+            path, media, profile, work, [StubConsumer()], stages.shared_frame_spec(profile), work / "a.wav"))
+        spine = seconds(lambda: check(path, profile, work / "spine", skip=frozenset(stages.registry())))
+        whole = seconds(lambda: check(path, profile, work / "out"))
+    print(f"file: {path.name}  {media.duration_s:.0f} s  {media.video.width}x{media.video.height} @ {media.video.fps:g} fps")
+    print(f"decode-only (ffmpeg -f null)        {base:8.1f} s   1.00")
+    print(f"signal pass (filters only)          {sig:8.1f} s   {sig / base:.2f}")
+    print(f"shared decode (+frames +speech wav) {shared:8.1f} s   {shared / base:.2f}")
+    print(f"lessonqc check, spine only          {spine:8.1f} s   {spine / base:.2f}   (probe + signal + report)")
+    print(f"lessonqc check, all stages          {whole:8.1f} s   {whole / base:.2f}   ({', '.join(stages.registry())})")
+
+
+if __name__ == "__main__":
+    main()

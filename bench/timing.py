@@ -1,0 +1,27 @@
+"""Shared helpers for benchmarks: wall time of a callable, decode-only baseline."""
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench"
+
+
+def seconds(fn: Callable[[], object]) -> float:
+    """Wall seconds of one call."""
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def decode_only(path: Path) -> float:
+    """`ffmpeg -i f -f null -`: the decode-only baseline every ratio divides by."""
+    return seconds(lambda: subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+                                           "-f", "null", "-"], check=True))
+
+
+def best_of(n: int, fn: Callable[[], object]) -> float:
+    """Minimum wall time over n runs (the machine is noisy; the minimum is the least disturbed)."""
+    return min(seconds(fn) for _ in range(n))
