@@ -1,0 +1,76 @@
+"""The `lessonqc check` command: summary, --json, one folder per video, documented exit codes."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines import stages
+from tests import mediagen
+
+SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab"]
+
+
+def lessonqc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def small_profile(tmp_path_factory) -> Path:
+    """Rules for 640x360 few-second clips, so a plain clip passes and one fault decides the verdict."""
+    path = tmp_path_factory.mktemp("cli") / "small.yaml"
+    path.write_text(yaml.safe_dump({"name": "small", "duration": {"min_s": 1, "max_s": 60},
+                                    "video": {"width": 640, "height": 360, "bitrate_review_below": 1000000}}),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def clips(media_cache: Path) -> dict[str, Path]:
+    made = {"plain": media_cache / "cli-plain.mp4", "lowrate": media_cache / "cli-lowrate.mp4",
+            "black": media_cache / "cli-black.mp4"}
+    if not made["plain"].exists():
+        mediagen.clip(made["plain"], 6.0)
+    if not made["lowrate"].exists():
+        mediagen.clip(made["lowrate"], 6.0, vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "200k"])
+    if not made["black"].exists():
+        mediagen.clip(made["black"], 16.0, black_between=(3, 14))
+    return made
+
+
+@pytest.mark.parametrize("clip, code, verdict", [("plain", 0, "PASS"), ("lowrate", 1, "REVIEW"), ("black", 2, "FAIL")])
+def test_exit_code_per_verdict(clips, small_profile, tmp_path, clip, code, verdict):
+    proc = lessonqc("check", str(clips[clip]), "--profile", str(small_profile), "--out", str(tmp_path), *SKIP_ALL)
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert f"->  {verdict}" in proc.stdout and "report:" in proc.stdout
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_summary_shows_code_and_time(clips, small_profile, tmp_path):
+    proc = lessonqc("check", str(clips["black"]), "--profile", str(small_profile), "--out", str(tmp_path), *SKIP_ALL)
+    line = next(l for l in proc.stdout.splitlines() if "signal.black" in l)
+    assert "00:03-00:14" in line and "fail" in line
+
+
+def test_json_output_and_one_folder_per_video(clips, small_profile, tmp_path):
+    proc = lessonqc("check", str(clips["plain"]), str(clips["lowrate"]), "--profile", str(small_profile),
+                    "--out", str(tmp_path), "--json", *SKIP_ALL)
+    assert proc.returncode == 1, "the worst verdict decides the exit code"
+    decoder = json.JSONDecoder()
+    first, end = decoder.raw_decode(proc.stdout)
+    second, _ = decoder.raw_decode(proc.stdout[end:].lstrip())
+    assert (first["verdict"], second["verdict"]) == ("pass", "review")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01-cli-plain", "02-cli-lowrate"]
+    skipped = {name for name, stage in first["stages"].items() if stage["status"] == "skipped"}
+    assert skipped == set(stages.registry()), "every optional stage was skipped as asked"
+
+
+@pytest.mark.parametrize("args", [["check", "x.mp4", "--profile", "no-such-profile"], ["check"], ["frobnicate"]])
+def test_usage_errors_exit_4_without_traceback(args):
+    proc = lessonqc(*args)
+    assert proc.returncode == 4
+    assert "Traceback" not in proc.stderr
