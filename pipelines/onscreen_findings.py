@@ -1,0 +1,123 @@
+"""Findings of the on-screen stage, each with its evidence (text, box, thumbnail, stable key)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .onscreen_thumbs import draw_boxes, union
+from .ocr import OcrLine
+from .onscreen_read import Reading
+from .results import Finding
+from .slides import Scene
+from .tesslib import Box
+from .titlecard import TitleCard
+from .traditional import to_simplified
+from .watermark import Mark
+
+
+class FindingMaker:
+    """Builds findings and writes their thumbnails into `workdir` (at most `max_thumbnails`)."""
+
+    def __init__(self, cfg: Any, workdir: Path):
+        self.cfg = cfg
+        self.workdir = workdir
+        self.thumbnails = 0
+
+    def for_scene(self, scene: Scene, reading: Reading, gray: np.ndarray) -> list[Finding]:
+        """text.ad, text.qr_code and text.traditional for one scene."""
+        made = [self._ad(scene, reading, gray), self._codes(scene, reading, gray), self._traditional(scene, reading, gray)]
+        return [f for f in made if f is not None]
+
+    def _ad(self, scene: Scene, reading: Reading, gray: np.ndarray) -> Finding | None:
+        if not reading.ads:
+            return None
+        lines = sorted({hit.line for hit in reading.ads})
+        boxes = [reading.lines[i].box for i in lines]
+        found = "、".join(f"{hit.label.split(' / ')[0]} {hit.text}" for hit in reading.ads)
+        evidence = {"key": "|".join(sorted({hit.text for hit in reading.ads})),
+                    "text": "\n".join(reading.lines[i].text for i in lines),
+                    "matches": [{"rule": h.rule, "label": h.label, "text": h.text} for h in reading.ads],
+                    "box": list(union(boxes))}
+        message = f"画面出现广告信息：{found} / on-screen advertising"
+        return self._finding("text.ad", self.cfg.ads.severity, message, scene, evidence, gray, boxes)
+
+    def _codes(self, scene: Scene, reading: Reading, gray: np.ndarray) -> Finding | None:
+        if not reading.codes:
+            return None
+        payloads = [c.payload for c in reading.codes]
+        boxes = [c.box for c in reading.codes]
+        shown = "；".join(p for p in payloads if p) or "无法解码 / not decodable"
+        evidence = {"key": "|".join(sorted(p or _grid_key(c.box, gray) for p, c in zip(payloads, reading.codes))),
+                    "codes": [{"kind": c.kind, "payload": c.payload, "box": list(c.box)} for c in reading.codes],
+                    "text": "\n".join(payloads), "box": list(union(boxes))}
+        message = f"画面出现二维码/条形码：{shown} / QR code or barcode on screen"
+        return self._finding("text.qr_code", self.cfg.qr.severity, message, scene, evidence, gray, boxes)
+
+    def _traditional(self, scene: Scene, reading: Reading, gray: np.ndarray) -> Finding | None:
+        found = reading.traditional
+        if found is None:
+            return None
+        chars = "".join(found.chars)
+        evidence = {"key": chars, "chars": list(found.chars), "simplified": [to_simplified(c) for c in found.chars],
+                    "text": found.text, "box": list(found.box),
+                    "glyphs": {"traditional": found.traditional, "with_two_forms": found.candidates}}
+        message = f"画面出现繁体字/异体字：{chars} / traditional characters on screen"
+        return self._finding("text.traditional", self.cfg.traditional.severity, message, scene, evidence, gray, [found.box])
+
+    def watermark(self, mark: Mark, lines: list[OcrLine], gray: np.ndarray | None, span: tuple[float, float]) -> Finding:
+        """text.watermark over `span` (the stretch of video analysed)."""
+        text = "\n".join(line.text for line in lines)
+        evidence = {"key": _grid_key(mark.box, gray), "box": list(mark.box), "text": text, "present_share": round(mark.share, 3)}
+        shown = f"：{text}" if text else ""
+        message = f"画面有持续水印/标识{shown} / persistent watermark or logo"
+        finding = Finding("text.watermark", self.cfg.watermark.severity, message, span[0], span[1], evidence)
+        self._attach(finding, gray, [mark.box])
+        return finding
+
+    def title_card(self, card: TitleCard, text: str, gray: np.ndarray | None, span: tuple[float, float]) -> Finding | None:
+        """intro.title_card when the card is missing, too short or lacks fields."""
+        cfg = self.cfg.title_card
+        too_short = card.text_s < cfg.min_text_s
+        if not card.missing and not too_short:
+            return None
+        evidence = {"key": "title_card", "missing": list(card.missing), "present": list(card.present),
+                    "text": text, "text_s": round(card.text_s, 2), "window_s": cfg.window_s}
+        finding = Finding("intro.title_card", cfg.severity, _title_message(card, too_short, cfg.window_s),
+                          span[0], span[1], evidence)
+        self._attach(finding, gray, [])
+        return finding
+
+    def _finding(self, code: str, severity: str, message: str, scene: Scene, evidence: dict[str, Any],
+                 gray: np.ndarray, boxes: list[Box]) -> Finding:
+        evidence["frame_s"] = round(scene.time_s, 2)
+        finding = Finding(code, severity, message, round(scene.start_s, 3), round(scene.end_s, 3), evidence)
+        self._attach(finding, gray, boxes)
+        return finding
+
+    def _attach(self, finding: Finding, gray: np.ndarray | None, boxes: list[Box]) -> None:
+        if gray is None or self.thumbnails >= self.cfg.max_thumbnails:
+            return
+        name = f"onscreen-{finding.code.replace('.', '_')}-{finding.start_s or 0:08.2f}.jpg"
+        out = draw_boxes(gray, boxes, self.workdir / name, self.cfg.thumbnail_width)
+        if out is not None:
+            finding.evidence["thumbnail"] = str(out)
+            self.thumbnails += 1
+
+
+def _title_message(card: TitleCard, too_short: bool, window_s: float) -> str:
+    if not card.present:
+        return f"未检测到片头字幕（前 {window_s:g} 秒）/ no title card in the first {window_s:g} s"
+    parts = []
+    if card.missing:
+        parts.append(f"片头缺少：{'、'.join(card.missing)} / title card lacks {len(card.missing)} field(s)")
+    if too_short:
+        parts.append(f"片头文字仅显示 {card.text_s:.1f} 秒 / title text shown only {card.text_s:.1f} s")
+    return "；".join(parts)
+
+
+def _grid_key(box: Box, gray: np.ndarray | None) -> str:
+    """A box on a coarse grid (1/32 of the frame): stable across segment seams."""
+    h, w = gray.shape if gray is not None else (1080, 1920)
+    return "@" + ",".join(str(int(v * 32 / s)) for v, s in zip(box, (w, h, w, h)))

@@ -1,0 +1,54 @@
+"""The opening title card (片头): which of its five fields the OCR text of the first seconds shows.
+
+A field is present when one of its labels is followed by a value on the same line
+("主讲教师：王丽", "授课 王丽"), or when one of its value patterns is read anywhere
+("人教版", "三年级上册", "《分数的初步认识》"). Labels and patterns are profile data.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+FIELDS = ("教材版本", "学科", "年级", "课名", "主讲教师")
+
+
+@dataclass(frozen=True)
+class TitleCard:
+    """What the opening seconds showed."""
+
+    text_s: float                  # seconds of the window in which text was on screen
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def judge(lines: list[str], text_s: float, fields_cfg: Any) -> TitleCard:
+    """Fields present in `lines` (OCR lines of the window), and the ones missing, in FIELDS order."""
+    lines = [_clean(line) for line in lines]
+    names = list(fields_cfg.to_dict()) if hasattr(fields_cfg, "to_dict") else list(fields_cfg)
+    present = tuple(n for n in names if _shows(lines, fields_cfg[n]))
+    return TitleCard(text_s, present, tuple(n for n in names if n not in present))
+
+
+def _clean(line: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", line))
+
+
+def _shows(lines: list[str], field: Any) -> bool:
+    labelled = _label_pattern(tuple(field["labels"]))
+    values = [_compiled(v) for v in field["values"]]
+    return any(labelled.search(line) or any(v.search(line) for v in values) for line in lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """A label, an optional separator, then at least one character of value."""
+    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})[:：|/\-]?[^\s:：|/\-]")
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
