@@ -1,0 +1,28 @@
+"""A slow test stage for the farm's worker-death test (imported by workers via `--import`).
+
+It sleeps (LESSONQC_TEST_SLOW_S, default 4 s) so a test can SIGKILL the worker while it
+runs, then reports an `info` finding (lab.test_slow), so the report shows which worker finished it.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from pipelines.results import Finding, Media, StageOutput
+from pipelines.profile import Profile
+from pipelines.stages import AudioStage, StageContext, register
+
+
+class SlowStage(AudioStage):
+    name = "slowtest"
+
+    def enabled(self, profile: Profile, media: Media) -> bool:
+        return True
+
+    def analyse(self, wav: Path, ctx: StageContext) -> StageOutput:
+        time.sleep(float(os.environ.get("LESSONQC_TEST_SLOW_S", "4")))
+        return StageOutput([Finding("lab.test_slow", "info", f"slow stage done in pid {os.getpid()}", ctx.start_s, ctx.end_s)])
+
+
+register(SlowStage())

@@ -1,0 +1,110 @@
+"""Thin dramatiq actors over workers/jobs.py, one per queue.
+
+Run them with `lessonqc worker --queues ...` or the plain CLI:
+  dramatiq workers.actors --queues speech --processes 1 --threads 1
+Queues: probe (ffprobe, fast) -> media (signal pass + lab) | ocr (on-screen segments)
+| speech (speech segments, GPU-capable) -> report (merge + publish).
+Messages carry a JobSpec dict (job id, media reference, profile, languages) and,
+for tasks, a Task dict (stage names, segment start/length): JSON-safe, nothing else.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+
+from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, ProfileError
+
+from . import broker as brokers
+from . import jobs, metrics, settings
+from .jobs import JobSpec, Task
+from .state import ERROR
+
+log = logging.getLogger(__name__)
+brokers.setup()
+
+PERMANENT = (InputUnreadable, MediaPathRefused, ProfileError, ModelMissing)
+_FARM = settings.defaults()
+
+
+def should_retry(retries: int, exc: BaseException) -> bool:
+    """Retry transient faults (tool crash, timeout, Redis hiccup) up to farm.retries; never bad input."""
+    return retries < _FARM.retries and not isinstance(exc, PERMANENT)
+
+
+RETRIES: dict[str, Any] = {"retry_when": should_retry, "on_retry_exhausted": "give_up",
+                           "min_backoff": int(_FARM.min_backoff_s * 1000), "max_backoff": int(_FARM.max_backoff_s * 1000)}
+
+
+class ActorOutbox:
+    """Sends a job's next messages to the actors below, each with its time limit."""
+
+    def send_task(self, spec: JobSpec, task: Task, time_limit_ms: int) -> None:
+        TASK_ACTORS[task.queue].send_with_options(args=(spec.to_dict(), task.to_dict()), time_limit=time_limit_ms)
+
+    def send_report(self, spec: JobSpec, time_limit_ms: int) -> None:
+        report_job.send_with_options(args=(spec.to_dict(),), time_limit=time_limit_ms)
+
+
+def farm() -> jobs.Farm:
+    return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root())
+
+
+def _task(spec: dict[str, Any], task: dict[str, Any]) -> None:
+    parsed = Task.from_dict(task)
+    part = jobs.run_task(JobSpec.from_dict(spec), parsed, farm())
+    if part is not None:
+        metrics.observe_runs(parsed.queue, part.runs)
+
+
+@dramatiq.actor(queue_name="probe", **RETRIES)
+def probe_job(spec: dict[str, Any]) -> None:
+    """Probe, plan and fan out one job."""
+    jobs.start(JobSpec.from_dict(spec), farm())
+
+
+@dramatiq.actor(queue_name="media", **RETRIES)
+def media_task(spec: dict[str, Any], task: dict[str, Any]) -> None:
+    """The signal pass (with lab sampling), or any stage mapped to the media queue."""
+    _task(spec, task)
+
+
+@dramatiq.actor(queue_name="ocr", **RETRIES)
+def ocr_task(spec: dict[str, Any], task: dict[str, Any]) -> None:
+    """One on-screen text segment."""
+    _task(spec, task)
+
+
+@dramatiq.actor(queue_name="speech", **RETRIES)
+def speech_task(spec: dict[str, Any], task: dict[str, Any]) -> None:
+    """One speech segment (the model is loaded once per process: workers.warmup)."""
+    _task(spec, task)
+
+
+@dramatiq.actor(queue_name="report", **RETRIES)
+def report_job(spec: dict[str, Any]) -> None:
+    """Merge the parts of a finished job and publish its report."""
+    metrics.job_finished(jobs.finalize(JobSpec.from_dict(spec), farm()))
+
+
+@dramatiq.actor(queue_name="report", max_retries=3)
+def give_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """A message ran out of retries: its stages become errors in the report, so no job is left hanging."""
+    args, error = message["args"], _last_line(message.get("options", {}).get("traceback"))
+    spec = JobSpec.from_dict(args[0])
+    log.error("job %s: %s gave up after %s retries: %s", spec.job_id, message["actor_name"],
+              retry_info.get("retries"), error)
+    if message["actor_name"] == report_job.actor_name:
+        brokers.store().finish(spec.job_id, ERROR, None, None, error=f"report step failed: {error}")
+        return
+    task = Task.from_dict(args[1]) if len(args) > 1 else None
+    jobs.task_exhausted(spec, task, error, farm())
+
+
+def _last_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else "unknown error"
+
+
+TASK_ACTORS = {"media": media_task, "ocr": ocr_task, "speech": speech_task}

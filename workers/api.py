@@ -1,0 +1,72 @@
+"""The platform's Python interface to the farm: submit a video, read its status and its report.
+
+    from workers import api
+    job_id = api.submit("/media/uploads/lesson.mp4", profile="micro-primary")
+    api.status(job_id)    # {"state": "running", "tasks": {"signal": {"state": "done", ...}, ...}}
+    api.report(job_id)    # report.json as a dict once published, else None
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from pipelines import profile as profiles
+from pipelines.report import new_job_id
+
+from . import broker as brokers
+from . import paths, reportstore, settings
+from .jobs import JobSpec
+from .state import DONE, ERROR, JobNotFound
+
+
+def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence[str] = (),
+           source: str | None = None, job_id: str | None = None, skip: Sequence[str] = ()) -> str:
+    """Enqueue one video; return its job id. Raises MediaPathRefused / ProfileError at once."""
+    from .actors import probe_job
+
+    real = paths.resolve(path)
+    profiles.load(profile, list(languages))
+    spec = JobSpec(job_id or new_job_id(), str(real), profile, tuple(languages), source or str(path), tuple(skip))
+    brokers.store().create(spec.job_id, spec.to_dict())
+    probe_job.send_with_options(args=(spec.to_dict(),), time_limit=settings.defaults().time_limit_ms(0))
+    return spec.job_id
+
+
+def status(job_id: str) -> dict[str, Any]:
+    """State (queued/running/done/error), verdict and per-task states; from the report store when Redis forgot."""
+    try:
+        return brokers.store().status(job_id)
+    except JobNotFound:
+        doc = reportstore.read(settings.report_root(), job_id)
+        if doc is None:
+            raise
+        return {"job_id": job_id, "source": doc["source"], "profile": doc["profile"],
+                "state": ERROR if doc["verdict"] == "error" else DONE, "verdict": doc["verdict"],
+                "report": str(reportstore.job_dir(settings.report_root(), job_id)), "tasks": {}}
+
+
+def report(job_id: str) -> dict[str, Any] | None:
+    """The published report.json, or None while the job runs. Raises JobNotFound for unknown ids."""
+    doc = reportstore.read(settings.report_root(), job_id)
+    if doc is None:
+        status(job_id)
+    return doc
+
+
+def report_dir(job_id: str) -> Path:
+    """Where the job's report.json / report.html / thumbs are (once published)."""
+    return reportstore.job_dir(settings.report_root(), job_id)
+
+
+def wait(job_id: str, timeout_s: float = 3600.0, poll_s: float = 0.5) -> dict[str, Any]:
+    """Block until the job's report is published (TimeoutError after `timeout_s`)."""
+    deadline = time.monotonic() + timeout_s
+    while (doc := report(job_id)) is None:
+        state = status(job_id)
+        if state.get("state") == ERROR and not state.get("report"):
+            raise RuntimeError(f"job {job_id} failed without a report: {state.get('error')}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"job {job_id}: no report after {timeout_s:.0f} s")
+        time.sleep(poll_s)
+    return doc

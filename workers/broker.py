@@ -1,0 +1,142 @@
+"""The one module that decides the broker, and the job store that goes with it.
+
+`LESSONQC_BROKER=stub` gives dramatiq's StubBroker with an in-memory job store
+(tests, local runs); otherwise a RedisBroker on `LESSONQC_REDIS_URL`
+(redis://, rediss:// for TLS, passwords in the URL) and job state in the same
+Redis. Tests swap brokers with `install`, which moves the declared actors over.
+
+Environment (all optional):
+  LESSONQC_REDIS_URL             redis://127.0.0.1:6379/0
+  LESSONQC_NAMESPACE             dramatiq   (key prefix of the queues: `dramatiq:speech`, ...)
+  LESSONQC_STATE_PREFIX          lessonqc   (key prefix of the job state)
+  LESSONQC_HEARTBEAT_TIMEOUT_MS  60000      (a worker silent this long is dead: its messages are requeued)
+  LESSONQC_MAINTENANCE_CHANCE    1000       (per million broker calls that run that requeue check)
+  LESSONQC_PROMETHEUS            0          (1: dramatiq's Prometheus middleware + farm metrics)
+  LESSONQC_WARM_MODELS           1          (0: no speech model warm-up at worker boot)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import dramatiq
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
+                                 ShutdownNotifications, TimeLimit)
+
+from . import settings
+from .state import JobStore, MemoryBackend, RedisBackend
+
+BROKER_ENV = "LESSONQC_BROKER"
+REDIS_URL_ENV = "LESSONQC_REDIS_URL"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@dataclass
+class Binding:
+    """The installed broker and its job store."""
+
+    broker: dramatiq.Broker
+    store: JobStore
+
+
+_binding: Binding | None = None
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def redis_url() -> str:
+    return os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL
+
+
+def namespace() -> str:
+    return os.environ.get("LESSONQC_NAMESPACE") or "dramatiq"
+
+
+def state_prefix() -> str:
+    return os.environ.get("LESSONQC_STATE_PREFIX") or "lessonqc"
+
+
+def redis_client(url: str | None = None) -> redis.Redis:
+    """A text-mode client for the job state (same URL rules as the broker)."""
+    return redis.Redis.from_url(url or redis_url(), decode_responses=True)
+
+
+def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Middleware]:
+    """Dramatiq's defaults with our retry policy, plus model warm-up and metrics when asked."""
+    farm = settings.defaults()
+    chain: list[Middleware] = [
+        AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
+        Retries(max_retries=farm.retries, min_backoff=int(farm.min_backoff_s * 1000),
+                max_backoff=int(farm.max_backoff_s * 1000)),
+        CurrentMessage(),
+    ]
+    if prometheus:
+        from dramatiq.middleware.prometheus import Prometheus
+
+        from .metrics import FarmMetrics
+        chain += [FarmMetrics(), Prometheus()]  # after-hooks run in reverse: Prometheus boots first
+    if warm_models:
+        from .warmup import ModelWarmup
+        chain.append(ModelWarmup())
+    return chain
+
+
+def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
+    """A RedisBroker from the environment (heartbeat/requeue timing included)."""
+    return RedisBroker(url=url or redis_url(), namespace=ns or namespace(),
+                       heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
+                       maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
+                       middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",
+                                             os.environ.get("LESSONQC_PROMETHEUS", "0") == "1"))
+
+
+def make_stub() -> StubBroker:
+    """A StubBroker with the same middleware (no warm-up, no metrics)."""
+    return StubBroker(middleware=middleware())
+
+
+def store_for(broker: dramatiq.Broker, url: str | None = None) -> JobStore:
+    """Memory state for a StubBroker, Redis state otherwise."""
+    if isinstance(broker, StubBroker):
+        return JobStore(MemoryBackend(), state_prefix())
+    return JobStore(RedisBackend(redis_client(url)), state_prefix())
+
+
+def choose() -> Binding:
+    """The broker the environment asks for, with its job store."""
+    broker = make_stub() if os.environ.get(BROKER_ENV) == "stub" else make_redis()
+    return Binding(broker, store_for(broker))
+
+
+def install(broker: dramatiq.Broker, store: JobStore | None = None) -> Binding:
+    """Make `broker` the global one and move every declared actor onto it."""
+    global _binding
+    old = _binding.broker if _binding else None
+    _binding = Binding(broker, store or store_for(broker))
+    dramatiq.set_broker(broker)
+    for name in (old.get_declared_actors() if old else ()):
+        actor = old.get_actor(name)
+        actor.broker = broker
+        broker.declare_actor(actor)
+    return _binding
+
+
+def setup() -> Binding:
+    """The installed binding, choosing one from the environment the first time."""
+    if _binding is None:
+        chosen = choose()
+        install(chosen.broker, chosen.store)
+    return _binding
+
+
+def current() -> dramatiq.Broker:
+    return setup().broker
+
+
+def store() -> JobStore:
+    return setup().store

@@ -1,0 +1,66 @@
+"""The report store: one folder per job under LESSONQC_REPORT_DIR, published atomically.
+
+A report (report.json + report.html + thumbs/) is written into a hidden staging
+folder and renamed to `<root>/<job_id>` in one step, so readers see a whole
+report or none, and a second writer for the same job (a redelivered message)
+loses the rename and leaves the first report alone. Stage scratch files that
+must be shared between workers live in `<root>/.work/<job_id>/` until then.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pipelines import report as reports
+from pipelines.report import Report
+
+log = logging.getLogger(__name__)
+WORK = ".work"
+
+
+def job_dir(root: Path, job_id: str) -> Path:
+    return root / job_id
+
+
+def work_dir(root: Path, job_id: str, task_key: str = "") -> Path:
+    """Shared scratch folder of a job (or one of its tasks), created on demand."""
+    folder = root / WORK / job_id / task_key.replace("@", "-")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def publish(report: Report, root: Path) -> tuple[Path, bool]:
+    """Write `report` to `<root>/<job_id>` atomically; return (folder, whether this call published it)."""
+    final = job_dir(root, report.job_id)
+    if final.exists():
+        return final, False
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{report.job_id}.", dir=root))
+    try:
+        reports.write(report, staging)
+        os.chmod(staging, 0o755)
+        os.rename(staging, final)
+    except OSError:
+        if not final.exists():
+            raise
+        log.info("report %s was already published; keeping the first", report.job_id)
+        return final, False
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final, True
+
+
+def read(root: Path, job_id: str) -> dict[str, Any] | None:
+    """The published report.json of `job_id`, or None when there is none yet."""
+    path = job_dir(root, job_id) / "report.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def cleanup(root: Path, job_id: str) -> None:
+    """Drop the job's shared scratch folder (after its report is published)."""
+    shutil.rmtree(root / WORK / job_id, ignore_errors=True)
