@@ -57,17 +57,53 @@ class Reader:
 
 
 def find_lines(engine: Engine, gray: np.ndarray, cfg: Any) -> list[Box]:
-    """Line boxes in frame pixels: fine-scale layout for small text, coarse-scale for large."""
+    """Line boxes in frame pixels. Large lines come from a coarse copy; small ones from a fine
+    copy in which the large lines are blanked (layout analysis takes small text next to large
+    text for noise)."""
     fine = _layout(engine, gray, cfg.fine_height, cfg.min_layout_px, 10**6)
     coarse = _layout(engine, gray, cfg.coarse_height, cfg.max_fine_px * cfg.coarse_height / cfg.fine_height, 10**6)
     coarse = [c for c in coarse if _rows([f for f in fine if _covered(f, c)]) <= 1]
-    fine = [f for f in fine if f[3] - f[1] <= cfg.max_fine_px * gray.shape[0] / cfg.fine_height or
-            not any(_covered(f, c) for c in coarse)]
+    if coarse:
+        fine = _layout(engine, _blanked(gray, coarse), cfg.fine_height, cfg.min_layout_px, 10**6)
     kept: list[Box] = []
     for box in sorted(coarse + fine, key=_area, reverse=True):
         if not any(_covered(box, k) for k in kept):
             kept.append(box)
-    return _merge_rows(sorted(kept, key=lambda b: (b[0], b[1])), cfg.row_gap)
+    pieces = [p for box in kept for p in _split_at_gaps(gray, box, cfg.split_gap)]
+    return _merge_rows(sorted(pieces, key=lambda b: (b[0], b[1])), cfg.row_gap)
+
+
+def _split_at_gaps(gray: np.ndarray, box: Box, gap: float) -> list[Box]:
+    """Cut a line box where it has no ink for more than `gap` line heights (two items on one row)."""
+    left, top, right, bottom = box
+    crop = gray[top:bottom, left:right]
+    if crop.size == 0:
+        return [box]
+    _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if ink.mean() > 0.5:
+        ink = 1 - ink  # ink is the minority
+    columns = ink.any(axis=0)
+    limit = max(1, int(gap * (bottom - top)))
+    runs, start, blank = [], None, 0
+    for x, has_ink in enumerate(columns):
+        if has_ink:
+            if start is None or blank > limit:
+                runs.append([x, x])
+            runs[-1][1], start, blank = x, x, 0
+        else:
+            blank += 1
+    return [(left + a, top, left + b + 1, bottom) for a, b in runs] or [box]
+
+
+def _blanked(gray: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """`gray` with each box filled by the median of a ring around it."""
+    out = gray.copy()
+    for left, top, right, bottom in boxes:
+        pad = max(2, (bottom - top) // 6)
+        y0, y1, x0, x1 = max(0, top - pad), min(gray.shape[0], bottom + pad), max(0, left - pad), min(gray.shape[1], right + pad)
+        ring = np.concatenate([gray[y0, x0:x1], gray[y1 - 1, x0:x1], gray[y0:y1, x0], gray[y0:y1, x1 - 1]])
+        out[y0:y1, x0:x1] = np.uint8(np.median(ring))
+    return out
 
 
 def _rows(boxes: list[Box]) -> int:
@@ -103,9 +139,16 @@ def _same_row(a: Box, b: Box, gap: float) -> bool:
 def _layout(engine: Engine, gray: np.ndarray, height: int, min_px: float, max_px: float) -> list[Box]:
     scale = min(1.0, height / gray.shape[0])
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-    boxes = [b for b in engine.layout_lines(small)
-             if min_px <= b[3] - b[1] <= max_px and b[2] - b[0] >= max(min_px, 0.6 * (b[3] - b[1]))]
-    return [tuple(int(round(v / scale)) for v in b) for b in boxes]  # type: ignore[misc]
+    pad = max(8, small.shape[0] // 40)  # layout analysis drops text that touches the picture's edge
+    padded = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    boxes = [(b[0] - pad, b[1] - pad, b[2] - pad, b[3] - pad) for b in engine.layout_lines(padded)]
+    boxes = [b for b in boxes if min_px <= b[3] - b[1] <= max_px and b[2] - b[0] >= max(min_px, 0.6 * (b[3] - b[1]))]
+    return [_clip(tuple(int(round(v / scale)) for v in b), gray.shape) for b in boxes]
+
+
+def _clip(box: tuple[int, ...], shape: tuple[int, ...]) -> Box:
+    h, w = shape[:2]
+    return max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
 
 
 def _area(box: Box) -> int:

@@ -37,16 +37,23 @@ def _clean(line: str) -> str:
 
 
 def _shows(lines: list[str], field: Any) -> bool:
-    labelled = _label_pattern(tuple(field["labels"]))
+    labels = _label_pattern(tuple(field["labels"]))
     values = [_compiled(v) for v in field["values"]]
-    return any(labelled.search(line) or any(v.search(line) for v in values) for line in lines)
+    return any(_labelled(labels, line) or any(v.search(line) for v in values) for line in lines)
+
+
+def _labelled(labels: re.Pattern[str], line: str) -> bool:
+    """The longest label at some place is followed by a value (not only a separator)."""
+    return any(_VALUE.match(line, m.end()) for m in labels.finditer(line))
+
+
+_VALUE = re.compile(r"[:：|/\-]?[^\s:：|/\-]")
 
 
 @functools.lru_cache(maxsize=64)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
-    """A label, an optional separator, then at least one character of value."""
-    alternatives = "|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True))
-    return re.compile(rf"(?:{alternatives})[:：|/\-]?[^\s:：|/\-]")
+    """Any label, longest first (so "主讲教师" is not read as "主讲" + "教师")."""
+    return re.compile("|".join(re.escape(label) for label in sorted(labels, key=len, reverse=True)))
 
 
 @functools.lru_cache(maxsize=256)
