@@ -105,7 +105,20 @@ def _finding_row(f: dict[str, Any], out_dir: Path) -> str:
     thumb = _img(out_dir, f["evidence"].get("thumbnail"), "thumb")
     return (f"<tr><td class='sev' style='color:{COLORS[sev]}'>{escape(SEVERITY_LABEL[sev])}</td>"
             f"<td><code>{escape(f['code'])}</code></td><td>{when}</td><td>{escape(f['message'])}</td>"
-            f"<td class='ev'>{escape(json.dumps(evidence, ensure_ascii=False, indent=1))}</td><td>{thumb}</td></tr>")
+            f"<td class='ev'>{_evidence(evidence)}</td><td>{thumb}</td></tr>")
+
+
+def _evidence(evidence: dict[str, Any]) -> str:
+    """Evidence as short `key: value` lines (lists joined), escaped."""
+    return "<br>".join(f"<b>{escape(str(k))}</b>: {escape(_compact(v))}" for k, v in evidence.items())
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
 
 
 def _time_link(start: float | None, end: float | None) -> str:
