@@ -39,7 +39,7 @@ class OnscreenConsumer(FrameConsumer):
         self.last_s = ctx.start_s - self.step_s
 
     def _scene_closed(self, scene: Scene, image: np.ndarray) -> None:
-        self.edges.add(image, scene.duration_s)
+        self.edges.add(image, scene.duration_s, distinct=scene.repeat_of is None)
 
     def consume(self, frame: Frame) -> None:
         self.tracker.add(frame)

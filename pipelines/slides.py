@@ -3,9 +3,12 @@
 Each frame is reduced to a small gray copy and compared with the current scene's first
 frame. Pixels that keep moving (a live camera inset, a clock) are learnt as "busy" and
 ignored, so a slide change is a broad change of quiet pixels. A scene's representative
-is its last still frame (builds and fades have settled). Scenes that are too short
-(transitions) are not read, unless nothing was read for `max_gap_s`; a scene that looks
-like one read before (a slide shown again) reuses that reading.
+is its last still frame (builds and fades have settled), or its calmest one in live
+video. Scenes that are too short (transitions) are not read, unless nothing was read
+for `max_gap_s`; a scene that looks
+like one read before (a slide shown again) reuses that reading. A scene is also cut
+after `max_scene_s` (live video never cuts by itself) and at the end of the title
+window, so the opening seconds get a picture of their own.
 """
 from __future__ import annotations
 
@@ -64,6 +67,8 @@ class SceneTracker:
         self._prev: np.ndarray | None = None
         self._ref: np.ndarray | None = None
         self._open: Scene | None = None
+        self._rep_motion = float("inf")  # motion of the open scene's representative ...
+        self._rep_still = False          # ... and whether it was a still frame
         self._last_read_s = 0.0
 
     def add(self, frame: Frame) -> None:
@@ -88,6 +93,11 @@ class SceneTracker:
             return np.ones_like(self._prev, dtype=bool)
         return self._quiet
 
+    def compared(self) -> np.ndarray:
+        """Pixels compared for stillness and repeats: the quiet ones, or all when most are live video."""
+        quiet = self.quiet()
+        return quiet if float(np.mean(quiet)) >= 0.5 else np.ones_like(quiet)
+
     def motion_share(self) -> np.ndarray:
         """Per pixel, the share of frame pairs in which it changed."""
         if self.motion is None:
@@ -105,14 +115,28 @@ class SceneTracker:
 
     def _step(self, frame: Frame, small: np.ndarray) -> None:
         moved = self._changed(small, self._prev)
-        quiet = self.quiet()
-        cut = float(np.mean(moved & quiet)) > self.cfg.change_share
-        if cut or float(np.mean(self._changed(small, self._ref) & quiet)) > self.cfg.drift_share:
+        if self._cuts(frame.time_s, small, moved):
             self._finish(self._open, frame.time_s)
             self._start(frame, small)
-        elif float(np.mean(moved & quiet)) <= self.cfg.still_share:
-            self._open.image, self._open.small, self._open.time_s = frame.image, small, frame.time_s
+        else:
+            self._consider(frame, small, float(np.mean(moved & self.compared())))
         self._learn(moved)
+
+    def _cuts(self, time_s: float, small: np.ndarray, moved: np.ndarray) -> bool:
+        """A new scene: a broad change of quiet pixels, a long drift, a long scene, or the title window's end."""
+        quiet = self.quiet()
+        opened = self._open.start_s
+        return (float(np.mean(moved & quiet)) > self.cfg.change_share
+                or float(np.mean(self._changed(small, self._ref) & quiet)) > self.cfg.drift_share
+                or time_s - opened >= self.cfg.max_scene_s
+                or opened < self.eager_until_s <= time_s)
+
+    def _consider(self, frame: Frame, small: np.ndarray, motion: float) -> None:
+        """Make `frame` the representative: the last still frame, else the calmest so far."""
+        still = motion <= self.cfg.still_share
+        if still or (not self._rep_still and motion < self._rep_motion):
+            self._open.image, self._open.small, self._open.time_s = frame.image, small, frame.time_s
+            self._rep_motion, self._rep_still = motion, still
 
     def _learn(self, moved: np.ndarray) -> None:
         """Per grid cell, how often it moved lately; cells that keep moving are live video."""
@@ -130,6 +154,7 @@ class SceneTracker:
 
     def _start(self, frame: Frame, small: np.ndarray) -> None:
         self._ref = small
+        self._rep_motion, self._rep_still = float("inf"), False
         self._open = Scene(len(self.scenes), frame.time_s, frame.time_s, frame.time_s, small, frame.image)
 
     def _finish(self, scene: Scene, end_s: float) -> None:
@@ -152,10 +177,10 @@ class SceneTracker:
         return scene.end_s - self._last_read_s >= self.cfg.max_gap_s
 
     def _repeat_of(self, scene: Scene) -> int | None:
-        quiet = self.quiet()
+        compared = self.compared()
         for earlier in self.scenes:
             if earlier.read and earlier.small.shape == scene.small.shape:
-                if float(np.mean(self._changed(earlier.small, scene.small) & quiet)) <= self.cfg.repeat_share:
+                if float(np.mean(self._changed(earlier.small, scene.small) & compared)) <= self.cfg.repeat_share:
                     return earlier.index
         return None
 

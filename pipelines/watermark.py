@@ -36,8 +36,8 @@ class EdgePersistence:
         self.frame_size: tuple[int, int] = (0, 0)
         self._sum: np.ndarray | None = None
 
-    def add(self, image: np.ndarray, duration_s: float) -> None:
-        """Add one scene picture (full-size gray) shown for `duration_s`."""
+    def add(self, image: np.ndarray, duration_s: float, distinct: bool = True) -> None:
+        """Add one scene picture (full-size gray) shown for `duration_s`; only `distinct` ones count as scenes."""
         if duration_s < self.min_scene_s:
             return
         edges = self._edges(image).astype(np.float32)
@@ -46,7 +46,7 @@ class EdgePersistence:
             self.frame_size = (image.shape[1], image.shape[0])
         self._sum += edges * duration_s
         self.time += duration_s
-        self.scenes += 1
+        self.scenes += int(distinct)
 
     def _edges(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape

@@ -80,7 +80,16 @@ def test_slide_shown_again_reuses_its_reading() -> None:
 def test_short_transition_is_not_read_unless_in_the_title_window() -> None:
     frames = stream([(blocks(1), 4.0), (blocks(9), 0.5), (blocks(2), 4.0)])
     assert [s.read for s in track(frames).scenes] == [True, False, True]
-    assert [s.read for s in track(frames, eager_s=8.0).scenes] == [True, True, True]
+    eager = track(frames, eager_s=8.0).scenes  # also cut at the window's end (a 0.5 s tail, not read)
+    assert [(s.read, s.end_s) for s in eager] == [(True, 4.0), (True, 4.5), (True, 8.0), (False, 8.5)]
+
+
+def test_live_video_is_read_every_max_scene_s() -> None:
+    rng = np.random.default_rng(3)
+    frames = [Frame(i, i / 2.0, rng.integers(0, 255, (360, 640), dtype=np.uint8)) for i in range(60)]
+    tracker = track(frames)
+    assert all(s.duration_s <= CFG.slides.max_scene_s for s in tracker.scenes)
+    assert sum(s.read for s in tracker.scenes) == 3
 
 
 def test_small_change_in_a_corner_is_a_new_scene() -> None:
