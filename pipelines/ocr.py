@@ -82,17 +82,12 @@ def _split_at_gaps(gray: np.ndarray, box: Box, gap: float) -> list[Box]:
     _, ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     if ink.mean() > 0.5:
         ink = 1 - ink  # ink is the minority
-    columns = ink.any(axis=0)
-    limit = max(1, int(gap * (bottom - top)))
-    runs, start, blank = [], None, 0
-    for x, has_ink in enumerate(columns):
-        if has_ink:
-            if start is None or blank > limit:
-                runs.append([x, x])
-            runs[-1][1], start, blank = x, x, 0
-        else:
-            blank += 1
-    return [(left + a, top, left + b + 1, bottom) for a, b in runs] or [box]
+    columns = np.flatnonzero(ink.any(axis=0))
+    if columns.size == 0:
+        return [box]
+    breaks = np.flatnonzero(np.diff(columns) > max(1, int(gap * (bottom - top))))
+    starts, ends = np.r_[columns[0], columns[breaks + 1]], np.r_[columns[breaks], columns[-1]]
+    return [(left + int(a), top, left + int(b) + 1, bottom) for a, b in zip(starts, ends)]
 
 
 def _blanked(gray: np.ndarray, boxes: list[Box]) -> np.ndarray:

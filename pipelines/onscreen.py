@@ -7,13 +7,13 @@ Segments of one video merge into the same findings a whole-video run gives.
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 
 from . import stages
 from .frames import Frame, FrameConsumer
+from .ocr import OcrLine
 from .onscreen_findings import FindingMaker
 from .onscreen_read import FrameReader, Reading
 from .profile import Profile
@@ -22,7 +22,6 @@ from .slides import Scene, SceneTracker, reading_of
 from .titlecard import judge as judge_title
 from .watermark import EdgePersistence, Mark, consistency, temporal_median
 
-log = logging.getLogger(__name__)
 
 class OnscreenConsumer(FrameConsumer):
     """Scene cutting while frames stream; all reading in `finish`."""
@@ -64,7 +63,9 @@ class Analysis:
         findings: list[Finding] = []
         for scene in self.tracker.scenes:
             findings += self._scene(scene)
-        findings = stages.join_touching(findings)
+        findings = stages.join_touching(findings)  # a slide cut into several scenes is one finding
+        for finding in findings:
+            self.maker.thumbnail(finding, self._picture_at(finding.evidence["frame_s"]))
         findings += self._title_card() + self._watermarks()
         return StageOutput(findings=findings, metrics=self._metrics())
 
@@ -72,23 +73,26 @@ class Analysis:
         source = reading_of(self.tracker.scenes, scene)
         if source is None:
             return []
-        gray = source.picture()
         if source.index not in self.readings:
-            self.readings[source.index] = self.reader.read(gray)
-        return self.maker.for_scene(scene, self.readings[source.index], gray)
+            self.readings[source.index] = self.reader.read(source.picture())
+        return self.maker.for_scene(scene, self.readings[source.index], self.tracker.shape)
+
+    def _picture_at(self, time_s: float) -> np.ndarray:
+        scene = next(s for s in self.tracker.scenes if round(s.time_s, 2) == time_s)
+        return reading_of(self.tracker.scenes, scene).picture()
 
     def _title_card(self) -> list[Finding]:
+        """intro.title_card from the scenes of the opening window (first segment only)."""
         if not self.ctx.is_first_segment:
             return []
         window = self.cfg.title_card.window_s
         shown = [s for s in self.tracker.scenes if s.start_s < window and self._reading(s) is not None]
         texts = [s for s in shown if self._reading(s).has_text]
-        text_s = sum(min(s.end_s, window) - s.start_s for s in texts)
         lines = [line.text for s in texts for line in self._reading(s).lines]
-        card = judge_title(lines, text_s, self.cfg.title_card.fields)
-        gray = reading_of(self.tracker.scenes, (texts or shown)[0]).picture() if (texts or shown) else None
-        span = (self.ctx.start_s, min(window, self.ctx.end_s))
-        finding = self.maker.title_card(card, "\n".join(lines), gray, span)
+        card = judge_title(lines, sum(min(s.end_s, window) - s.start_s for s in texts), self.cfg.title_card.fields)
+        first = (texts or shown)[:1]
+        gray = reading_of(self.tracker.scenes, first[0]).picture() if first else None
+        finding = self.maker.title_card(card, "\n".join(lines), gray, (self.ctx.start_s, min(window, self.ctx.end_s)))
         return [finding] if finding else []
 
     def _reading(self, scene: Scene) -> Reading | None:
@@ -110,7 +114,7 @@ class Analysis:
         step = max(1, len(read) // self.cfg.watermark.median_frames)
         return [s.picture() for s in read[::step]]
 
-    def _mark_text(self, mark: Mark, pictures: list[np.ndarray]) -> list[Any]:
+    def _mark_text(self, mark: Mark, pictures: list[np.ndarray]) -> list[OcrLine]:
         if not pictures:
             return []
         region = temporal_median(pictures, mark.box, self.cfg.watermark.text_margin_px)

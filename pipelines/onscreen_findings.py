@@ -25,12 +25,17 @@ class FindingMaker:
         self.workdir = workdir
         self.thumbnails = 0
 
-    def for_scene(self, scene: Scene, reading: Reading, gray: np.ndarray) -> list[Finding]:
-        """text.ad, text.qr_code and text.traditional for one scene."""
-        made = [self._ad(scene, reading, gray), self._codes(scene, reading, gray), self._traditional(scene, reading, gray)]
+    def for_scene(self, scene: Scene, reading: Reading, shape: tuple[int, int]) -> list[Finding]:
+        """text.ad, text.qr_code and text.traditional for one scene, without thumbnails yet:
+        `evidence["boxes"]` holds what `thumbnail` will draw."""
+        made = [self._ad(scene, reading), self._codes(scene, reading, shape), self._traditional(scene, reading)]
         return [f for f in made if f is not None]
 
-    def _ad(self, scene: Scene, reading: Reading, gray: np.ndarray) -> Finding | None:
+    def thumbnail(self, finding: Finding, gray: np.ndarray) -> None:
+        """Draw `evidence["boxes"]` on `gray` and attach the picture (within the thumbnail budget)."""
+        self._attach(finding, gray, [tuple(b) for b in finding.evidence.get("boxes", [])])
+
+    def _ad(self, scene: Scene, reading: Reading) -> Finding | None:
         if not reading.ads:
             return None
         lines = sorted({hit.line for hit in reading.ads})
@@ -41,21 +46,21 @@ class FindingMaker:
                     "matches": [{"rule": h.rule, "label": h.label, "text": h.text} for h in reading.ads],
                     "box": list(union(boxes))}
         message = f"画面出现广告信息：{found} / on-screen advertising"
-        return self._finding("text.ad", self.cfg.ads.severity, message, scene, evidence, gray, boxes)
+        return self._finding("text.ad", self.cfg.ads.severity, message, scene, evidence, boxes)
 
-    def _codes(self, scene: Scene, reading: Reading, gray: np.ndarray) -> Finding | None:
+    def _codes(self, scene: Scene, reading: Reading, shape: tuple[int, int]) -> Finding | None:
         if not reading.codes:
             return None
         payloads = [c.payload for c in reading.codes]
         boxes = [c.box for c in reading.codes]
         shown = "；".join(p for p in payloads if p) or "无法解码 / not decodable"
-        evidence = {"key": "|".join(sorted(p or _grid_key(c.box, gray) for p, c in zip(payloads, reading.codes))),
+        evidence = {"key": "|".join(sorted(p or _grid_key(c.box, shape) for p, c in zip(payloads, reading.codes))),
                     "codes": [{"kind": c.kind, "payload": c.payload, "box": list(c.box)} for c in reading.codes],
                     "text": "\n".join(payloads), "box": list(union(boxes))}
         message = f"画面出现二维码/条形码：{shown} / QR code or barcode on screen"
-        return self._finding("text.qr_code", self.cfg.qr.severity, message, scene, evidence, gray, boxes)
+        return self._finding("text.qr_code", self.cfg.qr.severity, message, scene, evidence, boxes)
 
-    def _traditional(self, scene: Scene, reading: Reading, gray: np.ndarray) -> Finding | None:
+    def _traditional(self, scene: Scene, reading: Reading) -> Finding | None:
         found = reading.traditional
         if found is None:
             return None
@@ -64,12 +69,13 @@ class FindingMaker:
                     "text": found.text, "box": list(found.box),
                     "glyphs": {"traditional": found.traditional, "with_two_forms": found.candidates}}
         message = f"画面出现繁体字/异体字：{chars} / traditional characters on screen"
-        return self._finding("text.traditional", self.cfg.traditional.severity, message, scene, evidence, gray, [found.box])
+        return self._finding("text.traditional", self.cfg.traditional.severity, message, scene, evidence, [found.box])
 
     def watermark(self, mark: Mark, lines: list[OcrLine], gray: np.ndarray | None, span: tuple[float, float]) -> Finding:
         """text.watermark over `span` (the stretch of video analysed)."""
         text = "\n".join(line.text for line in lines)
-        evidence = {"key": _grid_key(mark.box, gray), "box": list(mark.box), "text": text, "present_share": round(mark.share, 3)}
+        shape = gray.shape if gray is not None else (1080, 1920)
+        evidence = {"key": _grid_key(mark.box, shape), "box": list(mark.box), "text": text, "present_share": round(mark.share, 3)}
         shown = f"：{text}" if text else ""
         message = f"画面有持续水印/标识{shown} / persistent watermark or logo"
         finding = Finding("text.watermark", self.cfg.watermark.severity, message, span[0], span[1], evidence)
@@ -90,11 +96,9 @@ class FindingMaker:
         return finding
 
     def _finding(self, code: str, severity: str, message: str, scene: Scene, evidence: dict[str, Any],
-                 gray: np.ndarray, boxes: list[Box]) -> Finding:
-        evidence["frame_s"] = round(scene.time_s, 2)
-        finding = Finding(code, severity, message, round(scene.start_s, 3), round(scene.end_s, 3), evidence)
-        self._attach(finding, gray, boxes)
-        return finding
+                 boxes: list[Box]) -> Finding:
+        evidence.update(frame_s=round(scene.time_s, 2), boxes=[list(b) for b in boxes])
+        return Finding(code, severity, message, round(scene.start_s, 3), round(scene.end_s, 3), evidence)
 
     def _attach(self, finding: Finding, gray: np.ndarray | None, boxes: list[Box]) -> None:
         if gray is None or self.thumbnails >= self.cfg.max_thumbnails:
@@ -117,7 +121,7 @@ def _title_message(card: TitleCard, too_short: bool, window_s: float) -> str:
     return "；".join(parts)
 
 
-def _grid_key(box: Box, gray: np.ndarray | None) -> str:
+def _grid_key(box: Box, shape: tuple[int, ...]) -> str:
     """A box on a coarse grid (1/32 of the frame): stable across segment seams."""
-    h, w = gray.shape if gray is not None else (1080, 1920)
+    h, w = shape[:2]
     return "@" + ",".join(str(int(v * 32 / s)) for v, s in zip(box, (w, h, w, h)))

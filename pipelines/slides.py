@@ -32,7 +32,7 @@ class Scene:
     time_s: float                      # when the representative was sampled
     small: np.ndarray                  # reduced copy of the representative
     image: np.ndarray | None = None    # the representative itself while the scene is open
-    png: bytes | None = None           # the representative, compressed, when it is to be read
+    png: bytes | None = None           # the representative, compressed (PNG or JPEG), when it is to be read
     repeat_of: int | None = None       # index of an earlier read scene showing the same picture
 
     @property
@@ -61,6 +61,7 @@ class SceneTracker:
         self.on_close = on_close
         self.scenes: list[Scene] = []
         self.frames = 0
+        self.shape: tuple[int, int] = (0, 0)   # full frame (height, width)
         self.motion: np.ndarray | None = None  # per pixel: how many frame pairs changed
         self._busy: np.ndarray | None = None    # per grid cell: recent share of frame pairs it moved in
         self._quiet: np.ndarray | None = None   # per pixel: not in or next to a busy cell
@@ -75,6 +76,7 @@ class SceneTracker:
         """Take one sampled frame."""
         small = self._reduce(frame.image)
         self.frames += 1
+        self.shape = frame.image.shape
         if self._prev is None:
             self._start(frame, small)
         else:
@@ -163,7 +165,7 @@ class SceneTracker:
         if self._wants_reading(scene):
             scene.repeat_of = self._repeat_of(scene)
             if scene.repeat_of is None:
-                scene.png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])[1].tobytes()
+                scene.png = _compress(image)
             self._last_read_s = end_s
         self.scenes.append(scene)
         if self.on_close is not None:
@@ -183,6 +185,14 @@ class SceneTracker:
                 if float(np.mean(self._changed(earlier.small, scene.small) & compared)) <= self.cfg.repeat_share:
                     return earlier.index
         return None
+
+
+def _compress(image: np.ndarray, limit: int = 512 * 1024) -> bytes:
+    """PNG (slides compress well, losslessly); JPEG q92 for camera pictures, whose PNG is large."""
+    png = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])[1]
+    if png.size <= limit:
+        return png.tobytes()
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])[1].tobytes()
 
 
 def reading_of(scenes: list[Scene], scene: Scene) -> Scene | None:
