@@ -7,6 +7,7 @@ Segments of one video merge into the same findings a whole-video run gives.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,7 @@ class Analysis:
         self.ctx, self.cfg = ctx, ctx.profile.onscreen
         self.tracker, self.edges = tracker, edges
         self.reader = FrameReader(self.cfg)
-        self.maker = FindingMaker(self.cfg, ctx.workdir)
+        self.maker = FindingMaker(self.cfg, ctx.workdir, self.reader.rules)
         self.readings: dict[int, Reading] = {}
 
     def run(self) -> StageOutput:
@@ -104,7 +105,8 @@ class Analysis:
         if not marks:
             return []
         pictures = self._sample_pictures()
-        marks = [m for m in marks if consistency(pictures, m.box) >= self.cfg.watermark.min_consistency]
+        marks = [m for m in marks if consistency(pictures, m.box) >= self.cfg.watermark.min_consistency
+                 and not self._numbering(m, pictures)]
         span = (self.ctx.start_s, self.ctx.end_s)
         return [self.maker.watermark(m, self._mark_text(m, pictures), pictures[-1] if pictures else None, span)
                 for m in marks]
@@ -113,6 +115,15 @@ class Analysis:
         read = [s for s in self.tracker.scenes if s.read]
         step = max(1, len(read) // self.cfg.watermark.median_frames)
         return [s.picture() for s in read[::step]]
+
+    def _numbering(self, mark: Mark, pictures: list[np.ndarray]) -> bool:
+        """A page number: along the mark's row, only digits change from picture to picture ("第 3 页")."""
+        h = mark.box[3] - mark.box[1]
+        row = (max(0, mark.box[0] - 3 * h), mark.box[1], mark.box[2] + 3 * h, mark.box[3])
+        step = max(1, len(pictures) // self.cfg.watermark.numbering_frames)
+        lines = [self.reader.read_row(p, row) for p in pictures[::step]]
+        texts = {re.sub(r"\s+", "", line.text) for line in lines if line is not None}
+        return len(texts) > 1 and len({re.sub(r"\d+", "#", t) for t in texts}) == 1
 
     def _mark_text(self, mark: Mark, pictures: list[np.ndarray]) -> list[OcrLine]:
         if not pictures:

@@ -1,6 +1,7 @@
 """Findings of the on-screen stage, each with its evidence (text, box, thumbnail, stable key)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from .ocr import OcrLine
 from .onscreen_read import Reading
 from .results import Finding
 from .slides import Scene
+from .text_rules import Rule, find_ads
 from .tesslib import Box
 from .titlecard import TitleCard
 from .traditional import to_simplified
@@ -20,9 +22,10 @@ from .watermark import Mark
 class FindingMaker:
     """Builds findings and writes their thumbnails into `workdir` (at most `max_thumbnails`)."""
 
-    def __init__(self, cfg: Any, workdir: Path):
+    def __init__(self, cfg: Any, workdir: Path, rules: tuple[Rule, ...] = ()):
         self.cfg = cfg
         self.workdir = workdir
+        self.rules = rules
         self.thumbnails = 0
 
     def for_scene(self, scene: Scene, reading: Reading, shape: tuple[int, int]) -> list[Finding]:
@@ -72,13 +75,19 @@ class FindingMaker:
         return self._finding("text.traditional", self.cfg.traditional.severity, message, scene, evidence, [found.box])
 
     def watermark(self, mark: Mark, lines: list[OcrLine], gray: np.ndarray | None, span: tuple[float, float]) -> Finding:
-        """text.watermark over `span` (the stretch of video analysed)."""
+        """text.watermark over `span` (the stretch of video analysed). A mark naming a recorder or
+        platform, or matching an advertising rule, is `severity`; any other persistent element
+        (a logo, a template footer) is `other_severity`, for the reviewer to judge."""
+        cfg = self.cfg.watermark
         text = "\n".join(line.text for line in lines)
+        known = _known_mark(text, cfg.words, self.rules)
         shape = gray.shape if gray is not None else (1080, 1920)
-        evidence = {"key": _grid_key(mark.box, shape), "box": list(mark.box), "text": text, "present_share": round(mark.share, 3)}
+        evidence = {"key": _grid_key(mark.box, shape), "box": list(mark.box), "text": text,
+                    "present_share": round(mark.share, 3), "known": known}
         shown = f"：{text}" if text else ""
         message = f"画面有持续水印/标识{shown} / persistent watermark or logo"
-        finding = Finding("text.watermark", self.cfg.watermark.severity, message, span[0], span[1], evidence)
+        severity = cfg.severity if known else cfg.other_severity
+        finding = Finding("text.watermark", severity, message, span[0], span[1], evidence)
         self._attach(finding, gray, [mark.box])
         return finding
 
@@ -119,6 +128,13 @@ def _title_message(card: TitleCard, too_short: bool, window_s: float) -> str:
     if too_short:
         parts.append(f"片头文字仅显示 {card.text_s:.1f} 秒 / title text shown only {card.text_s:.1f} s")
     return "；".join(parts)
+
+
+def _known_mark(text: str, words: list[str], rules: tuple[Rule, ...]) -> str:
+    """The recorder/platform word or advertising match in a mark's text ("" when none)."""
+    flat = re.sub(r"\s+", "", text).lower()
+    word = next((w for w in words if w.lower() in flat), "")
+    return word or next((hit.text for hit in find_ads([text], rules)), "")
 
 
 def _grid_key(box: Box, shape: tuple[int, ...]) -> str:

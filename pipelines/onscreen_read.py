@@ -46,6 +46,11 @@ class FrameReader:
         reading.traditional = self._timed("traditional", lambda: self.judge.judge(gray, lines))
         return reading
 
+    def read_row(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> OcrLine | None:
+        """One line box of a full picture, read as a single line."""
+        clipped = (box[0], box[1], min(box[2], gray.shape[1]), min(box[3], gray.shape[0]))
+        return self._timed("ocr", lambda: self.reader.read_line(gray, clipped))
+
     def read_region(self, gray: np.ndarray) -> list[OcrLine]:
         """Lines of a small picture (a watermark's region); read as one line when layout finds none."""
         lines = self._timed("ocr", lambda: self.reader.read(gray))

@@ -48,9 +48,19 @@ TRADITIONAL = Slide((Text("第二單元 長方體和正方體", (90, 60), 48, SE
                      Text("實驗：用小正方體拼成長方體，觀察並記錄數據", (90, 290), 36, SERIF),
                      Text("討論：長方體的體積與長、寬、高有什麼關係？", (90, 380), 36, SERIF)), 4.0)
 
-CLEAN = Video((TITLE_FULL, *CONTENT), inset=True)
-DEFECTS = Video((TITLE_NO_TEACHER, CONTENT[0], AD, CONTENT[1], QR, CONTENT[2], TRADITIONAL, CONTENT[3]),
-                mark="EV录屏 试用版")
+FOOTER = Text("阳光小学 数学组", (60, 670), 24, fill="#8a8a8a")
+
+
+def numbered(slides: list[Slide], footer: Text | None = None) -> tuple[Slide, ...]:
+    """Slides with a page number (and an optional fixed footer), as PowerPoint templates have."""
+    extra = (footer,) if footer else ()
+    return tuple(Slide(s.lines + (Text(f"第 {n} 页", (1120, 670), 24, fill="#8a8a8a"),) + extra, s.seconds, s.bg, s.qr)
+                 for n, s in enumerate(slides, 1))
+
+
+CLEAN = Video(numbered([TITLE_FULL, *CONTENT]), inset=True)
+DEFECTS = Video(numbered([TITLE_NO_TEACHER, CONTENT[0], AD, CONTENT[1], QR, CONTENT[2], TRADITIONAL, CONTENT[3]],
+                         FOOTER), mark="EV录屏 试用版")
 NO_TITLE = Video(tuple(CONTENT[:3]))
 
 
@@ -67,7 +77,7 @@ def run_stage(path: Path, workdir: Path, start_s: float = 0.0, duration_s: float
 
 
 def only(output: StageOutput, code: str) -> Finding:
-    found = [f for f in output.findings if f.code == code]
+    found = [f for f in output.findings if f.code == code and f.severity != "info"]
     assert len(found) == 1, [(f.code, f.start_s, f.end_s, f.message) for f in output.findings]
     return found[0]
 
@@ -89,7 +99,10 @@ def test_clean_lesson_raises_nothing(media_cache: Path, tmp_path: Path) -> None:
 
 
 def test_defects_give_exactly_these_codes(defects: StageOutput) -> None:
-    assert sorted(f.code for f in defects.findings) == sorted(CODES)
+    review = [f.code for f in defects.findings if f.severity != "info"]
+    assert sorted(review) == sorted(CODES)
+    footer = [f for f in defects.findings if f.severity == "info"]  # a template footer: shown, not judged
+    assert [(f.code, f.evidence["text"].replace(" ", "")) for f in footer] == [("text.watermark", "阳光小学数学组")]
 
 
 def test_ad_slide(defects: StageOutput) -> None:
@@ -120,7 +133,7 @@ def test_watermark_over_whole_video(defects: StageOutput) -> None:
     assert near(mark.start_s, 0.0) and near(mark.end_s, 34.0)
     left, top, right, bottom = mark.evidence["box"]
     assert left > 900 and bottom < 120
-    assert "录屏" in mark.evidence["text"].replace(" ", "")
+    assert "录屏" in mark.evidence["text"].replace(" ", "") and mark.severity == "review"
 
 
 def test_title_card_missing_teacher(defects: StageOutput) -> None:
