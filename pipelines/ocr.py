@@ -27,6 +27,11 @@ class OcrLine:
     symbols: tuple[Symbol, ...] = field(default=(), repr=False)
 
 
+def union(boxes: list[Box]) -> Box:
+    """The smallest box around `boxes`."""
+    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
 def has_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
 

@@ -161,9 +161,10 @@ class OnscreenStage(stages.FrameStage):
 
 def merge_watermarks(findings: list[Finding], ctx: stages.StageContext) -> list[Finding]:
     """Join watermark findings of one region across segments; keep those covering enough of the video."""
+    cfg = ctx.profile.onscreen.watermark
     groups: list[Finding] = []
     for f in sorted(findings, key=lambda f: f.start_s or 0.0):
-        same = next((g for g in groups if _overlap(g.evidence["box"], f.evidence["box"]) >= 0.3
+        same = next((g for g in groups if _overlap(g.evidence["box"], f.evidence["box"]) >= cfg.merge_overlap
                      and (f.start_s or 0.0) - (g.end_s or 0.0) <= 1.0), None)
         if same is None:
             groups.append(Finding(f.code, f.severity, f.message, f.start_s, f.end_s, dict(f.evidence)))
@@ -171,7 +172,7 @@ def merge_watermarks(findings: list[Finding], ctx: stages.StageContext) -> list[
         same.end_s = max(same.end_s or 0.0, f.end_s or 0.0)
         if not same.evidence.get("text") and f.evidence.get("text"):
             same.evidence["text"], same.message = f.evidence["text"], f.message
-    need = ctx.profile.onscreen.watermark.min_video_share * ctx.media.duration_s
+    need = cfg.min_video_share * ctx.media.duration_s
     return [g for g in groups if (g.end_s or 0.0) - (g.start_s or 0.0) >= need]
 
 

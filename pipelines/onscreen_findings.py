@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from .onscreen_thumbs import draw_boxes, union
-from .ocr import OcrLine
+from .ocr import OcrLine, union
 from .onscreen_read import Reading
+from .onscreen_thumbs import draw_boxes
 from .results import Finding
 from .slides import Scene
-from .text_rules import Rule, find_ads
 from .tesslib import Box
+from .text_rules import Rule, find_ads
 from .titlecard import TitleCard
 from .traditional import to_simplified
 from .watermark import Mark

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from .ocr import OcrLine, Reader
 from .qr import Code, find_codes
 from .text_rules import Hit, find_ads, load_rules, rules_path
 from .traditional import TraditionalJudge, TraditionalText
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,7 +60,7 @@ class FrameReader:
         whole = (0, 0, gray.shape[1], gray.shape[0])
         return lines or [line for line in [self._timed("ocr", lambda: self.reader.read_line(gray, whole))] if line]
 
-    def _timed(self, what: str, fn: Any) -> Any:
+    def _timed(self, what: str, fn: Callable[[], T]) -> T:
         started = time.perf_counter()
         try:
             return fn()

@@ -26,8 +26,3 @@ def draw_boxes(gray: np.ndarray, boxes: list[Box], out: Path, width: int) -> Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = cv2.imwrite(str(out), picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return out if ok else None
-
-
-def union(boxes: list[Box]) -> Box:
-    """The smallest box around `boxes`."""
-    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)

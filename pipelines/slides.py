@@ -98,7 +98,7 @@ class SceneTracker:
     def compared(self) -> np.ndarray:
         """Pixels compared for stillness and repeats: the quiet ones, or all when most are live video."""
         quiet = self.quiet()
-        return quiet if float(np.mean(quiet)) >= 0.5 else np.ones_like(quiet)
+        return quiet if float(np.mean(quiet)) >= self.cfg.min_quiet_share else np.ones_like(quiet)
 
     def motion_share(self) -> np.ndarray:
         """Per pixel, the share of frame pairs in which it changed."""

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .glyphs import GlyphMatcher
-from .ocr import OcrLine, Reader, has_cjk
+from .ocr import OcrLine, Reader, has_cjk, union
 from .tesslib import Box, Symbol
 
 
@@ -106,8 +106,7 @@ class TraditionalJudge:
             chars += self._confirmed(gray, reading)
         if len(chars) < self.cfg.min_chars or len(chars) < self.cfg.min_share * max(1, total):
             return None
-        boxes = [line.box for line in flagged]
-        box = (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+        box = union([line.box for line in flagged])
         return TraditionalText(tuple(dict.fromkeys(chars)), "\n".join(texts), box, len(chars), total)
 
     def _confirmed(self, gray: np.ndarray, reading: OcrLine) -> list[str]:

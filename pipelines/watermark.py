@@ -80,12 +80,12 @@ class EdgePersistence:
         cfg = self.cfg
         if not cfg.min_area_share <= bw * bh / (w * h) <= cfg.max_area_share:
             return None
-        if bw > cfg.max_side_share * w or bh > cfg.max_side_share * h or max(bw, bh) > 8 * min(bw, bh):
+        if bw > cfg.max_side_share * w or bh > cfg.max_side_share * h or max(bw, bh) > cfg.max_aspect * min(bw, bh):
             return None
         inner = persistent[y:y + bh, x:x + bw]
         if _inner_fill(inner) < cfg.min_fill:
             return None
-        if float(np.mean(live[y:y + bh, x:x + bw])) > max(3 * backdrop, 0.05):
+        if float(np.mean(live[y:y + bh, x:x + bw])) > max(cfg.live_factor * backdrop, cfg.live_motion):
             return None  # live video (an inset) under the region
         sx, sy = self.frame_size[0] / w, self.frame_size[1] / h
         box = (int(x * sx), int(y * sy), int((x + bw) * sx), int((y + bh) * sy))
