@@ -108,6 +108,7 @@ def test_defects_give_exactly_these_codes(defects: StageOutput) -> None:
 def test_ad_slide(defects: StageOutput) -> None:
     ad = only(defects, "text.ad")
     assert near(ad.start_s, 10.0) and near(ad.end_s, 14.0)
+    assert ad.severity == "fail", "on-screen advertising breaks a production rule"
     rules = {m["rule"] for m in ad.evidence["matches"]}
     assert {"url", "official_account"} <= rules and rules & {"mobile", "phone_label"}
     assert "xueba-edu.com" in ad.evidence["text"] and Path(ad.evidence["thumbnail"]).is_file()
