@@ -1,0 +1,108 @@
+"""The lab stage versus decode-only on a 45-minute 1080p25 lab recording (target: lab <= 0.3 x decode).
+
+The recording is generated once into .cache/bench/: a 3-minute block (two bench scenes, a
+walking teacher, a slow pan; drawn at 960x540, scaled to 1080p, 8 Mbps) encoded once and
+repeated by stream copy. Prints, from one run: decode-only seconds, the lab consumer's
+seconds on the shared 2 fps stream (what the stage adds to `lessonqc check`, whose signal
+pass decodes anyway), and the wall time of a standalone `stream_frames` run with just it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bench.timing import CACHE, decode_only
+from pipelines import decode, profile as profiles, stages
+from pipelines.frames import StubConsumer
+from pipelines.lab import LabStage
+from pipelines.probe import probe
+from tests import labmedia
+from tests.labmedia import Scene
+from tests.mediagen import ffmpeg
+
+BLOCK_S = 180
+ENCODE = ("-c:v", "libx264", "-preset", "ultrafast", "-b:v", "8M", "-maxrate", "8M", "-bufsize", "16M")
+
+
+def block(folder: Path) -> Path:
+    """Three minutes of 1080p25: a steady view with a teacher walking, then a slow pan over another bench."""
+    out = folder / "lab-block.mp4"
+    if out.exists():
+        return out
+    a = labmedia.draw_scene(folder / "lab-bench-A.png", 960, 540, 1, "实验一：酸碱中和")
+    b = labmedia.draw_scene(folder / "lab-bench-B.png", 960, 540, 2, "实验二：光的折射", margin=200)
+    half = BLOCK_S / 2
+    scenes = [Scene(a, half, labmedia.steady(960, 540), "scale=1920:1080", person=True),
+              Scene(b, half, labmedia.panned(960, 540, half, 200), "scale=1920:1080")]
+    tmp = out.with_suffix(".tmp.mp4")
+    labmedia.clip(tmp, scenes, fps=25, encode=ENCODE)
+    os.replace(tmp, out)
+    return out
+
+
+def recording(minutes: int) -> Path:
+    """The benchmark recording of `minutes` (a multiple of 3), generated once."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    out = CACHE / f"lab{minutes}.mp4"
+    if out.exists():
+        return out
+    print(f"generating the {minutes}-minute benchmark recording (once) ...", flush=True)
+    piece = block(CACHE)
+    listing = CACHE / f"lab{minutes}.txt"
+    listing.write_text("".join(f"file '{piece.name}'\n" for _ in range(max(1, minutes * 60 // BLOCK_S))))
+    tmp = out.with_suffix(".tmp.mp4")
+    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(tmp), timeout=1800)
+    os.replace(tmp, out)
+    return out
+
+
+def lab_run(path: Path, work: Path) -> tuple[float, float, float, dict]:
+    """(consumer seconds on the stream, finish seconds, standalone wall seconds, metrics) of one run."""
+    profile = profiles.load("lab")
+    media = probe(path, profile).media
+    ctx = stages.StageContext(path, media, profile, work)
+    stage = LabStage()
+    consumer = stage.consumer(ctx)
+    started = time.perf_counter()
+    log = decode.stream_frames(path, stages.shared_frame_spec(profile), (media.video.width, media.video.height),
+                               [consumer])
+    finish_started = time.perf_counter()
+    output = consumer.finish()
+    ended = time.perf_counter()
+    return log.consumer_seconds[consumer.name], ended - finish_started, ended - started, output.metrics
+
+
+def stub_run(path: Path) -> float:
+    """Wall seconds of the shared stream alone (decode, 2 fps, gray, pipe) with a do-nothing consumer."""
+    profile = profiles.load("lab")
+    media = probe(path, profile).media
+    return decode.stream_frames(path, stages.shared_frame_spec(profile), (media.video.width, media.video.height),
+                                [StubConsumer()]).seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("video", nargs="?", type=Path)
+    parser.add_argument("--minutes", type=int, default=45, help="length of the generated recording")
+    parser.add_argument("--stub", action="store_true", help="also time the stream with a do-nothing consumer")
+    args = parser.parse_args()
+    path = args.video or recording(args.minutes)
+    base = decode_only(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        consume_s, finish_s, standalone_s, metrics = lab_run(path, Path(tmp))
+    lab_s = consume_s + finish_s
+    print(f"file: {path.name}  {metrics['samples']} samples, {metrics['shot_count']} shots")
+    print(f"decode-only (ffmpeg -f null)            {base:8.1f} s   1.00")
+    print(f"lab stage on the shared stream          {lab_s:8.1f} s   {lab_s / base:.3f}"
+          f"   (consume {consume_s:.1f} s + finish {finish_s:.1f} s)")
+    print(f"standalone stream_frames + lab          {standalone_s:8.1f} s   {standalone_s / base:.2f}")
+    if args.stub:
+        stub = stub_run(path)
+        print(f"standalone stream_frames, stub only     {stub:8.1f} s   {stub / base:.2f}")
+
+
+if __name__ == "__main__":
+    main()
