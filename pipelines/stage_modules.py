@@ -1,2 +1,3 @@
 """Importing this module registers every optional analysis stage (one import per stage)."""
+from . import lab  # noqa: F401
 from . import onscreen  # noqa: F401
