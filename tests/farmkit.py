@@ -25,7 +25,7 @@ def require_redis() -> str:
     try:
         redis.Redis.from_url(url, socket_timeout=2).ping()
     except redis.RedisError as exc:
-        if os.environ.get("CI"):
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
             pytest.fail(f"CI: Redis must answer at {url} ({exc}); .ci/run starts it")
         pytest.skip(f"no Redis at {url} ({exc})")
     return url
@@ -66,6 +66,8 @@ def install(farm: FarmEnv, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in farm.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("LESSONQC_BROKER", raising=False)
+    brokers.uninstall()
+    monkeypatch.setattr(brokers, "_binding", None)  # teardown: uninstalled again (the next setup re-chooses)
     brokers.install(brokers.make_redis())
 
 

@@ -22,6 +22,7 @@ from pipelines.report import to_dict
 from tests import mediagen
 from tests.farmkit import FarmEnv, Worker, assert_same_findings, install, new_farm, require_redis, wait_for
 from workers import api
+from workers import broker as brokers
 from workers.jobs import JobSpec
 
 pytestmark = pytest.mark.redis
@@ -118,7 +119,6 @@ def test_paths_outside_the_media_roots_are_refused_at_submit_and_at_the_worker(f
     with pytest.raises(MediaPathRefused, match="symlink leading out"):
         api.submit(farm.media / "escape.mp4")
     spec = JobSpec("forged0000000001", str(outside), "micro-primary", source=str(outside))  # bypasses submit
-    from workers import broker as brokers
     brokers.store().create(spec.job_id, spec.to_dict())
     probe_job.send(spec.to_dict())
     doc = api.wait(spec.job_id, timeout_s=30, poll_s=0.2)

@@ -77,6 +77,7 @@ def stub_farm(roots: SimpleNamespace):
     worker.start()
     yield SimpleNamespace(broker=binding.broker, store=binding.store, worker=worker, **vars(roots))
     worker.stop()
+    brokers.uninstall()
 
 
 # ---- media paths ----
@@ -267,6 +268,20 @@ def test_cli_submit_refuses_a_path_outside_the_roots(roots: SimpleNamespace, tmp
     assert "outside the media roots" in capsys.readouterr().err
 
 
+def test_cli_submit_wait_status_and_report_on_the_stub_farm(stub_farm, capsys):
+    bad = stub_farm.media / "notes.mp4"
+    bad.write_text("not a video\n" * 40, encoding="utf-8")
+    assert cli_main(["submit", str(bad), "--wait", "--timeout", "30"]) == 3
+    job_id = capsys.readouterr().out.split("\t", 1)[0]
+    assert cli_main(["status", job_id]) == 0
+    status = capsys.readouterr().out
+    assert f"{job_id}  error  error" in status and "probe" in status and "report.html" in status
+    assert cli_main(["report", job_id, "--json"]) == 3
+    assert json.loads(capsys.readouterr().out)["findings"][0]["code"] == "input.unreadable"
+    assert cli_main(["report", "no-such-job"]) == 4
+    assert "unknown job" in capsys.readouterr().err
+
+
 def test_worker_command_line_runs_dramatiq_with_low_prefetch():
     from workers.cli import build_parser
     from workers.cmd_farm import worker_argv, worker_env
@@ -276,6 +291,19 @@ def test_worker_command_line_runs_dramatiq_with_low_prefetch():
     assert argv[1:4] == ["-m", "dramatiq", "workers.actors"]
     assert argv[argv.index("--queues") + 1:] == ["speech"] and argv[argv.index("--processes") + 1] == "2"
     assert worker_env(args, {})["dramatiq_queue_prefetch"] == "1"
+
+
+def test_install_moves_the_actors_and_uninstall_chooses_again(monkeypatch: pytest.MonkeyPatch):
+    from workers import actors
+
+    monkeypatch.setenv(brokers.BROKER_ENV, "stub")
+    first = brokers.install(brokers.make_stub())
+    assert actors.probe_job.broker is first.broker and "probe" in first.broker.get_declared_queues()
+    brokers.uninstall()
+    again = brokers.setup()
+    assert again.broker is not first.broker and actors.speech_task.broker is again.broker
+    assert isinstance(again.store.backend, MemoryBackend)
+    brokers.uninstall()
 
 
 def test_redis_broker_takes_password_and_tls_from_the_url(monkeypatch: pytest.MonkeyPatch):

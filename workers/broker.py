@@ -43,6 +43,7 @@ class Binding:
 
 
 _binding: Binding | None = None
+_home: dramatiq.Broker | None = None  # the broker the declared actors are bound to
 
 
 def _env_int(name: str, default: int) -> int:
@@ -115,15 +116,21 @@ def choose() -> Binding:
 
 def install(broker: dramatiq.Broker, store: JobStore | None = None) -> Binding:
     """Make `broker` the global one and move every declared actor onto it."""
-    global _binding
-    old = _binding.broker if _binding else None
+    global _binding, _home
+    old, _home = _home, broker
     _binding = Binding(broker, store or store_for(broker))
     dramatiq.set_broker(broker)
-    for name in (old.get_declared_actors() if old else ()):
+    for name in (old.get_declared_actors() if old is not None and old is not broker else ()):
         actor = old.get_actor(name)
         actor.broker = broker
         broker.declare_actor(actor)
     return _binding
+
+
+def uninstall() -> None:
+    """Forget the installed binding (tests); the next `setup` chooses from the environment again."""
+    global _binding
+    _binding = None
 
 
 def setup() -> Binding:

@@ -269,16 +269,18 @@ def finalize(spec: JobSpec, farm: Farm) -> str | None:
         return None
     path, profile = open_job(spec)
     result, run = codec.probe_from_dict(store.probe(spec.job_id))
-    report = assemble(spec, profile, result, run, [(t, parts[t.key]) for t in tasks])
-    check.add_thumbnails(report, path, reportstore.work_dir(farm.report_root, spec.job_id, "report"), profile)
+    workdir = reportstore.work_dir(farm.report_root, spec.job_id, "report")
+    ctx = stages.StageContext(path, result.media, profile, workdir)
+    report = assemble(spec, ctx, result, run, [(t, parts[t.key]) for t in tasks])
+    check.add_thumbnails(report, path, workdir, profile)
     _publish(spec, report, farm, for_profile(profile))
     return report.verdict
 
 
-def assemble(spec: JobSpec, profile: Profile, result: ProbeResult, probe_run: StageRun,
+def assemble(spec: JobSpec, ctx: stages.StageContext, result: ProbeResult, probe_run: StageRun,
              pieces: list[tuple[Task, Part]]) -> Report:
-    """The whole-video report from the probe and every task's part (segments merged per stage)."""
-    report = Report(spec.job_id, spec.source, profile.name, media=result.media)
+    """The whole-video report from the probe and every task's part (segments merged per stage in `ctx`)."""
+    report = Report(spec.job_id, spec.source, ctx.profile.name, media=result.media)
     report.findings += result.findings
     report.metrics["probe"] = result.metrics
     report.stages["probe"] = probe_run
@@ -287,13 +289,14 @@ def assemble(spec: JobSpec, profile: Profile, result: ProbeResult, probe_run: St
         for name, stage_run in part.runs.items():
             by_stage.setdefault(name, []).append((stage_run, part.outputs.get(name)))
     for name, runs in by_stage.items():
-        _add_stage(report, name, runs, stages.StageContext(Path(spec.media), result.media, profile, Path(".")))
-    _mark_skipped(report, profile, result.media, spec.skip)
+        _add_stage(report, name, runs, ctx)
+    _mark_skipped(report, ctx.profile, result.media, spec.skip)
     return report
 
 
 def _add_stage(report: Report, name: str, runs: list[tuple[StageRun, StageOutput | None]],
                ctx: stages.StageContext) -> None:
+    """One stage's run status (errors win, seconds add up) and its merged output."""
     errors = [r.error for r, _ in runs if r.status == "error"]
     seconds = sum(r.seconds for r, _ in runs)
     report.stages[name] = StageRun("error", seconds, errors[0]) if errors else StageRun("ok", seconds)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -255,11 +254,3 @@ def _probe_status(fields: dict[str, str]) -> dict[str, Any]:
 
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
-
-
-def wait_until(predicate: Any, timeout_s: float, poll_s: float = 0.2) -> bool:
-    """Poll `predicate()` until true or `timeout_s` passes; return its last value."""
-    deadline = time.monotonic() + timeout_s
-    while not (ok := predicate()) and time.monotonic() < deadline:
-        time.sleep(poll_s)
-    return bool(ok)
