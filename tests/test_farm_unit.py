@@ -212,17 +212,19 @@ def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Pa
 # ---- actors on the StubBroker ----
 
 @pytest.mark.parametrize("extra_stage", [ToneStage], indirect=True)
-def test_farm_report_equals_embedded_check_with_segment_fan_out(extra_stage, stub_farm, silent_clip: Path,
+@pytest.mark.parametrize("profile", ["micro-primary", "lab"])
+def test_farm_report_equals_embedded_check_with_segment_fan_out(extra_stage, profile: str, stub_farm, silent_clip: Path,
                                                                 monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv(settings.SEGMENT_ENV, "3")
     monkeypatch.setitem(profiles.defaults()["farm"], "segmented", ["tone"])  # the stages' own merges: their tests
     jobs.open_job_profile.cache_clear()
     media = stub_farm.media / "lesson.mp4"
     media.write_bytes(silent_clip.read_bytes())
-    job_id = api.submit(media)
+    job_id = api.submit(media, profile)
     doc = wait_for(lambda: api.report(job_id), 60, what="the farm report")
-    embedded = to_dict(check(media, profiles.load("micro-primary"), tmp_path / "embedded"))
+    embedded = to_dict(check(media, profiles.load(profile), tmp_path / "embedded"))
     assert_same_findings(doc, embedded)
+    assert {k: v["status"] for k, v in doc["stages"].items()} == {k: v["status"] for k, v in embedded["stages"].items()}
     assert [t for t in api.status(job_id)["tasks"] if t.startswith("tone@")] == ["tone@0", "tone@3"]
     tone = [f for f in doc["findings"] if f["code"] == "lab.test_tone"]
     assert [(f["start_s"], f["end_s"]) for f in tone] == [(0.0, 8.0)]
