@@ -76,7 +76,7 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
     wav = workdir / "speech.wav" if audio_stages else None
     sig = timed("signal", report.stages, lambda: _signal_pass(ctx, consumers, wav, progress))
     if sig is not None:
-        _check_truncation(sig, result.media.duration_s)
+        check_truncation(sig, result.media.duration_s)
         _add(report, "signal", sig.output)
     for stage in frame_stages:
         _finish_frame_stage(stage, consumers.get(stage.name), sig, report)
@@ -103,7 +103,7 @@ def _signal_pass(ctx: stages.StageContext, consumers: dict[str, FrameConsumer], 
                              report_progress)
 
 
-def _check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
+def check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
     decoded = sig.log.decoded_s
     if decoded and decoded < duration_s * 0.95 - 1.0:
         raise InputUnreadable(f"文件不完整（截断）/ truncated: only {decoded:.1f} of {duration_s:.1f} s decodable")
@@ -172,8 +172,9 @@ def segments(duration_s: float, segment_s: float, min_tail_s: float = 30.0) -> l
     cuts: list[tuple[float, float]] = []
     start = 0.0
     while start < duration_s:
-        length = min(segment_s, duration_s - start)
-        if cuts and length < min_tail_s:
+        remaining = duration_s - start
+        length = min(segment_s, remaining)
+        if cuts and remaining < min(min_tail_s, segment_s):
             prev_start, prev_len = cuts.pop()
             cuts.append((prev_start, prev_len + length))
             break

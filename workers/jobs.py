@@ -215,7 +215,7 @@ def _signal_task(ctx: stages.StageContext, task: Task) -> Part:
     started = time.monotonic()
     sig = signal.run_signal(ctx.path, ctx.media, ctx.profile, ctx.workdir, list(consumers.values()), spec)
     part.runs[SIGNAL] = StageRun("ok", time.monotonic() - started)
-    check._check_truncation(sig, ctx.media.duration_s)  # noqa: SLF001 - the one truncation rule, shared with check
+    check.check_truncation(sig, ctx.media.duration_s)  # the one truncation rule, shared with the embedded check
     part.outputs[SIGNAL] = sig.output
     for name, consumer in consumers.items():
         output = check.timed(name, part.runs, consumer.finish)
