@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
-from bench.timing import CACHE, decode_only
+from bench.timing import CACHE, decode_only, run_frame_stage
 from pipelines import decode, profile as profiles, stages
 from pipelines.frames import StubConsumer
 from pipelines.lab import LabStage
@@ -61,18 +60,8 @@ def recording(minutes: int) -> Path:
 
 def lab_run(path: Path, work: Path) -> tuple[float, float, float, dict]:
     """(consumer seconds on the stream, finish seconds, standalone wall seconds, metrics) of one run."""
-    profile = profiles.load("lab")
-    media = probe(path, profile).media
-    ctx = stages.StageContext(path, media, profile, work)
-    stage = LabStage()
-    consumer = stage.consumer(ctx)
-    started = time.perf_counter()
-    log = decode.stream_frames(path, stages.shared_frame_spec(profile), (media.video.width, media.video.height),
-                               [consumer])
-    finish_started = time.perf_counter()
-    output = consumer.finish()
-    ended = time.perf_counter()
-    return log.consumer_seconds[consumer.name], ended - finish_started, ended - started, output.metrics
+    output, streamed, finish, wall = run_frame_stage(LabStage(), "lab", path, work)
+    return streamed, finish, wall, output.metrics
 
 
 def stub_run(path: Path) -> float:

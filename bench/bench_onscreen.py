@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from pathlib import Path
 
 from bench.bench_check import lesson15
 from bench.make_lesson import LessonSpec, slide_plan
-from bench.timing import decode_only
-from pipelines import decode, profile as profiles, stages
+from bench.timing import decode_only, run_frame_stage
 from pipelines.onscreen import OnscreenStage
-from pipelines.probe import probe
 from pipelines.results import StageOutput
 
 LESSON_S = 900.0  # bench_check.lesson15()
@@ -31,17 +28,7 @@ def distinct_slides(seconds: float) -> int:
 
 def run_stage(path: Path, workdir: Path) -> tuple[StageOutput, float, float, float]:
     """(output, consumer seconds on the stream, finish seconds, standalone wall seconds)."""
-    prof = profiles.load("micro-primary")
-    media = probe(path, prof).media
-    ctx = stages.StageContext(path, media, prof, workdir)
-    stage = OnscreenStage()
-    consumer = stage.consumer(ctx)
-    started = time.perf_counter()
-    log = decode.stream_frames(path, stage.frame_spec(prof), (media.video.width, media.video.height), [consumer])
-    finish_started = time.perf_counter()
-    output = consumer.finish()
-    done = time.perf_counter()
-    return output, log.consumer_seconds[consumer.name], done - finish_started, done - started
+    return run_frame_stage(OnscreenStage(), "micro-primary", path, workdir)
 
 
 def main() -> None:

@@ -25,3 +25,19 @@ def decode_only(path: Path) -> float:
 def best_of(n: int, fn: Callable[[], object]) -> float:
     """Minimum wall time over n runs (the machine is noisy; the minimum is the least disturbed)."""
     return min(seconds(fn) for _ in range(n))
+
+
+def run_frame_stage(stage, profile_name: str, path: Path, work: Path):
+    """One frame stage alone on its own stream: (output, consumer s on the stream, finish s, wall s)."""
+    from pipelines import decode, profile as profiles, stages
+    from pipelines.probe import probe
+
+    profile = profiles.load(profile_name)
+    media = probe(path, profile).media
+    consumer = stage.consumer(stages.StageContext(path, media, profile, work))
+    started = time.perf_counter()
+    log = decode.stream_frames(path, stage.frame_spec(profile), (media.video.width, media.video.height), [consumer])
+    finish_started = time.perf_counter()
+    output = consumer.finish()
+    done = time.perf_counter()
+    return output, log.consumer_seconds[consumer.name], done - finish_started, done - started
