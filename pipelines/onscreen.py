@@ -120,8 +120,9 @@ class Analysis:
         """A page number: along the mark's row, only digits change from picture to picture ("第 3 页")."""
         h = mark.box[3] - mark.box[1]
         row = (max(0, mark.box[0] - 3 * h), mark.box[1], mark.box[2] + 3 * h, mark.box[3])
-        step = max(1, len(pictures) // self.cfg.watermark.numbering_frames)
-        lines = [self.reader.read_row(p, row) for p in pictures[::step]]
+        # Evenly spread, first and last included: a fixed stride can alias with a slide cycle.
+        picks = sorted({round(i) for i in np.linspace(0, len(pictures) - 1, self.cfg.watermark.numbering_frames)})
+        lines = [self.reader.read_row(pictures[i], row) for i in picks]
         texts = {re.sub(r"\s+", "", line.text) for line in lines if line is not None}
         return len(texts) > 1 and len({re.sub(r"\d+", "#", t) for t in texts}) == 1
 
