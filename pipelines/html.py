@@ -67,7 +67,8 @@ def _summary(doc: dict[str, Any]) -> str:
 def _player(doc: dict[str, Any]) -> str:
     if not doc.get("media"):
         return ""
-    src = Path(doc["source"]).resolve().as_uri() if Path(doc["source"]).is_absolute() else doc["source"]
+    source = Path(doc["source"])
+    src = source.resolve().as_uri() if source.exists() else doc["source"]  # a farm path may not exist here
     return (f"<p><video id='player' controls preload='none' width='480' src='{escape(src, quote=True)}'></video><br>"
             "<small>点击时间可跳转播放（需能访问原视频）/ click a time to seek</small></p>")
 
