@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.timing import CACHE
+from bench.bench_check import lesson15
 from models import loader
 from pipelines import decode
 from pipelines import profile as profiles
@@ -22,17 +22,6 @@ from pipelines.speech import SpeechStage
 from pipelines.stages import StageContext
 
 TARGET_RTF = 0.12
-
-
-def lesson15() -> Path:
-    """The benchmark lesson (generated once by bench/make_lesson.py)."""
-    path = CACHE / "lesson15.mp4"
-    if not path.exists():
-        from bench.make_lesson import LessonSpec, make_lesson
-
-        print("generating the 15-minute benchmark lesson (once) ...", flush=True)
-        make_lesson(path, LessonSpec(seconds=900.0))
-    return path
 
 
 def audio_media(seconds: float) -> Media:
