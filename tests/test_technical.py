@@ -141,3 +141,19 @@ def test_clean_signal_clips_raise_no_signal_findings(make, short_profile, tmp_pa
     """The faults above are specific: a clip with only a black stretch has no other signal.* finding."""
     found = codes(run(make("black"), short_profile, tmp_path))
     assert [c for c in found if c.startswith("signal.")] == ["signal.black"]
+
+
+def test_file_size_rule(make, tmp_path):
+    """A file over the profile's size limit (1 MB here, 1 GB in the built-in profiles)."""
+    user = tmp_path / "small-files.yaml"
+    user.write_text(yaml.safe_dump({"name": "small-files", "file": {"max_size_bytes": 1_000_000}}), encoding="utf-8")
+    clip = make("black")
+    (finding,) = codes(run(clip, profiles.load(user), tmp_path))["tech.file_size"]
+    assert finding.severity == "fail"
+    assert finding.evidence == {"value": clip.stat().st_size, "limit": 1_000_000}
+
+
+def test_duration_rule_reports_range(make, short_profile, tmp_path):
+    (finding,) = codes(run(make("black"), short_profile, tmp_path))["tech.duration"]
+    assert finding.severity == "fail" and finding.evidence["limit"] == [600, 900]
+    assert abs(finding.evidence["value"] - 12.0) < 0.1
