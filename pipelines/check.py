@@ -79,11 +79,19 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
         check_truncation(sig, result.media.duration_s)
         _add(report, "signal", sig.output)
     for stage in frame_stages:
+        _announce(progress, stage.name)
         _finish_frame_stage(stage, consumers.get(stage.name), sig, report)
     for stage in audio_stages:
+        _announce(progress, stage.name)
         _run_audio_stage(stage, wav, ctx, report, sig is not None)
     _mark_skipped(report, profile, result, skip)
     add_thumbnails(report, path, workdir, profile)
+
+
+def _announce(progress: ProgressFn | None, stage: str) -> None:
+    """Tell the terminal which stage runs now (total 0: no percentage known)."""
+    if progress is not None:
+        progress(stage, 0.0, 0.0)
 
 
 def _consumers(frame_stages: list[stages.FrameStage], ctx: stages.StageContext, report: Report) -> dict[str, FrameConsumer]:

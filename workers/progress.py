@@ -15,12 +15,16 @@ class TerminalProgress:
         self._last = 0.0
 
     def __call__(self, stage: str, done_s: float, total_s: float) -> None:
+        """Show progress; total_s 0 announces a stage whose length is not known."""
         now = time.monotonic()
-        if not self.enabled or now - self._last < 0.5:
+        if not self.enabled or (total_s and now - self._last < 0.5):
             return
         self._last = now
-        pct = 100.0 * done_s / total_s if total_s else 0.0
-        self.stream.write(f"\r{self.label} [{stage}] {pct:5.1f}% {_mmss(done_s)}/{_mmss(total_s)}  ")
+        if total_s:
+            line = f"{self.label} [{stage}] {100.0 * done_s / total_s:5.1f}% {_mmss(done_s)}/{_mmss(total_s)}"
+        else:
+            line = f"{self.label} [{stage}] running ..."
+        self.stream.write(f"\r{line:<72}")
         self.stream.flush()
 
     def close(self) -> None:
