@@ -43,7 +43,7 @@ class FindingMaker:
             return None
         lines = sorted({hit.line for hit in reading.ads})
         boxes = [reading.lines[i].box for i in lines]
-        found = "、".join(f"{hit.label.split(' / ')[0]} {hit.text}" for hit in reading.ads)
+        found = "、".join(_labelled(hit.label.split(" / ")[0], hit.text) for hit in reading.ads)
         evidence = {"key": "|".join(sorted({hit.text for hit in reading.ads})),
                     "text": "\n".join(reading.lines[i].text for i in lines),
                     "matches": [{"rule": h.rule, "label": h.label, "text": h.text} for h in reading.ads],
@@ -141,3 +141,8 @@ def _grid_key(box: Box, shape: tuple[int, ...]) -> str:
     """A box on a coarse grid (1/32 of the frame): stable across segment seams."""
     h, w = shape[:2]
     return "@" + ",".join(str(int(v * 32 / s)) for v, s in zip(box, (w, h, w, h)))
+
+
+def _labelled(label: str, text: str) -> str:
+    """'网址 www.x.com', but just '公众号' when the match is the label itself."""
+    return text if text == label else f"{label} {text}"
