@@ -20,6 +20,8 @@ from .results import Finding, Media, StageRun, TranscriptSegment, to_jsonable, w
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "report.schema.json"
 THUMBS_DIR = "thumbs"
+# Artifacts a reviewer opens (pictures, subtitles); stage-internal files (e.g. merge state) stay out.
+PUBLISHED_SUFFIXES = (".jpg", ".jpeg", ".png", ".srt", ".vtt")
 
 
 @dataclass
@@ -87,7 +89,9 @@ def collect_files(report: Report, out_dir: Path) -> None:
         if src and Path(src).is_file() and not _inside(Path(src), out_dir):
             f.evidence["thumbnail"] = _copy(Path(src), thumbs)
     for name, src in list(report.artifacts.items()):
-        if Path(src).is_file() and not _inside(Path(src), out_dir):
+        if not src.lower().endswith(PUBLISHED_SUFFIXES):
+            del report.artifacts[name]
+        elif Path(src).is_file() and not _inside(Path(src), out_dir):
             report.artifacts[name] = _copy(Path(src), out_dir / "artifacts")
 
 

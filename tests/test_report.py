@@ -98,3 +98,15 @@ def test_verdict_rules():
     assert report.verdict == "fail"
     report.findings.append(Finding("input.unreadable", "fail", "m"))
     assert report.verdict == "error"
+
+
+def test_only_reviewer_artifacts_are_published(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "sheet.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    (work / "state.npz").write_bytes(b"internal")
+    report = _evil_report()
+    report.artifacts = {"contact_sheet": str(work / "sheet.jpg"), "lab_track": str(work / "state.npz")}
+    doc = json.loads(reports.write(report, tmp_path / "out")["json"].read_text(encoding="utf-8"))
+    assert doc["metrics"]["artifacts"] == {"contact_sheet": "artifacts/sheet.jpg"}
+    assert sorted(p.name for p in (tmp_path / "out" / "artifacts").iterdir()) == ["sheet.jpg"]
