@@ -70,7 +70,7 @@ def video_chain(media: Media, profile: Profile) -> str:
     w, h = analysis_size(media, profile)
     return (f"fps={s.analysis_fps},scale={w}:{h}:flags=fast_bilinear,"
             f"blackdetect=d={s.black.min_duration_s}:pix_th={s.black.pixel_threshold}:pic_th={s.black.picture_threshold},"
-            f"freezedetect=n={s.frozen.noise_db}dB:d={s.frozen.min_duration_s},"
+            f"freezedetect=n={s.frozen.noise_db}dB:d={s.frozen.detect_s},"
             f"cropdetect=limit={s.letterbox.limit}:round=2:reset=1:skip=0,nullsink")
 
 
@@ -197,8 +197,21 @@ def _black(a: Analysis, p: Profile) -> list[Finding]:
 
 def _frozen(a: Analysis, p: Profile) -> list[Finding]:
     cfg = p.signal.frozen
+    limit = frozen_limit(a, p)
     return [_span("signal.frozen", cfg.severity, f"画面静止（冻结）{e - s:.0f} 秒", s, e,
-                  duration_s=round(e - s, 2), limit_s=cfg.min_duration_s) for s, e in a.frozen]
+                  duration_s=round(e - s, 2), limit_s=limit, still_share=round(still_share(a), 3))
+            for s, e in a.frozen if e - s >= limit]
+
+
+def still_share(a: Analysis) -> float:
+    """Share of the video's time spent on a still picture."""
+    return sum(e - s for s, e in a.frozen) / a.duration_s if a.duration_s else 0.0
+
+
+def frozen_limit(a: Analysis, p: Profile) -> float:
+    """How long a still picture may last: short in live video, long in a slide lesson."""
+    cfg = p.signal.frozen
+    return cfg.static_min_s if still_share(a) > cfg.static_share else cfg.live_min_s
 
 
 def _letterbox(a: Analysis, p: Profile) -> list[Finding]:

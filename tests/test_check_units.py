@@ -89,3 +89,13 @@ def test_clipping_windows_from_astats():
                      enumerate([(-6, 0), (0.0, 12.0), (1.8, 0), (-0.05, 0), (-3, 0)]))
     assert signal.parse_astats(text, profile) == [0.5, 1.0]
     assert signal.merge_windows([0.5, 1.0, 3.0], 0.5) == [(0.5, 1.5), (3.0, 3.5)]
+
+
+def test_frozen_limit_depends_on_how_still_the_video_is():
+    media = Media("mp4", 1000.0, 1, None, VideoInfo("h264", 1920, 1080, "16:9", 25, False, None, "yuv420p", "progressive"),
+                  AudioInfo("aac", 48000, 2, 128000))
+    profile = profiles.load("micro-primary")
+    slides = signal.Analysis(duration_s=1000.0, frozen=[(0, 120), (125, 400), (405, 720), (725, 1000)])
+    assert [(f.start_s, f.end_s) for f in signal.findings(slides, profile) if f.code == "signal.frozen"] == [(405, 720)]
+    live = signal.Analysis(duration_s=1000.0, frozen=[(100, 112), (500, 505)])
+    assert [(f.start_s, f.end_s) for f in signal.findings(live, profile) if f.code == "signal.frozen"] == [(100, 112)]

@@ -30,6 +30,7 @@ CLIPS = {
     "sample_rate": (dict(acodec=["-c:a", "aac", "-b:a", "128k", "-ar", "22050"]), ".mp4"),
     "black": (dict(seconds=12, black_between=(4, 7)), ".mp4"),
     "frozen": (dict(seconds=14, still_between=(3, 10)), ".mp4"),
+    "slides_only": (dict(seconds=20, still_between=(0, 20)), ".mp4"),
     "letterbox": (dict(video_tail="scale=640:240,pad=640:360:0:60:black"), ".mp4"),
     "pillarbox": (dict(video_tail="scale=480:360,pad=640:360:80:0:black"), ".mp4"),
     "silence": (dict(seconds=26, audio_tail="volume=enable='between(t,4,22)':volume=0"), ".mp4"),
@@ -52,9 +53,9 @@ def make(media_cache: Path):
 
 @pytest.fixture(scope="session")
 def short_profile(tmp_path_factory) -> profiles.Profile:
-    """micro-primary with thresholds scaled to seconds-long clips (frozen after 5 s)."""
+    """micro-primary with thresholds scaled to seconds-long clips (a still picture of 5 s in live video)."""
     path = tmp_path_factory.mktemp("profiles") / "short.yaml"
-    path.write_text(yaml.safe_dump({"name": "short-test", "signal": {"frozen": {"min_duration_s": 5.0}}}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"name": "short-test", "signal": {"frozen": {"live_min_s": 5.0}}}), encoding="utf-8")
     return profiles.load(path)
 
 
@@ -157,3 +158,10 @@ def test_duration_rule_reports_range(make, short_profile, tmp_path):
     (finding,) = codes(run(make("black"), short_profile, tmp_path))["tech.duration"]
     assert finding.severity == "fail" and finding.evidence["limit"] == [600, 900]
     assert abs(finding.evidence["value"] - 12.0) < 0.1
+
+
+def test_still_slides_are_not_a_frozen_picture(make, short_profile, tmp_path):
+    """A PPT lesson with no moving element is still all the time: that is a slide, not a fault."""
+    report = run(make("slides_only"), short_profile, tmp_path)
+    assert "signal.frozen" not in codes(report)
+    assert report.metrics["signal"]["frozen_s"] > 15
