@@ -1,10 +1,15 @@
-"""Shared fixtures: a session-wide cache folder for generated media."""
+"""Shared fixtures: a session-wide cache folder for generated media, and no unexpected ERROR logs."""
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "allow_error_logs: the test provokes ERROR log records on purpose")
 
 
 @pytest.fixture(scope="session")
@@ -13,3 +18,13 @@ def media_cache() -> Path:
     root = Path(os.environ.get("LESSONQC_TEST_CACHE", Path(__file__).resolve().parent.parent / ".cache" / "test-media"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+@pytest.fixture(autouse=True)
+def no_error_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture):
+    """Fail a test whose code logged at ERROR or above, unless it is marked allow_error_logs."""
+    yield
+    if request.node.get_closest_marker("allow_error_logs"):
+        return
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, f"unexpected ERROR logs: {errors}"

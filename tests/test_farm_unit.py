@@ -209,6 +209,32 @@ def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Pa
     assert doc["stages"]["speech"]["status"] == "skipped"
 
 
+@pytest.mark.parametrize("extra_stage", [BrokenStage], indirect=True)
+def test_a_task_failing_after_its_job_ended_is_dropped_not_retried(extra_stage, silent_clip: Path,
+                                                                   roots: SimpleNamespace, monkeypatch):
+    """Another task ended the job (e.g. found the input truncated and removed its work folder) mid-run."""
+    media = roots.media / "lesson.mp4"
+    media.write_bytes(silent_clip.read_bytes())
+    farm = jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), roots.reports)
+    spec = jobs.JobSpec("job3", str(media), "micro-primary", skip=("speech", "onscreen", "lab"))
+    farm.store.create(spec.job_id, spec.to_dict())
+    jobs.start(spec, farm)
+    task = next(jobs.Task.from_dict(t) for t in farm.store.plan(spec.job_id) if t["key"].startswith("broken"))
+
+    def ends_job_then_fails(wav: Path, ctx: stages.StageContext) -> StageOutput:
+        farm.store.finish(spec.job_id, "error", "error", None)
+        raise RuntimeError("ffmpeg: work folder gone")
+
+    monkeypatch.setattr(extra_stage, "analyse", ends_job_then_fails)
+    assert jobs.run_task(spec, task, farm) is None
+    monkeypatch.setattr(extra_stage, "analyse", BrokenStage().analyse)
+    fresh = jobs.JobSpec("job4", str(media), "micro-primary", skip=("speech", "onscreen", "lab"))
+    farm.store.create(fresh.job_id, fresh.to_dict())
+    jobs.start(fresh, farm)
+    with pytest.raises(RuntimeError, match="tool crashed"):  # while its job runs, a fault is still retried
+        jobs.run_task(fresh, task, farm)
+
+
 # ---- actors on the StubBroker ----
 
 @pytest.mark.parametrize("extra_stage", [ToneStage], indirect=True)
@@ -244,6 +270,7 @@ def test_bad_input_gives_error_report_without_retries(stub_farm):
     assert all(q.qsize() == 0 for name, q in stub_farm.broker.queues.items() if name.endswith(".DQ"))
 
 
+@pytest.mark.allow_error_logs  # dramatiq logs each failed attempt at ERROR
 @pytest.mark.parametrize("extra_stage", [BrokenStage], indirect=True)
 def test_transient_fault_is_retried_then_reported_as_stage_error(extra_stage, stub_farm, silent_clip: Path,
                                                                  monkeypatch: pytest.MonkeyPatch):

@@ -192,6 +192,11 @@ def run_task(spec: JobSpec, task: Task, farm: Farm) -> Part | None:
     except BAD_INPUT as exc:
         fail_job(spec, farm, exc, task.stages[0])
         return None
+    except Exception:
+        if farm.store.is_finished(spec.job_id):
+            log.info("job %s ended while task %s ran; its failure is moot", spec.job_id, task.key)
+            return None  # e.g. another task found the input truncated and removed the job's work folder
+        raise
     record(spec, task, part, farm)
     return part
 
