@@ -31,6 +31,8 @@ CLIPS = {
     "black": (dict(seconds=12, black_between=(4, 7)), ".mp4"),
     "frozen": (dict(seconds=14, still_between=(3, 10)), ".mp4"),
     "slides_only": (dict(seconds=20, still_between=(0, 20)), ".mp4"),
+    "dark_slide": (dict(seconds=14, video_tail="drawbox=x=0:y=0:w=iw:h=ih:color=0x101010:t=fill,"
+                        + mediagen.drawtext("谢谢观看", size=36, color="white")), ".mp4"),
     "letterbox": (dict(video_tail="scale=640:240,pad=640:360:0:60:black"), ".mp4"),
     "pillarbox": (dict(video_tail="scale=480:360,pad=640:360:80:0:black"), ".mp4"),
     "silence": (dict(seconds=26, audio_tail="volume=enable='between(t,4,22)':volume=0"), ".mp4"),
@@ -165,3 +167,9 @@ def test_still_slides_are_not_a_frozen_picture(make, short_profile, tmp_path):
     report = run(make("slides_only"), short_profile, tmp_path)
     assert "signal.frozen" not in codes(report)
     assert report.metrics["signal"]["frozen_s"] > 15
+
+
+def test_dark_slide_with_a_short_title_is_neither_black_nor_letterboxed(make, short_profile, tmp_path):
+    """An end card: white '谢谢观看' on near-black for 14 s (well over the 10 s that would fail a black screen)."""
+    found = codes(run(make("dark_slide"), short_profile, tmp_path))
+    assert "signal.black" not in found and "signal.letterbox" not in found
