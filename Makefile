@@ -9,7 +9,7 @@ DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv model redis demo test bench clean
+.PHONY: setup system venv model redis demo test bench worker clean
 
 setup: system venv model
 
@@ -46,6 +46,9 @@ demo: setup $(DEMO_LESSON)
 
 test: setup redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+worker: setup redis
+	$(BIN)/lessonqc worker --queues probe media ocr speech report --processes 2 --threads 1
 
 bench: setup
 	$(BIN)/python -m bench.run_all
