@@ -115,11 +115,22 @@ def _video_info(s: dict[str, Any]) -> VideoInfo:
     vfr = bool(r_rate and avg_rate and abs(r_rate - avg_rate) / r_rate > 0.01)
     field_order = s.get("field_order", "")
     scan = "progressive" if field_order == "progressive" else ("interlaced" if field_order in {"tt", "bb", "tb", "bt"} else "unknown")
+    width, height, dar = int(s.get("width") or 0), int(s.get("height") or 0), _dar(s)
+    if _rotation(s) % 180 == 90:  # a phone held upright: shown (and decoded by ffmpeg) turned a quarter
+        width, height, dar = height, width, ":".join(reversed(dar.split(":")))
     return VideoInfo(
-        codec=s.get("codec_name", "unknown"), width=int(s.get("width") or 0), height=int(s.get("height") or 0),
-        dar=_dar(s), fps=round(fps, 3), vfr=vfr, bit_rate=_int(s.get("bit_rate")),
+        codec=s.get("codec_name", "unknown"), width=width, height=height,
+        dar=dar, fps=round(fps, 3), vfr=vfr, bit_rate=_int(s.get("bit_rate")),
         pix_fmt=s.get("pix_fmt", "unknown"), scan=scan,
     )
+
+
+def _rotation(s: dict[str, Any]) -> int:
+    """Display rotation in degrees (0..359) from the display matrix side data or the legacy tag."""
+    for side in s.get("side_data_list") or []:
+        if "rotation" in side:
+            return int(_float(side["rotation"]) or 0) % 360
+    return int(_float((s.get("tags") or {}).get("rotate")) or 0) % 360
 
 
 def _audio_info(s: dict[str, Any] | None) -> AudioInfo | None:

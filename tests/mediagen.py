@@ -73,3 +73,17 @@ def clip(out: Path, seconds: float = 8.0, size: str = "640x360", fps: int = 25, 
            "-r", str(fps), "-t", str(seconds), *(extra or []), str(out))
     out.with_suffix(".speech.wav").unlink(missing_ok=True)
     return out
+
+
+def rotate_display(src: Path, dest: Path) -> Path:
+    """Copy an MP4 with its first track's display matrix set to a quarter turn (a phone held upright)."""
+    import struct
+
+    data = bytearray(src.read_bytes())
+    box = data.find(b"tkhd")
+    version = data[box + 4]
+    # tkhd: version/flags, times and ids, reserved, duration, reserved, layer, group, volume, reserved, matrix
+    matrix = box + 4 + 4 + (8 if version == 0 else 16) + 4 + 4 + (4 if version == 0 else 8) + 8 + 8
+    data[matrix:matrix + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    dest.write_bytes(bytes(data))
+    return dest

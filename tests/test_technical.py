@@ -173,3 +173,17 @@ def test_dark_slide_with_a_short_title_is_neither_black_nor_letterboxed(make, sh
     """An end card: white '谢谢观看' on near-black for 14 s (well over the 10 s that would fail a black screen)."""
     found = codes(run(make("dark_slide"), short_profile, tmp_path))
     assert "signal.black" not in found and "signal.letterbox" not in found
+
+
+def test_portrait_phone_video_is_judged_as_shown(make, short_profile, tmp_path, media_cache):
+    """A 640x360 recording flagged to display a quarter turn is a 360x640 portrait video."""
+    rotated = media_cache / "tech-rotated.mp4"
+    if not rotated.exists():
+        mediagen.rotate_display(make("black"), rotated)
+    report = run(rotated, short_profile, tmp_path)
+    found = codes(report)
+    assert found["tech.resolution"][0].evidence["value"] == "360x640"
+    assert found["tech.aspect_ratio"][0].evidence["value"] == "9:16"
+    (black,) = found["signal.black"]  # the picture is still analysed, at its shown size
+    assert abs(black.start_s - 4.0) <= TOL and abs(black.end_s - 7.0) <= TOL
+    assert report.stages["signal"].status == "ok"
