@@ -125,6 +125,9 @@ def _finish_frame_stage(stage: stages.FrameStage, consumer: FrameConsumer | None
             report.stages[stage.name] = StageRun("error", 0.0, "shared decode failed")
         return
     streamed = sig.log.consumer_seconds.get(consumer.name, 0.0)
+    if consumer.name in sig.log.consumer_errors:
+        report.stages[stage.name] = StageRun("error", streamed, sig.log.consumer_errors[consumer.name])
+        return
     output = timed(stage.name, report.stages, consumer.finish)
     report.stages[stage.name].seconds += streamed
     if output is not None:

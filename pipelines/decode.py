@@ -53,6 +53,7 @@ class DecodeLog:
     decoded_s: float = 0.0              # media seconds ffmpeg got through (progress out_time)
     seconds: float = 0.0
     consumer_seconds: dict[str, float] = field(default_factory=dict)
+    consumer_errors: dict[str, str] = field(default_factory=dict)  # a consumer that raised is dropped
     returncode: int = 0
 
 
@@ -150,11 +151,20 @@ def _pump_frames(proc: subprocess.Popen, plan: DecodePlan, result: DecodeLog) ->
         frame = Frame(result.frames, plan.start_s + result.frames / plan.frames.fps,
                       np.frombuffer(buf, np.uint8).reshape(h, w))
         result.frames += 1
-        for consumer in plan.consumers:
+        for consumer in [c for c in plan.consumers if c.name not in result.consumer_errors]:
             t0 = time.perf_counter()
-            consumer.consume(frame)
+            _feed(consumer, frame, result)
             spent[consumer.name] += time.perf_counter() - t0
     result.consumer_seconds = spent
+
+
+def _feed(consumer: FrameConsumer, frame: Frame, result: DecodeLog) -> None:
+    """One frame to one consumer; a consumer that raises is dropped, the decode and the others go on."""
+    try:
+        consumer.consume(frame)
+    except Exception as exc:  # noqa: BLE001 - stage isolation: one broken detector must not stop the pass
+        log.warning("frame consumer %s failed at %.1fs", consumer.name, frame.time_s, exc_info=True)
+        result.consumer_errors[consumer.name] = f"{type(exc).__name__}: {exc} (at {frame.time_s:.1f}s)"
 
 
 def _read_stderr(proc: subprocess.Popen, result: DecodeLog, plan: DecodePlan) -> None:

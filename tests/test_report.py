@@ -10,6 +10,8 @@ import pytest
 from bench.make_lesson import LessonSpec, make_lesson
 from pipelines import profile as profiles
 from pipelines import report as reports
+from pipelines import stages
+from pipelines.frames import FrameConsumer
 from pipelines.check import check
 from pipelines.results import Finding, StageRun, TranscriptSegment
 
@@ -110,3 +112,34 @@ def test_only_reviewer_artifacts_are_published(tmp_path):
     doc = json.loads(reports.write(report, tmp_path / "out")["json"].read_text(encoding="utf-8"))
     assert doc["metrics"]["artifacts"] == {"contact_sheet": "artifacts/sheet.jpg"}
     assert sorted(p.name for p in (tmp_path / "out" / "artifacts").iterdir()) == ["sheet.jpg"]
+
+
+class _BrokenConsumer(FrameConsumer):
+    name = "broken"
+
+    def consume(self, frame) -> None:
+        if frame.time_s >= 2.0:
+            raise ValueError("detector bug")
+
+    def finish(self):
+        raise AssertionError("never finished after failing")
+
+
+class _BrokenStage(stages.FrameStage):
+    name = "broken"
+
+    def consumer(self, ctx):
+        return _BrokenConsumer()
+
+
+@pytest.mark.allow_error_logs
+def test_a_failing_frame_stage_is_isolated(control_lesson, tmp_path):
+    """The shared decode goes on without it: the signal pass and other stages finish, the verdict is at least review."""
+    stages.register(_BrokenStage())
+    try:
+        report = check(control_lesson, profiles.load("micro-primary"), tmp_path, skip=frozenset({"speech"}))
+    finally:
+        stages._REGISTRY.pop("broken")  # noqa: SLF001 - test-only stage
+    assert report.stages["broken"].status == "error" and "detector bug" in report.stages["broken"].error
+    assert report.stages["signal"].status == "ok" and report.stages["onscreen"].status == "ok"
+    assert report.verdict in ("review", "fail") and "signal" in report.metrics
