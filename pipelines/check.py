@@ -124,14 +124,24 @@ def _finish_frame_stage(stage: stages.FrameStage, consumer: FrameConsumer | None
         if sig is None:
             report.stages[stage.name] = StageRun("error", 0.0, "shared decode failed")
         return
-    streamed = sig.log.consumer_seconds.get(consumer.name, 0.0)
-    if consumer.name in sig.log.consumer_errors:
-        report.stages[stage.name] = StageRun("error", streamed, sig.log.consumer_errors[consumer.name])
-        return
-    output = timed(stage.name, report.stages, consumer.finish)
-    report.stages[stage.name].seconds += streamed
+    output = finish_consumer(stage.name, consumer, sig.log, report.stages)
     if output is not None:
         _add(report, stage.name, output)
+
+
+def finish_consumer(name: str, consumer: FrameConsumer, log: decode.DecodeLog,
+                    runs: dict[str, StageRun]) -> StageOutput | None:
+    """A frame stage's output after the decode fed it; its run counts the streaming time too.
+
+    A consumer that raised during the decode was dropped there: its stage is an error.
+    """
+    streamed = log.consumer_seconds.get(consumer.name, 0.0)
+    if consumer.name in log.consumer_errors:
+        runs[name] = StageRun("error", streamed, log.consumer_errors[consumer.name])
+        return None
+    output = timed(name, runs, consumer.finish)
+    runs[name].seconds += streamed
+    return output
 
 
 def _run_audio_stage(stage: stages.AudioStage, wav: Path | None, ctx: stages.StageContext,

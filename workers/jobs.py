@@ -223,8 +223,7 @@ def _signal_task(ctx: stages.StageContext, task: Task) -> Part:
     check.check_truncation(sig, ctx.media.duration_s)  # the one truncation rule, shared with the embedded check
     part.outputs[SIGNAL] = sig.output
     for name, consumer in consumers.items():
-        output = check.timed(name, part.runs, consumer.finish)
-        part.runs[name].seconds += sig.log.consumer_seconds.get(consumer.name, 0.0)
+        output = check.finish_consumer(name, consumer, sig.log, part.runs)
         if output is not None:
             part.outputs[name] = output
     return part
