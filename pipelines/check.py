@@ -26,6 +26,7 @@ ProgressFn = Callable[[str, float, float], None]  # (stage, done seconds, total 
 
 
 def unreadable(message: str) -> Finding:
+    """The one finding of a report whose input could not be checked (verdict error)."""
     return Finding("input.unreadable", "fail", message, evidence={})
 
 
@@ -112,6 +113,7 @@ def _signal_pass(ctx: stages.StageContext, consumers: dict[str, FrameConsumer], 
 
 
 def check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
+    """A file whose header promises (much) more than could be decoded is unreadable, not a decode fault."""
     decoded = sig.log.decoded_s
     if decoded and decoded < duration_s * 0.95 - 1.0:
         raise InputUnreadable(f"文件不完整（截断）/ truncated: only {decoded:.1f} of {duration_s:.1f} s decodable")
@@ -119,11 +121,11 @@ def check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
 
 def _finish_frame_stage(stage: stages.FrameStage, consumer: FrameConsumer | None,
                         sig: signal.SignalResult | None, report: Report) -> None:
-    if consumer is None or sig is None:
-        report.stages.setdefault(stage.name, StageRun("error", 0.0, "decode did not run"))
-        if sig is None:
-            report.stages[stage.name] = StageRun("error", 0.0, "shared decode failed")
+    if sig is None:
+        report.stages[stage.name] = StageRun("error", 0.0, "shared decode failed")
         return
+    if consumer is None:
+        return  # making its consumer failed: that error is already recorded
     output = finish_consumer(stage.name, consumer, sig.log, report.stages)
     if output is not None:
         _add(report, stage.name, output)
