@@ -88,7 +88,7 @@ def _fan_out(stream: str, split: str, chains: list[str | None]) -> list[str]:
     if len(taps) <= 1:
         return [f"[{stream}]{c}" for c in taps]
     labels = [f"[{split}{i}]" for i in range(len(taps))]
-    return [f"[{stream}]{split}={len(taps)}{''.join(labels)}"] + [l + c for l, c in zip(labels, taps)]
+    return [f"[{stream}]{split}={len(taps)}{''.join(labels)}"] + [label + chain for label, chain in zip(labels, taps)]
 
 
 def _frames_chain(plan: DecodePlan) -> str | None:

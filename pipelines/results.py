@@ -24,8 +24,12 @@ class Finding:
 
     def shifted(self, offset_s: float) -> "Finding":
         """The same finding with its times moved by `offset_s` (segment -> absolute time)."""
-        move = (lambda t: None if t is None else round(t + offset_s, 3))
-        return Finding(self.code, self.severity, self.message, move(self.start_s), move(self.end_s), dict(self.evidence))
+        return Finding(self.code, self.severity, self.message, _moved(self.start_s, offset_s),
+                       _moved(self.end_s, offset_s), dict(self.evidence))
+
+
+def _moved(t: float | None, offset_s: float) -> float | None:
+    return None if t is None else round(t + offset_s, 3)
 
 
 @dataclass

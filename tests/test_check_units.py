@@ -92,8 +92,6 @@ def test_clipping_windows_from_astats():
 
 
 def test_frozen_limit_depends_on_how_still_the_video_is():
-    media = Media("mp4", 1000.0, 1, None, VideoInfo("h264", 1920, 1080, "16:9", 25, False, None, "yuv420p", "progressive"),
-                  AudioInfo("aac", 48000, 2, 128000))
     profile = profiles.load("micro-primary")
     slides = signal.Analysis(duration_s=1000.0, frozen=[(0, 120), (125, 400), (405, 720), (725, 1000)])
     assert [(f.start_s, f.end_s) for f in signal.findings(slides, profile) if f.code == "signal.frozen"] == [(405, 720)]

@@ -52,7 +52,7 @@ def test_exit_code_per_verdict(clips, small_profile, tmp_path, clip, code, verdi
 
 def test_summary_shows_code_and_time(clips, small_profile, tmp_path):
     proc = lessonqc("check", str(clips["black"]), "--profile", str(small_profile), "--out", str(tmp_path), *SKIP_ALL)
-    line = next(l for l in proc.stdout.splitlines() if "signal.black" in l)
+    line = next(row for row in proc.stdout.splitlines() if "signal.black" in row)
     assert "00:03-00:14" in line and "fail" in line
 
 
