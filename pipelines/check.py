@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from . import decode, report as reports, signal, stages, thumbs
+from . import decode, report as reports, signal, stages, thumbs, tools
 from .errors import InputUnreadable, LessonQCError
 from .frames import FrameConsumer
 from .probe import ProbeResult, probe
@@ -23,6 +23,15 @@ from .results import Finding, StageOutput, StageRun
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ProgressFn = Callable[[str, float, float], None]  # (stage, done seconds, total seconds)
+
+
+def preflight(profile: Profile, skip: frozenset[str] = frozenset()) -> None:
+    """Fail fast, before any video, when a tool or a stage's model is missing on this machine."""
+    for tool in ("ffmpeg", "ffprobe"):
+        tools.which(tool)
+    for name, stage in stages.registry().items():
+        if name not in skip:
+            stage.preflight(profile)
 
 
 def unreadable(message: str) -> Finding:

@@ -36,6 +36,10 @@ class SpeechStage(AudioStage):
     def enabled(self, profile: Profile, media: Media) -> bool:
         return super().enabled(profile, media) and bool(profile.speech.enabled)
 
+    def preflight(self, profile: Profile) -> None:
+        if profile.speech.enabled:
+            loader.choose(profile.speech.model.to_dict())  # ModelMissing says how to install it
+
     def analyse(self, wav: Path, ctx: StageContext) -> StageOutput:
         started = time.perf_counter()
         loaded = loader.load(ctx.profile.speech.model.to_dict())

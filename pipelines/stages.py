@@ -46,6 +46,9 @@ class Stage(ABC):
     def enabled(self, profile: Profile, media: Media) -> bool:
         return True
 
+    def preflight(self, profile: Profile) -> None:
+        """Raise (ModelMissing, ToolMissing) when this machine cannot run the stage at all."""
+
     def merge(self, parts: list[StageOutput], ctx: StageContext) -> StageOutput:
         """Default: concatenate, then join same-code findings that touch across a boundary."""
         out = StageOutput()

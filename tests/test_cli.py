@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,9 @@ from tests import mediagen
 SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab"]
 
 
-def lessonqc(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True, timeout=300)
+def lessonqc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True, timeout=300,
+                          env=None if env is None else {**os.environ, **env})
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,13 @@ def test_usage_errors_exit_4_without_traceback(args):
     proc = lessonqc(*args)
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"LESSONQC_MODEL_DIR": "/nonexistent/models"}, "lessonqc models install"),
+    ({"LESSONQC_FFMPEG": "/nonexistent/ffmpeg"}, "ffmpeg not found"),
+])
+def test_missing_model_or_tool_stops_before_any_video_with_exit_4(clips, tmp_path, env, words):
+    proc = lessonqc("check", str(clips["plain"]), "--out", str(tmp_path / "o"), env=env)
+    assert proc.returncode == 4 and words in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists(), "nothing was checked"

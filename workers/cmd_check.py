@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from pipelines import profile as profiles
-from pipelines.check import check
+from pipelines.check import check, preflight
 from pipelines.errors import LessonQCError
 from pipelines.html import clock
 from pipelines.report import Report, to_dict
@@ -37,12 +37,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    skip = frozenset(args.skip_stage)
     try:
         profile = profiles.load(args.profile, args.foreign_language)
+        preflight(profile, skip)
     except LessonQCError as exc:
         print(f"lessonqc: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    skip = frozenset(args.skip_stage)
     verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip) for video in args.videos]
     return exitcodes.BY_VERDICT[max(verdicts, key=SEVERITY_ORDER.__getitem__)]
 
