@@ -8,7 +8,6 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -213,14 +212,3 @@ def segments(duration_s: float, segment_s: float, min_tail_s: float = 30.0) -> l
         cuts.append((start, length))
         start += length
     return cuts
-
-
-@dataclass
-class StagePart:
-    """One stage's output (or failure) for one segment, as the farm collects them."""
-
-    stage: str
-    start_s: float
-    output: StageOutput | None
-    seconds: float
-    error: str | None = None
