@@ -188,13 +188,23 @@ class ListOutbox:
         self.sent.append(("report", spec.job_id))
 
 
-def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Path, roots: SimpleNamespace):
-    media = roots.media / "lesson.mp4"
-    media.write_bytes(silent_clip.read_bytes())
-    farm = jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), roots.reports)
-    spec = jobs.JobSpec("job1", str(media), "micro-primary", skip=("speech", "onscreen", "lab"))
+def _start_job(farm: jobs.Farm, job_id: str, media: Path) -> jobs.JobSpec:
+    """Create and probe a job with only the signal pass and test stages, as a probe worker would."""
+    spec = jobs.JobSpec(job_id, str(media), "micro-primary", skip=("speech", "onscreen", "lab"))
     farm.store.create(spec.job_id, spec.to_dict())
     jobs.start(spec, farm)
+    return spec
+
+
+def _memory_farm(silent_clip: Path, roots: SimpleNamespace) -> tuple[jobs.Farm, Path]:
+    media = roots.media / "lesson.mp4"
+    media.write_bytes(silent_clip.read_bytes())
+    return jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), roots.reports), media
+
+
+def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Path, roots: SimpleNamespace):
+    farm, media = _memory_farm(silent_clip, roots)
+    spec = _start_job(farm, "job1", media)
     jobs.start(spec, farm)  # probe redelivered: same plan, tasks resent, nothing doubled
     assert farm.outbox.sent == [("task", "signal"), ("task", "signal")]
     task = jobs.Task.from_dict(farm.store.plan(spec.job_id)[0])
@@ -213,12 +223,8 @@ def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Pa
 def test_a_task_failing_after_its_job_ended_is_dropped_not_retried(extra_stage, silent_clip: Path,
                                                                    roots: SimpleNamespace, monkeypatch):
     """Another task ended the job (e.g. found the input truncated and removed its work folder) mid-run."""
-    media = roots.media / "lesson.mp4"
-    media.write_bytes(silent_clip.read_bytes())
-    farm = jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), roots.reports)
-    spec = jobs.JobSpec("job3", str(media), "micro-primary", skip=("speech", "onscreen", "lab"))
-    farm.store.create(spec.job_id, spec.to_dict())
-    jobs.start(spec, farm)
+    farm, media = _memory_farm(silent_clip, roots)
+    spec = _start_job(farm, "job3", media)
     task = next(jobs.Task.from_dict(t) for t in farm.store.plan(spec.job_id) if t["key"].startswith("broken"))
 
     def ends_job_then_fails(wav: Path, ctx: stages.StageContext) -> StageOutput:
@@ -228,9 +234,7 @@ def test_a_task_failing_after_its_job_ended_is_dropped_not_retried(extra_stage, 
     monkeypatch.setattr(extra_stage, "analyse", ends_job_then_fails)
     assert jobs.run_task(spec, task, farm) is None
     monkeypatch.setattr(extra_stage, "analyse", BrokenStage().analyse)
-    fresh = jobs.JobSpec("job4", str(media), "micro-primary", skip=("speech", "onscreen", "lab"))
-    farm.store.create(fresh.job_id, fresh.to_dict())
-    jobs.start(fresh, farm)
+    fresh = _start_job(farm, "job4", media)
     with pytest.raises(RuntimeError, match="tool crashed"):  # while its job runs, a fault is still retried
         jobs.run_task(fresh, task, farm)
 
