@@ -10,11 +10,13 @@ from pathlib import Path
 
 from bench.make_lesson import LessonSpec, make_lesson
 from bench.timing import CACHE, best_of, decode_only, seconds
+from pipelines import registry
 from pipelines import profile as profiles
-from pipelines import signal, stages
+from pipelines.media import faults
+from pipelines import stages
 from pipelines.check import check
 from pipelines.frames import StubConsumer
-from pipelines.probe import probe
+from pipelines.media.probe import probe
 
 
 def lesson15() -> Path:
@@ -37,17 +39,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         base = best_of(args.repeat, lambda: decode_only(path))
-        sig = best_of(args.repeat, lambda: signal.run_signal(path, media, profile, work))
-        shared = best_of(args.repeat, lambda: signal.run_signal(
+        sig = best_of(args.repeat, lambda: faults.run_signal(path, media, profile, work))
+        shared = best_of(args.repeat, lambda: faults.run_signal(
             path, media, profile, work, [StubConsumer()], stages.shared_frame_spec(profile), work / "a.wav"))
-        spine = seconds(lambda: check(path, profile, work / "spine", skip=frozenset(stages.registry())))
+        spine = seconds(lambda: check(path, profile, work / "spine", skip=frozenset(registry.all_stages())))
         whole = seconds(lambda: check(path, profile, work / "out"))
     print(f"file: {path.name}  {media.duration_s:.0f} s  {media.video.width}x{media.video.height} @ {media.video.fps:g} fps")
     print(f"decode-only (ffmpeg -f null)        {base:8.1f} s   1.00")
     print(f"signal pass (filters only)          {sig:8.1f} s   {sig / base:.2f}")
     print(f"shared decode (+frames +speech wav) {shared:8.1f} s   {shared / base:.2f}")
     print(f"lessonqc check, spine only          {spine:8.1f} s   {spine / base:.2f}   (probe + signal + report)")
-    print(f"lessonqc check, all stages          {whole:8.1f} s   {whole / base:.2f}   ({', '.join(stages.registry())})")
+    print(f"lessonqc check, all stages          {whole:8.1f} s   {whole / base:.2f}   ({', '.join(registry.all_stages())})")
 
 
 if __name__ == "__main__":

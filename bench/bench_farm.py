@@ -23,7 +23,7 @@ import redis
 from bench.timing import seconds
 from pipelines import profile as profiles
 from pipelines.check import check
-from pipelines.report import to_dict
+from pipelines.report.document import to_dict
 
 REPO = Path(__file__).resolve().parent.parent
 

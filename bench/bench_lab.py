@@ -14,10 +14,12 @@ import tempfile
 from pathlib import Path
 
 from bench.timing import CACHE, decode_only, run_frame_stage
-from pipelines import decode, profile as profiles, stages
+from pipelines.media import decode
+from pipelines import profile as profiles
+from pipelines import stages
 from pipelines.frames import StubConsumer
-from pipelines.lab import LabStage
-from pipelines.probe import probe
+from pipelines.lab.stage import LabStage
+from pipelines.media.probe import probe
 from tests import labmedia
 from tests.labmedia import Scene
 from tests.mediagen import ffmpeg

@@ -15,8 +15,8 @@ from pathlib import Path
 from bench.bench_check import lesson15
 from bench.make_lesson import LessonSpec, slide_plan
 from bench.timing import decode_only, run_frame_stage
-from pipelines.onscreen import OnscreenStage
-from pipelines.results import StageOutput
+from pipelines.onscreen.stage import OnscreenStage
+from pipelines.domain import StageOutput
 
 LESSON_S = 900.0  # bench_check.lesson15()
 

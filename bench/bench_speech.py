@@ -15,10 +15,10 @@ from pathlib import Path
 
 from bench.bench_check import lesson15
 from models import loader
-from pipelines import decode
+from pipelines.media import decode
 from pipelines import profile as profiles
-from pipelines.results import AudioInfo, Media, StageOutput, VideoInfo
-from pipelines.speech import SpeechStage
+from pipelines.domain import AudioInfo, Media, StageOutput, VideoInfo
+from pipelines.speech.stage import SpeechStage
 from pipelines.stages import StageContext
 
 TARGET_RTF = 0.12

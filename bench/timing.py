@@ -29,8 +29,10 @@ def best_of(n: int, fn: Callable[[], object]) -> float:
 
 def run_frame_stage(stage, profile_name: str, path: Path, work: Path):
     """One frame stage alone on its own stream: (output, consumer s on the stream, finish s, wall s)."""
-    from pipelines import decode, profile as profiles, stages
-    from pipelines.probe import probe
+    from pipelines.media import decode
+    from pipelines import profile as profiles
+    from pipelines import stages
+    from pipelines.media.probe import probe
 
     profile = profiles.load(profile_name)
     media = probe(path, profile).media

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ModelMissing
+from .errors import ModelMissing
 
 from . import store
 

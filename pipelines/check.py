@@ -11,13 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from . import decode, report as reports, signal, stages, thumbs, tools
-from .errors import InputUnreadable, LessonQCError
-from .frames import FrameConsumer
-from .probe import ProbeResult, probe
-from .profile import Profile
-from .report import Report
-from .results import Finding, StageOutput, StageRun
+from pipelines import registry
+from pipelines.media import decode
+from pipelines.report import document as reports
+from pipelines.media import faults
+from pipelines import stages
+from pipelines.media import thumbs
+from pipelines import tools
+from pipelines.errors import InputUnreadable, LessonQCError
+from pipelines.frames import FrameConsumer
+from pipelines.media.probe import ProbeResult, probe
+from pipelines.profile import Profile
+from pipelines.report.document import Report
+from pipelines.domain import Finding, StageOutput, StageRun
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,7 +34,7 @@ def preflight(profile: Profile, skip: frozenset[str] = frozenset()) -> None:
     """Fail fast, before any video, when a tool or a stage's model is missing on this machine."""
     for tool in ("ffmpeg", "ffprobe"):
         tools.which(tool)
-    for name, stage in stages.registry().items():
+    for name, stage in registry.all_stages().items():
         if name not in skip:
             stage.preflight(profile)
 
@@ -79,8 +85,8 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
     report.media, report.metrics["probe"] = result.media, result.metrics
     report.findings += result.findings
     ctx = stages.StageContext(path, result.media, profile, workdir)
-    frame_stages = [s for s in stages.frame_stages() if s.name not in skip and s.enabled(profile, result.media)]
-    audio_stages = [s for s in stages.audio_stages() if s.name not in skip and s.enabled(profile, result.media)]
+    frame_stages = [s for s in registry.frame_stages() if s.name not in skip and s.enabled(profile, result.media)]
+    audio_stages = [s for s in registry.audio_stages() if s.name not in skip and s.enabled(profile, result.media)]
     consumers = _consumers(frame_stages, ctx, report)
     wav = workdir / "speech.wav" if audio_stages else None
     sig = timed("signal", report.stages, lambda: _signal_pass(ctx, consumers, wav, progress))
@@ -113,14 +119,14 @@ def _consumers(frame_stages: list[stages.FrameStage], ctx: stages.StageContext, 
 
 
 def _signal_pass(ctx: stages.StageContext, consumers: dict[str, FrameConsumer], wav: Path | None,
-                 progress: ProgressFn | None) -> signal.SignalResult:
+                 progress: ProgressFn | None) -> faults.SignalResult:
     spec = stages.shared_frame_spec(ctx.profile) if consumers else None
     report_progress = (lambda t: progress("decode", t, ctx.media.duration_s)) if progress else None
-    return signal.run_signal(ctx.path, ctx.media, ctx.profile, ctx.workdir, list(consumers.values()), spec, wav,
+    return faults.run_signal(ctx.path, ctx.media, ctx.profile, ctx.workdir, list(consumers.values()), spec, wav,
                              report_progress)
 
 
-def check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
+def check_truncation(sig: faults.SignalResult, duration_s: float) -> None:
     """A file whose header promises (much) more than could be decoded is unreadable, not a decode fault."""
     decoded = sig.log.decoded_s
     if decoded and decoded < duration_s * 0.95 - 1.0:
@@ -128,7 +134,7 @@ def check_truncation(sig: signal.SignalResult, duration_s: float) -> None:
 
 
 def _finish_frame_stage(stage: stages.FrameStage, consumer: FrameConsumer | None,
-                        sig: signal.SignalResult | None, report: Report) -> None:
+                        sig: faults.SignalResult | None, report: Report) -> None:
     if sig is None:
         report.stages[stage.name] = StageRun("error", 0.0, "shared decode failed")
         return
@@ -165,7 +171,7 @@ def _run_audio_stage(stage: stages.AudioStage, wav: Path | None, ctx: stages.Sta
 
 
 def _mark_skipped(report: Report, profile: Profile, result: ProbeResult, skip: frozenset[str]) -> None:
-    for name, stage in stages.registry().items():
+    for name, stage in registry.all_stages().items():
         if name not in report.stages and (name in skip or not stage.enabled(profile, result.media)):
             report.stages[name] = StageRun("skipped", 0.0)
 
@@ -186,7 +192,7 @@ def add_thumbnails(report: Report, path: Path, workdir: Path, profile: Profile) 
 
 def run_segment(stage_name: str, path: Path, ctx: stages.StageContext) -> StageOutput:
     """Run one segmentable stage on ctx's time segment with its own decode (farm fan-out)."""
-    stage = stages.registry()[stage_name]
+    stage = registry.all_stages()[stage_name]
     if isinstance(stage, stages.AudioStage):
         wav = decode.extract_audio(path, ctx.workdir / f"{stage_name}-{ctx.start_s:.0f}.wav", ctx.start_s, ctx.duration_s)
         return stage.analyse(wav, ctx)

@@ -1,6 +1,8 @@
 """One error hierarchy for every stage, the CLI and the farm."""
 from __future__ import annotations
 
+from models import errors as model_errors
+
 
 class LessonQCError(Exception):
     """Base of every error LessonQC raises on purpose."""
@@ -36,8 +38,13 @@ class ToolMissing(LessonQCError):
     """An external tool is not installed (or its env override points nowhere)."""
 
 
-class ModelMissing(LessonQCError):
-    """A speech model is not installed where the configuration expects it."""
+class ModelMissing(LessonQCError, model_errors.ModelMissing):
+    """A speech model is not installed where the configuration expects it (raised by stages)."""
+
+    @classmethod
+    def wrap(cls, err: model_errors.ModelError) -> "ModelMissing":
+        """The store's error as part of LessonQC's hierarchy (exit code 4, never retried)."""
+        return cls(str(err))
 
 
 class MediaPathRefused(LessonQCError):

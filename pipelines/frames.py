@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .results import StageOutput
+from pipelines.domain import StageOutput
 
 
 @dataclass(frozen=True)

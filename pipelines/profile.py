@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from config import CONFIG_DIR
-from .errors import ProfileError
+from pipelines.errors import ProfileError
 
 PROFILES_DIR = CONFIG_DIR / "profiles"
 DEFAULTS_DIR = CONFIG_DIR / "defaults"

@@ -1,4 +1,4 @@
-"""Analysis stages as pluggable classes, and the registry the check and the farm share.
+"""Analysis stages as pluggable classes (the registry is `pipelines.registry`).
 
 Two families, both plain Python (no queues):
 - FrameStage: attaches a FrameConsumer to a frame stream (the shared decode in
@@ -13,9 +13,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
-from .frames import FrameConsumer, FrameSpec
-from .profile import Profile
-from .results import Finding, Media, StageOutput
+from pipelines.frames import FrameConsumer, FrameSpec
+from pipelines.profile import Profile
+from pipelines.domain import Finding, Media, StageOutput
 
 
 @dataclass
@@ -101,26 +101,3 @@ def join_touching(findings: list[Finding], gap_s: float = 1.0) -> list[Finding]:
             continue
         joined.append(Finding(f.code, f.severity, f.message, f.start_s, f.end_s, dict(f.evidence)))
     return [f for f in findings if f.start_s is None] + sorted(joined, key=lambda f: f.start_s)
-
-
-_REGISTRY: dict[str, Stage] = {}
-
-
-def register(stage: Stage) -> Stage:
-    """Add a stage instance to the registry under its `name`."""
-    _REGISTRY[stage.name] = stage
-    return stage
-
-
-def registry() -> dict[str, Stage]:
-    """All stages, importing the modules that register them."""
-    from . import stage_modules  # noqa: F401  (imports register the stages)
-    return dict(_REGISTRY)
-
-
-def frame_stages() -> list[FrameStage]:
-    return [s for s in registry().values() if isinstance(s, FrameStage)]
-
-
-def audio_stages() -> list[AudioStage]:
-    return [s for s in registry().values() if isinstance(s, AudioStage)]

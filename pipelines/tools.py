@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import ToolError, ToolMissing, ToolTimeout
+from pipelines.errors import ToolError, ToolMissing, ToolTimeout
 
 log = logging.getLogger(__name__)
 

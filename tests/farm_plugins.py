@@ -9,9 +9,10 @@ import os
 import time
 from pathlib import Path
 
-from pipelines.results import Finding, Media, StageOutput
+from pipelines.domain import Finding, Media, StageOutput
 from pipelines.profile import Profile
-from pipelines.stages import AudioStage, StageContext, register
+from pipelines.registry import register
+from pipelines.stages import AudioStage, StageContext
 
 
 class SlowStage(AudioStage):

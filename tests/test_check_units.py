@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import decode, profile as profiles, signal
+from pipelines.media import decode
+from pipelines import profile as profiles
+from pipelines.media import faults
 from pipelines.check import segments
 from pipelines.frames import FrameSpec
-from pipelines.results import AudioInfo, Finding, Media, VideoInfo
+from pipelines.domain import AudioInfo, Finding, Media, VideoInfo
 from pipelines.stages import join_touching
 
 
@@ -64,10 +66,10 @@ def test_parse_log_sample():
     media = Media("mp4", 200.0, 1, None, VideoInfo("h264", 1920, 1080, "16:9", 25, False, None, "yuv420p", "progressive"),
                   AudioInfo("aac", 48000, 2, 128000))
     profile = profiles.load("micro-primary")
-    a = signal.parse_log(SAMPLE_LOG.splitlines(), "", media, profile)
+    a = faults.parse_log(SAMPLE_LOG.splitlines(), "", media, profile)
     assert a.black == [(4.0, 7.2)] and a.frozen == [(70.0, 140.4)] and a.silence == [(100.5, 130.0)]
     assert (a.loudness_lufs, a.true_peak_dbtp, len(a.decode_errors)) == (-35.2, -1.5, 1)
-    codes = sorted(f.code for f in signal.findings(a, profile))
+    codes = sorted(f.code for f in faults.findings(a, profile))
     assert codes == ["signal.black", "signal.decode_errors", "signal.frozen", "signal.letterbox",
                      "signal.loudness", "signal.silence"]
 
@@ -78,7 +80,7 @@ def test_parse_log_sample():
     ((320, 180, 0, 0), None), ((320, 150, 0, 0), None),  # full picture; a bar at the bottom only
 ])
 def test_bar_kind(crop, kind):
-    found = signal.bar_kind(*crop, 320, 180, 0.03)
+    found = faults.bar_kind(*crop, 320, 180, 0.03)
     assert (found[0] if found else None) == kind
 
 
@@ -87,13 +89,13 @@ def test_clipping_windows_from_astats():
     text = "\n".join(f"frame:{i} pts:{i} pts_time:{i * 0.5}\nlavfi.astats.Overall.Peak_level={peak}\n"
                      f"lavfi.astats.Overall.Flat_factor={flat}" for i, (peak, flat) in
                      enumerate([(-6, 0), (0.0, 12.0), (1.8, 0), (-0.05, 0), (-3, 0)]))
-    assert signal.parse_astats(text, profile) == [0.5, 1.0]
-    assert signal.merge_windows([0.5, 1.0, 3.0], 0.5) == [(0.5, 1.5), (3.0, 3.5)]
+    assert faults.parse_astats(text, profile) == [0.5, 1.0]
+    assert faults.merge_windows([0.5, 1.0, 3.0], 0.5) == [(0.5, 1.5), (3.0, 3.5)]
 
 
 def test_frozen_limit_depends_on_how_still_the_video_is():
     profile = profiles.load("micro-primary")
-    slides = signal.Analysis(duration_s=1000.0, frozen=[(0, 120), (125, 400), (405, 720), (725, 1000)])
-    assert [(f.start_s, f.end_s) for f in signal.findings(slides, profile) if f.code == "signal.frozen"] == [(405, 720)]
-    live = signal.Analysis(duration_s=1000.0, frozen=[(100, 112), (500, 505)])
-    assert [(f.start_s, f.end_s) for f in signal.findings(live, profile) if f.code == "signal.frozen"] == [(100, 112)]
+    slides = faults.Analysis(duration_s=1000.0, frozen=[(0, 120), (125, 400), (405, 720), (725, 1000)])
+    assert [(f.start_s, f.end_s) for f in faults.findings(slides, profile) if f.code == "signal.frozen"] == [(405, 720)]
+    live = faults.Analysis(duration_s=1000.0, frozen=[(100, 112), (500, 505)])
+    assert [(f.start_s, f.end_s) for f in faults.findings(live, profile) if f.code == "signal.frozen"] == [(100, 112)]

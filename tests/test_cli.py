@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines import stages
+from pipelines import registry
 from tests import mediagen
 
 SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab"]
@@ -68,7 +68,7 @@ def test_json_output_and_one_folder_per_video(clips, small_profile, tmp_path):
     assert (first["verdict"], second["verdict"]) == ("pass", "review")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["01-cli-plain", "02-cli-lowrate"]
     skipped = {name for name, stage in first["stages"].items() if stage["status"] == "skipped"}
-    assert skipped == set(stages.registry()), "every optional stage was skipped as asked"
+    assert skipped == set(registry.all_stages()), "every optional stage was skipped as asked"
 
 
 @pytest.mark.parametrize("args", [["check", "x.mp4", "--profile", "no-such-profile"], ["check"], ["frobnicate"]])

@@ -18,7 +18,7 @@ import redis
 from pipelines import profile as profiles
 from pipelines.check import check
 from pipelines.errors import MediaPathRefused
-from pipelines.report import to_dict
+from pipelines.report.document import to_dict
 from tests import mediagen
 from tests.farmkit import FarmEnv, Worker, assert_same_findings, install, new_farm, require_redis, wait_for
 from workers import api

@@ -12,13 +12,14 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 from redis.connection import SSLConnection
 
+from pipelines import registry
 from pipelines import profile as profiles
 from pipelines import stages
 from pipelines.check import check
 from pipelines.errors import MediaPathRefused, ProfileError
-from pipelines.probe import probe
-from pipelines.report import to_dict
-from pipelines.results import Finding, Media, StageOutput, StageRun
+from pipelines.media.probe import probe
+from pipelines.report.document import to_dict
+from pipelines.domain import Finding, Media, StageOutput, StageRun
 from tests import mediagen
 from tests.farmkit import assert_same_findings, wait_for
 from workers import api, codec, jobs, paths, settings, warmup
@@ -49,9 +50,9 @@ class BrokenStage(stages.AudioStage):
 
 @pytest.fixture
 def extra_stage(request):
-    stage = stages.register(request.param())
+    stage = registry.register(request.param())
     yield stage
-    stages._REGISTRY.pop(stage.name)  # noqa: SLF001 - test-only stage, removed so other tests never see it
+    registry.unregister(stage.name)
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +151,7 @@ def test_lab_rides_the_signal_pass_and_no_audio_drops_audio_stages():
     profile = profiles.load("lab")
     tasks = jobs.plan(_media(60.0, audio=False), profile, settings.for_profile(profile))
     assert tasks[0].stages[0] == "signal"
-    assert ("lab" in tasks[0].stages) == ("lab" in stages.registry())
+    assert ("lab" in tasks[0].stages) == ("lab" in registry.all_stages())
     assert not [t for t in tasks if t.stages[0] == "speech"]
 
 

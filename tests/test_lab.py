@@ -14,12 +14,18 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipelines import camera, check, contact_sheet, lab_track, profile as profiles, stages
+from pipelines import registry
+from pipelines.lab import camera
+from pipelines import check
+from pipelines.lab import contact_sheet
+from pipelines.lab import track
+from pipelines import profile as profiles
+from pipelines import stages
 from pipelines.frames import Frame
-from pipelines.lab import LabConsumer, LabStage
-from pipelines.probe import probe
-from pipelines.results import Media, StageOutput, VideoInfo
-from pipelines.shots import ShotRules, cut_indices
+from pipelines.lab.stage import LabConsumer, LabStage
+from pipelines.media.probe import probe
+from pipelines.domain import Media, StageOutput, VideoInfo
+from pipelines.lab.shots import ShotRules, cut_indices
 from tests import labmedia
 from tests.labmedia import Scene, pink_noise
 
@@ -201,7 +207,7 @@ def test_merge_of_any_split_equals_whole_track(synthetic_frames, lab_profile, tm
     assert {f.code for f in whole.findings} == {"lab.shaky"} and whole.metrics["shot_count"] == 2
     assert [vars(f) for f in merged.findings] == [vars(f) for f in whole.findings]
     assert merged.metrics == whole.metrics
-    a, b = (lab_track.load(Path(o.artifacts["lab_track"])) for o in (whole, merged))
+    a, b = (track.load(Path(o.artifacts["lab_track"])) for o in (whole, merged))
     for name in a.columns:
         np.testing.assert_array_equal(a.array(name), b.array(name))
     assert sorted(a.tiles) == sorted(b.tiles)
@@ -289,7 +295,7 @@ def test_contact_sheet_grid(tmp_path):
 
 
 def test_lab_stage_runs_only_for_the_lab_profile(lab_profile):
-    stage = stages.registry()["lab"]
+    stage = registry.all_stages()["lab"]
     media = None
     assert stage.enabled(lab_profile, media)
     assert not stage.enabled(profiles.load("micro-primary"), media)

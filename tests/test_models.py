@@ -10,7 +10,7 @@ import pytest
 
 from models import loader, store
 from pipelines import profile as profiles
-from pipelines.errors import ModelMissing
+from models.errors import ModelMissing
 from workers import cli, exitcodes
 
 PINNED = {  # measured from the PyPI wheels (see models/manifest.json)

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import decode, profile, stages
-from pipelines.onscreen import OnscreenStage
-from pipelines.probe import probe
-from pipelines.results import Finding, StageOutput
+from pipelines.media import decode
+from pipelines import profile
+from pipelines import stages
+from pipelines.onscreen.stage import OnscreenStage
+from pipelines.media.probe import probe
+from pipelines.domain import Finding, StageOutput
 from tests.onscreen_media import SANS, SANS_BOLD, SERIF, Slide, Text, Video, cached
 
 CODES = {"text.ad", "text.qr_code", "text.traditional", "text.watermark", "intro.title_card"}

@@ -9,15 +9,17 @@ import pytest
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from pipelines import profile, stages, tesslib
+from pipelines import profile
+from pipelines import stages
+from pipelines.ocr import engine
 from pipelines.frames import Frame
-from pipelines.ocr import Reader
-from pipelines.onscreen import merge_metrics, merge_watermarks
-from pipelines.onscreen_read import FrameReader
-from pipelines.qr import find_codes
-from pipelines.results import Finding, Media, VideoInfo
-from pipelines.slides import SceneTracker
-from pipelines.watermark import EdgePersistence, consistency
+from pipelines.ocr.lines import Reader
+from pipelines.onscreen.stage import merge_metrics, merge_watermarks
+from pipelines.onscreen.frame_text import FrameReader
+from pipelines.onscreen.codes import find_codes
+from pipelines.domain import Finding, Media, VideoInfo
+from pipelines.onscreen.scenes import SceneTracker
+from pipelines.onscreen.watermark import EdgePersistence, consistency
 from tests.onscreen_media import SANS, SERIF
 
 PROFILE = profile.load("micro-primary")
@@ -156,8 +158,8 @@ def test_qr_codes_anywhere_with_payloads() -> None:
 
 
 def test_engines_load_once_per_thread() -> None:
-    assert tesslib.engine("chi_sim") is tesslib.engine("chi_sim")
-    assert tesslib.version().startswith(("4.", "5."))
+    assert engine.engine("chi_sim") is engine.engine("chi_sim")
+    assert engine.version().startswith(("4.", "5."))
 
 
 def _ctx(duration_s: float) -> stages.StageContext:

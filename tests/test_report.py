@@ -8,12 +8,13 @@ import jsonschema
 import pytest
 
 from bench.make_lesson import LessonSpec, make_lesson
+from pipelines import registry
 from pipelines import profile as profiles
-from pipelines import report as reports
+from pipelines.report import document as reports
 from pipelines import stages
 from pipelines.frames import FrameConsumer
 from pipelines.check import check
-from pipelines.results import Finding, StageRun, TranscriptSegment
+from pipelines.domain import Finding, StageRun, TranscriptSegment
 
 EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
@@ -135,11 +136,11 @@ class _BrokenStage(stages.FrameStage):
 @pytest.mark.allow_error_logs
 def test_a_failing_frame_stage_is_isolated(control_lesson, tmp_path):
     """The shared decode goes on without it: the signal pass and other stages finish, the verdict is at least review."""
-    stages.register(_BrokenStage())
+    registry.register(_BrokenStage())
     try:
         report = check(control_lesson, profiles.load("micro-primary"), tmp_path, skip=frozenset({"speech"}))
     finally:
-        stages._REGISTRY.pop("broken")  # noqa: SLF001 - test-only stage
+        registry.unregister("broken")
     assert report.stages["broken"].status == "error" and "detector bug" in report.stages["broken"].error
     assert report.stages["signal"].status == "ok" and report.stages["onscreen"].status == "ok"
     assert report.verdict in ("review", "fail") and "signal" in report.metrics

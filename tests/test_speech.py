@@ -6,12 +6,17 @@ from pathlib import Path
 import pytest
 
 from pipelines import profile as profiles
-from pipelines import speech_lang, speech_tally, speech_windows, spoken_ads, subtitles
-from pipelines.results import AudioInfo, Media, StageOutput, TranscriptSegment, VideoInfo
-from pipelines.speech import SpeechStage
-from pipelines.speech_asr import simplified, split_by_chunks
-from pipelines.speech_tally import TALLY_KEY, SpeechTally
-from pipelines.stages import StageContext, registry
+from pipelines.speech import language as speech_lang
+from pipelines.speech import measures
+from pipelines.speech import windows as speech_windows
+from pipelines.speech import ads as spoken_ads
+from pipelines.speech import subtitles
+from pipelines.domain import AudioInfo, Media, StageOutput, TranscriptSegment, VideoInfo
+from pipelines.speech.stage import SpeechStage
+from pipelines.speech.asr import simplified, split_by_chunks
+from pipelines.speech.measures import TALLY_KEY, SpeechTally
+from pipelines.registry import all_stages
+from pipelines.stages import StageContext
 from tests import speechmedia as sm
 from tests.speechmedia import Piece
 
@@ -188,7 +193,7 @@ def test_transcripts_have_no_traditional_characters(mandarin_run: StageOutput, m
 
 
 def test_stage_is_registered_and_skips_videos_without_audio(zh_profile) -> None:
-    stage = registry()["speech"]
+    stage = all_stages()["speech"]
     assert isinstance(stage, SpeechStage)
     silent_video = media_of(60.0)
     silent_video.audio = None
@@ -304,17 +309,17 @@ def test_tallies_combine_with_silence_across_the_seam() -> None:
     a = SpeechTally(0, 300, speech_s=200, lead_gap_s=1, trail_gap_s=20, inner_gap_s=5, language_s={"zh": 200})
     b = SpeechTally(300, 600, speech_s=0, lead_gap_s=300, trail_gap_s=300)
     c = SpeechTally(600, 900, speech_s=250, lead_gap_s=10, trail_gap_s=2, inner_gap_s=4, language_s={"zh": 250})
-    total = speech_tally.combine([c, a, b])
+    total = measures.combine([c, a, b])
     assert (total.start_s, total.end_s, total.speech_s) == (0, 900, 450)
     assert (total.lead_gap_s, total.inner_gap_s, total.trail_gap_s) == (1, 330, 2)
-    assert speech_tally.metrics(total, [])["longest_gap_s"] == 330
+    assert measures.metrics(total, [])["longest_gap_s"] == 330
 
 
 def test_low_speech_thresholds(zh_profile) -> None:
     cfg = zh_profile.speech.low_speech
-    assert speech_tally.low_speech(cfg.review_below + 0.01, cfg) is None
-    assert speech_tally.low_speech(cfg.review_below - 0.01, cfg).severity == "review"
-    assert speech_tally.low_speech(cfg.fail_below - 0.01, cfg).severity == "fail"
+    assert measures.low_speech(cfg.review_below + 0.01, cfg) is None
+    assert measures.low_speech(cfg.review_below - 0.01, cfg).severity == "review"
+    assert measures.low_speech(cfg.fail_below - 0.01, cfg).severity == "fail"
 
 
 def part(start: float, end: float, speech: float, transcript: list[TranscriptSegment],

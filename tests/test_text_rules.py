@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines import profile
-from pipelines.text_rules import find_ads, load_rules, normalise, rules_path
-from pipelines.titlecard import FIELDS, judge
+from pipelines.onscreen.ad_rules import find_ads, load_rules, normalise, rules_path
+from pipelines.onscreen.titlecard import FIELDS, judge
 
 RULES = load_rules(rules_path("text_ads.yaml"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pipelines import profile as profiles
-from pipelines.report import new_job_id
+from pipelines.report.document import new_job_id
 
 from . import broker as brokers
 from . import paths, reportstore, settings

@@ -20,20 +20,16 @@ import os
 from dataclasses import dataclass
 
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
                                  ShutdownNotifications, TimeLimit)
 
 from . import settings
+from .connection import DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url, state_prefix  # noqa: F401
 from .state import JobStore, MemoryBackend, RedisBackend
 
 BROKER_ENV = "LESSONQC_BROKER"
-REDIS_URL_ENV = "LESSONQC_REDIS_URL"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
 @dataclass
 class Binding:
     """The installed broker and its job store."""
@@ -48,23 +44,6 @@ _home: dramatiq.Broker | None = None  # the broker the declared actors are bound
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
-
-
-def redis_url() -> str:
-    return os.environ.get(REDIS_URL_ENV) or DEFAULT_REDIS_URL
-
-
-def namespace() -> str:
-    return os.environ.get("LESSONQC_NAMESPACE") or "dramatiq"
-
-
-def state_prefix() -> str:
-    return os.environ.get("LESSONQC_STATE_PREFIX") or "lessonqc"
-
-
-def redis_client(url: str | None = None) -> redis.Redis:
-    """A text-mode client for the job state (same URL rules as the broker)."""
-    return redis.Redis.from_url(url or redis_url(), decode_responses=True)
 
 
 def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Middleware]:

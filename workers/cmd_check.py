@@ -11,8 +11,8 @@ from pathlib import Path
 from pipelines import profile as profiles
 from pipelines.check import check, preflight
 from pipelines.errors import LessonQCError
-from pipelines.html import clock
-from pipelines.report import Report, to_dict
+from pipelines.report.page import clock
+from pipelines.report.document import Report, to_dict
 
 from . import exitcodes
 from .progress import TerminalProgress

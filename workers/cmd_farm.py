@@ -12,7 +12,7 @@ import redis
 
 from pipelines import profile as profiles
 from pipelines.errors import LessonQCError
-from pipelines.html import clock
+from pipelines.report.page import clock
 
 from . import api, exitcodes
 from .settings import QUEUES
@@ -138,7 +138,7 @@ def worker_env(args: argparse.Namespace, base: Any) -> dict[str, str]:
 
 
 def _queue_depths() -> dict[str, Any]:
-    from .broker import namespace, redis_client
+    from .connection import namespace, redis_client
     from .metrics import queue_depths
 
     return {"queues": queue_depths(redis_client(), namespace())}

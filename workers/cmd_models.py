@@ -7,6 +7,7 @@ from pathlib import Path
 
 from models import loader, store
 from pipelines import profile as profiles
+from models.errors import ModelError
 from pipelines.errors import LessonQCError
 
 from . import exitcodes
@@ -33,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_install(args: argparse.Namespace) -> int:
     try:
         print(store.install(args.name, args.wheel_dir, args.timeout))
-    except LessonQCError as exc:
+    except (LessonQCError, ModelError) as exc:
         print(f"lessonqc: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     return 0
@@ -53,7 +54,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_path(args: argparse.Namespace) -> int:
     try:
         choice = loader.choose(profiles.load(args.profile).data["speech"]["model"])
-    except LessonQCError as exc:
+    except (LessonQCError, ModelError) as exc:
         print(f"lessonqc: {exc}", file=sys.stderr)
         return exitcodes.USAGE
     print(f"{choice.source}\t{choice.device}/{choice.compute_type}")

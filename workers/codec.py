@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.probe import ProbeResult
-from pipelines.results import AudioInfo, Finding, Media, StageOutput, StageRun, TranscriptSegment, VideoInfo, to_jsonable
+from pipelines.media.probe import ProbeResult
+from pipelines.domain import AudioInfo, Finding, Media, StageOutput, StageRun, TranscriptSegment, VideoInfo, to_jsonable
 
 
 def media_from_dict(doc: dict[str, Any]) -> Media:

@@ -15,13 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from pipelines import check, signal, stages
+from pipelines import registry
+from pipelines import check
+from pipelines.media import faults
+from pipelines import stages
 from pipelines import profile as profiles
 from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, ProfileError
-from pipelines.probe import ProbeResult, probe
+from pipelines.media.probe import ProbeResult, probe
 from pipelines.profile import Profile
-from pipelines.report import Report
-from pipelines.results import Media, StageOutput, StageRun, to_jsonable
+from pipelines.report.document import Report
+from pipelines.domain import Media, StageOutput, StageRun, to_jsonable
 
 from . import codec, paths, reportstore
 from .settings import FarmSettings, defaults, for_profile
@@ -156,7 +159,7 @@ def _probe(path: Path, profile: Profile, spec: JobSpec, farm: Farm) -> dict[str,
 
 def plan(media: Media, profile: Profile, settings: FarmSettings, skip: tuple[str, ...] = ()) -> list[Task]:
     """The signal pass (frame stages not split ride on it), then each other stage per segment."""
-    enabled = [s for s in stages.registry().values() if s.name not in skip and s.enabled(profile, media)]
+    enabled = [s for s in registry.all_stages().values() if s.name not in skip and s.enabled(profile, media)]
     riders = [s.name for s in enabled if _rides_signal(s, settings)]
     tasks = [Task(SIGNAL, "media", (SIGNAL, *riders))]
     for stage in (s for s in enabled if s.name not in riders):
@@ -213,12 +216,12 @@ def _context(spec: JobSpec, task: Task, farm: Farm) -> stages.StageContext:
 def _signal_task(ctx: stages.StageContext, task: Task) -> Part:
     """The signal pass, with the riding frame stages fed by the same decode (as in `lessonqc check`)."""
     part = Part()
-    riders = [stages.registry()[name] for name in task.stages[1:]]
+    riders = [registry.all_stages()[name] for name in task.stages[1:]]
     made = {s.name: check.timed(s.name, part.runs, lambda s=s: s.consumer(ctx)) for s in riders}
     consumers = {name: c for name, c in made.items() if c is not None}
     spec = stages.shared_frame_spec(ctx.profile) if consumers else None
     started = time.monotonic()
-    sig = signal.run_signal(ctx.path, ctx.media, ctx.profile, ctx.workdir, list(consumers.values()), spec)
+    sig = faults.run_signal(ctx.path, ctx.media, ctx.profile, ctx.workdir, list(consumers.values()), spec)
     part.runs[SIGNAL] = StageRun("ok", time.monotonic() - started)
     check.check_truncation(sig, ctx.media.duration_s)  # the one truncation rule, shared with the embedded check
     part.outputs[SIGNAL] = sig.output
@@ -307,7 +310,7 @@ def _add_stage(report: Report, name: str, runs: list[tuple[StageRun, StageOutput
     outputs = [o for _, o in runs if o is not None]
     if not outputs:
         return
-    merged = outputs[0] if len(runs) == 1 else stages.registry()[name].merge(outputs, ctx)
+    merged = outputs[0] if len(runs) == 1 else registry.all_stages()[name].merge(outputs, ctx)
     report.findings += merged.findings
     report.transcript += merged.transcript
     report.artifacts.update(merged.artifacts)
@@ -316,7 +319,7 @@ def _add_stage(report: Report, name: str, runs: list[tuple[StageRun, StageOutput
 
 
 def _mark_skipped(report: Report, profile: Profile, media: Media, skip: tuple[str, ...]) -> None:
-    for name, stage in stages.registry().items():
+    for name, stage in registry.all_stages().items():
         if name not in report.stages and (name in skip or not stage.enabled(profile, media)):
             report.stages[name] = StageRun("skipped", 0.0)
 

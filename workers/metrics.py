@@ -87,7 +87,7 @@ def sample_queue_depth() -> int:
     _multiprocess_dir()
     import prometheus_client as prom
 
-    from .broker import namespace, redis_client
+    from .connection import namespace, redis_client
 
     gauge = prom.Gauge("lessonqc_queue_depth", "Messages waiting per queue.", ["queue", "kind"],
                        multiprocess_mode="mostrecent")

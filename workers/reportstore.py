@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipelines import report as reports
-from pipelines.report import Report
+from pipelines.report import document as reports
+from pipelines.report.document import Report
 
 log = logging.getLogger(__name__)
 WORK = ".work"

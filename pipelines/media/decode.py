@@ -1,0 +1,209 @@
+"""One ffmpeg decode, many consumers.
+
+A single ffmpeg process reads the file once and feeds: the signal filters
+(picture/sound faults, parsed from its log), a low-rate gray frame stream to
+Python frame consumers (stdout), and a 16 kHz mono WAV for speech. Which taps
+run is chosen by the caller; a segment of the file can be decoded alone.
+"""
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipelines import tools
+from pipelines.errors import ToolError, ToolTimeout
+from pipelines.frames import Frame, FrameConsumer, FrameSpec
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float], None]  # receives seconds of media decoded so far
+
+
+@dataclass
+class DecodePlan:
+    """What one decode of `path` should produce."""
+
+    path: Path
+    start_s: float = 0.0
+    duration_s: float | None = None
+    video_chain: str | None = None      # filters ending in a sink, on the first video stream
+    audio_chain: str | None = None      # filters ending in a sink, on the first audio stream
+    frames: FrameSpec | None = None
+    consumers: Sequence[FrameConsumer] = ()
+    source_size: tuple[int, int] = (0, 0)
+    wav_out: Path | None = None         # 16 kHz mono PCM for speech
+    timeout_s: float = 3600.0
+    progress: ProgressFn | None = None
+    input_options: Sequence[str] = ()  # decoder options before -i (e.g. -skip_frame noref)
+
+
+@dataclass
+class DecodeLog:
+    """What came back: ffmpeg's log lines, frame count, and time spent per consumer."""
+
+    lines: list[str] = field(default_factory=list)
+    frames: int = 0
+    decoded_s: float = 0.0              # media seconds ffmpeg got through (progress out_time)
+    seconds: float = 0.0
+    consumer_seconds: dict[str, float] = field(default_factory=dict)
+    consumer_errors: dict[str, str] = field(default_factory=dict)  # a consumer that raised is dropped
+    returncode: int = 0
+
+
+def build_args(plan: DecodePlan) -> list[str]:
+    """ffmpeg arguments for `plan` (pure: unit-testable without ffmpeg)."""
+    args = ["-hide_banner", "-nostdin", "-y", "-nostats", "-progress", "pipe:2", "-stats_period", "0.5"]
+    if plan.start_s > 0:
+        args += ["-ss", f"{plan.start_s:.3f}"]
+    if plan.duration_s is not None:
+        args += ["-t", f"{plan.duration_s:.3f}"]
+    args += [*plan.input_options, "-i", str(plan.path)]
+    graph, maps = _graph(plan)
+    if graph:
+        args += ["-filter_complex", ";".join(graph)]
+    return args + (maps or ["-f", "null", "-"])
+
+
+def _graph(plan: DecodePlan) -> tuple[list[str], list[str]]:
+    graph = _fan_out("0:v:0", "split", [plan.video_chain, _frames_chain(plan)])
+    graph += _fan_out("0:a:0", "asplit", [plan.audio_chain, _wav_chain(plan)])
+    maps: list[str] = []
+    if plan.frames is not None:
+        maps += ["-map", "[frames]", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
+    if plan.wav_out is not None:
+        maps += ["-map", "[wav]", "-c:a", "pcm_s16le", str(plan.wav_out)]
+    return graph, maps
+
+
+def _fan_out(stream: str, split: str, chains: list[str | None]) -> list[str]:
+    """Feed one input stream to each chain, through a split filter when there are several."""
+    taps = [c for c in chains if c]
+    if len(taps) <= 1:
+        return [f"[{stream}]{c}" for c in taps]
+    labels = [f"[{split}{i}]" for i in range(len(taps))]
+    return [f"[{stream}]{split}={len(taps)}{''.join(labels)}"] + [label + chain for label, chain in zip(labels, taps)]
+
+
+def _frames_chain(plan: DecodePlan) -> str | None:
+    if plan.frames is None:
+        return None
+    w, h = plan.frames.size_for(*plan.source_size)
+    return f"fps={plan.frames.fps},scale={w}:{h}:flags=area,format=gray[frames]"
+
+
+def _wav_chain(plan: DecodePlan) -> str | None:
+    if plan.wav_out is None:
+        return None
+    return "aresample=16000,aformat=sample_fmts=s16:channel_layouts=mono[wav]"
+
+
+def run(plan: DecodePlan) -> DecodeLog:
+    """Run the decode; feed frames to consumers; return the log. Raises ToolError on failure."""
+    args = build_args(plan)
+    started = time.monotonic()
+    proc = tools.popen("ffmpeg", args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    result = DecodeLog()
+    reader = threading.Thread(target=_read_stderr, args=(proc, result, plan), daemon=True)
+    reader.start()
+    watchdog = threading.Timer(plan.timeout_s, proc.kill)
+    watchdog.start()
+    try:
+        _pump_frames(proc, plan, result)
+        proc.wait()
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=10)
+    result.seconds = time.monotonic() - started
+    result.returncode = proc.returncode
+    _raise_on_failure(proc.returncode, result, args, plan, watchdog_fired=result.seconds >= plan.timeout_s)
+    return result
+
+
+def _raise_on_failure(code: int, result: DecodeLog, args: list[str], plan: DecodePlan, watchdog_fired: bool) -> None:
+    stderr = "\n".join(result.lines[-40:])
+    if watchdog_fired:
+        raise ToolTimeout(f"ffmpeg decode timed out after {plan.timeout_s:.0f}s", args, stderr)
+    if code != 0:
+        raise ToolError(f"ffmpeg decode exited with {code}", args, stderr, code)
+
+
+def _pump_frames(proc: subprocess.Popen, plan: DecodePlan, result: DecodeLog) -> None:
+    if plan.frames is None:
+        proc.stdout.read()
+        return
+    w, h = plan.frames.size_for(*plan.source_size)
+    size = w * h
+    spent = {c.name: 0.0 for c in plan.consumers}
+    while True:
+        buf = proc.stdout.read(size)
+        if len(buf) < size:
+            break
+        frame = Frame(result.frames, plan.start_s + result.frames / plan.frames.fps,
+                      np.frombuffer(buf, np.uint8).reshape(h, w))
+        result.frames += 1
+        for consumer in [c for c in plan.consumers if c.name not in result.consumer_errors]:
+            t0 = time.perf_counter()
+            _feed(consumer, frame, result)
+            spent[consumer.name] += time.perf_counter() - t0
+    result.consumer_seconds = spent
+
+
+def _feed(consumer: FrameConsumer, frame: Frame, result: DecodeLog) -> None:
+    """One frame to one consumer; a consumer that raises is dropped, the decode and the others go on."""
+    try:
+        consumer.consume(frame)
+    except Exception as exc:  # noqa: BLE001 - stage isolation: one broken detector must not stop the pass
+        log.warning("frame consumer %s failed at %.1fs", consumer.name, frame.time_s, exc_info=True)
+        result.consumer_errors[consumer.name] = f"{type(exc).__name__}: {exc} (at {frame.time_s:.1f}s)"
+
+
+def _read_stderr(proc: subprocess.Popen, result: DecodeLog, plan: DecodePlan) -> None:
+    for raw in proc.stderr:
+        line = raw.decode("utf-8", "replace").rstrip()
+        if line.startswith("out_time_us="):
+            _report_progress(line, plan, result)
+        elif "=" in line and " " not in line and not line.startswith("["):
+            continue  # other -progress keys
+        else:
+            result.lines.append(line)
+
+
+def _report_progress(line: str, plan: DecodePlan, result: DecodeLog) -> None:
+    try:
+        result.decoded_s = max(result.decoded_s, int(line.split("=", 1)[1]) / 1e6)
+    except ValueError:
+        return
+    if plan.progress is not None:
+        plan.progress(plan.start_s + result.decoded_s)
+
+
+def extract_audio(path: Path, wav_out: Path, start_s: float = 0.0, duration_s: float | None = None,
+                  timeout_s: float = 1800.0) -> Path:
+    """Decode only the audio of `path` (or a segment) to 16 kHz mono WAV for speech."""
+    args = ["-hide_banner", "-nostdin", "-loglevel", "error"]
+    if start_s > 0:
+        args += ["-ss", f"{start_s:.3f}"]
+    if duration_s is not None:
+        args += ["-t", f"{duration_s:.3f}"]
+    args += ["-i", str(path), "-vn", "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-y", str(wav_out)]
+    tools.run("ffmpeg", args, timeout=timeout_s)
+    return wav_out
+
+
+def stream_frames(path: Path, spec: FrameSpec, source_size: tuple[int, int], consumers: Sequence[FrameConsumer],
+                  start_s: float = 0.0, duration_s: float | None = None, timeout_s: float = 3600.0,
+                  progress: ProgressFn | None = None) -> DecodeLog:
+    """Decode only the frame stream (for one consumer stage, e.g. a farm segment)."""
+    plan = DecodePlan(path=path, start_s=start_s, duration_s=duration_s, frames=spec, consumers=consumers,
+                      source_size=source_size, timeout_s=timeout_s, progress=progress)
+    return run(plan)

@@ -1,0 +1,315 @@
+"""Signal pass: picture and sound faults from ONE decode of the file.
+
+ffmpeg's own filters measure (on a downscaled, subsampled copy of the picture
+and on the original audio): black (blackdetect), frozen picture (freezedetect),
+letterbox/pillarbox (cropdetect), loudness and true peak (ebur128), dead air
+(silencedetect) and clipping (windowed astats). The same decode also feeds the
+frame consumers and writes the speech WAV (see decode.py). This module builds
+the filter chains, parses their log (pure functions) and turns it into findings.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from pipelines.media import decode
+from pipelines.frames import FrameConsumer, FrameSpec
+from pipelines.profile import Profile
+from pipelines.domain import Finding, Media, StageOutput
+
+BLACK_RE = re.compile(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)")
+FREEZE_START_RE = re.compile(r"freeze_start:\s*([\d.]+)")
+FREEZE_END_RE = re.compile(r"freeze_end:\s*([\d.]+)")
+CROP_RE = re.compile(r"w:(-?\d+) h:(-?\d+) x:(-?\d+) y:(-?\d+) .*?t:\s*([\d.]+)")
+SILENCE_START_RE = re.compile(r"silence_start:\s*(-?[\d.]+)")
+SILENCE_END_RE = re.compile(r"silence_end:\s*([\d.]+)")
+LOUDNESS_RE = re.compile(r"^\s*I:\s*(-?[\d.]+|-inf) LUFS")
+TRUE_PEAK_RE = re.compile(r"^\s*Peak:\s*(-?[\d.]+|-inf) dBFS")
+DECODER_ERROR_RE = re.compile(r"^\[(NULL|h264|hevc|mpeg4|mpeg2video|vp9|av1|aac|mp3\w*) @ [^]]+\] .*(error|concealing|invalid|corrupt|missing)", re.I)
+
+
+@dataclass
+class Analysis:
+    """What the filters measured, in source seconds (before becoming findings)."""
+
+    width: int = 320
+    height: int = 180
+    duration_s: float = 0.0
+    black: list[tuple[float, float]] = field(default_factory=list)
+    frozen: list[tuple[float, float]] = field(default_factory=list)
+    crops: list[tuple[float, int, int, int, int]] = field(default_factory=list)  # t, w, h, x, y
+    silence: list[tuple[float, float]] = field(default_factory=list)
+    clipped_windows: list[float] = field(default_factory=list)
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float | None = None
+    decode_errors: list[str] = field(default_factory=list)
+    decoded_s: float = 0.0
+
+
+@dataclass
+class SignalResult:
+    """The stage output plus the shared decode's log (for consumers and timing)."""
+
+    output: StageOutput
+    log: decode.DecodeLog
+    analysis: Analysis
+
+
+def analysis_size(media: Media, profile: Profile) -> tuple[int, int]:
+    """Size of the downscaled picture the video filters look at (even numbers)."""
+    w = profile.signal.analysis_width
+    h = max(2, int(round(w * media.video.height / max(1, media.video.width) / 2)) * 2)
+    return w, h
+
+
+def video_chain(media: Media, profile: Profile) -> str:
+    """Subsample, downscale, then black/freeze/crop detection into a sink."""
+    s = profile.signal
+    w, h = analysis_size(media, profile)
+    return (f"fps={s.analysis_fps},scale={w}:{h}:flags=fast_bilinear,"
+            f"blackdetect=d={s.black.min_duration_s}:pix_th={s.black.pixel_threshold}:pic_th={s.black.picture_threshold},"
+            f"freezedetect=n={s.frozen.noise_db}dB:d={s.frozen.detect_s},"
+            f"cropdetect=limit={s.letterbox.limit}:round=2:reset=1:skip=0,nullsink")
+
+
+def audio_chain(media: Media, profile: Profile, stats_file: Path) -> str:
+    """Loudness/true peak, silences, and per-window peak statistics (clipping) into a sink."""
+    s = profile.signal
+    window = max(1, int(round(media.audio.sample_rate * s.clipping.window_s)))
+    return (f"ebur128=peak=true:framelog=verbose,"
+            f"silencedetect=n={s.silence.noise_db}dB:d={s.silence.min_duration_s},"
+            f"asetnsamples=n={window},"
+            f"astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level+Flat_factor,"
+            f"ametadata=mode=print:file={_filter_path(stats_file)},anullsink")
+
+
+def _filter_path(path: Path) -> str:
+    """Escape a file path for use as a filter option value."""
+    return str(path).replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'").replace(",", "\\,")
+
+
+def run_signal(path: Path, media: Media, profile: Profile, workdir: Path,
+               consumers: Sequence[FrameConsumer] = (), frame_spec: FrameSpec | None = None,
+               wav_out: Path | None = None, progress: decode.ProgressFn | None = None) -> SignalResult:
+    """The single decode: signal filters + frame consumers + optional speech WAV."""
+    stats_file = workdir / "astats.txt"
+    has_audio = media.audio is not None
+    plan = decode.DecodePlan(
+        path=path, video_chain=video_chain(media, profile),
+        audio_chain=audio_chain(media, profile, stats_file) if has_audio else None,
+        frames=frame_spec if consumers else None, consumers=consumers,
+        source_size=(media.video.width, media.video.height),
+        wav_out=wav_out if has_audio else None, timeout_s=max(600.0, media.duration_s * 3), progress=progress,
+        input_options=["-skip_frame", "noref"] if profile.signal.skip_nonref_frames else [])
+    log = decode.run(plan)
+    stats = stats_file.read_text(errors="replace") if stats_file.exists() else ""
+    analysis = parse_log(log.lines, stats, media, profile)
+    analysis.decoded_s = log.decoded_s
+    return SignalResult(StageOutput(findings(analysis, profile), metrics(analysis)), log, analysis)
+
+
+def parse_log(lines: list[str], astats: str, media: Media, profile: Profile) -> Analysis:
+    """Pure parser of the filters' log lines and the astats metadata file."""
+    w, h = analysis_size(media, profile)
+    a = Analysis(width=w, height=h, duration_s=media.duration_s)
+    freeze_start = silence_start = None
+    for line in lines:
+        if m := BLACK_RE.search(line):
+            a.black.append((float(m[1]), float(m[2])))
+        elif m := FREEZE_START_RE.search(line):
+            freeze_start = float(m[1])
+        elif (m := FREEZE_END_RE.search(line)) and freeze_start is not None:
+            a.frozen.append((freeze_start, float(m[1])))
+            freeze_start = None
+        elif "crop=" in line and (m := CROP_RE.search(line)):
+            a.crops.append((float(m[5]), int(m[1]), int(m[2]), int(m[3]), int(m[4])))
+        elif m := SILENCE_START_RE.search(line):
+            silence_start = max(0.0, float(m[1]))
+        elif (m := SILENCE_END_RE.search(line)) and silence_start is not None:
+            a.silence.append((silence_start, float(m[1])))
+            silence_start = None
+        elif m := LOUDNESS_RE.search(line):
+            a.loudness_lufs = _db(m[1])
+        elif m := TRUE_PEAK_RE.search(line):
+            a.true_peak_dbtp = _db(m[1])
+        elif DECODER_ERROR_RE.search(line):
+            a.decode_errors.append(line)
+    if freeze_start is not None:
+        a.frozen.append((freeze_start, media.duration_s))
+    if silence_start is not None and media.duration_s - silence_start >= profile.signal.silence.min_duration_s:
+        a.silence.append((silence_start, media.duration_s))
+    a.clipped_windows = parse_astats(astats, profile)
+    return a
+
+
+def _db(text: str) -> float | None:
+    return None if text == "-inf" else float(text)
+
+
+def parse_astats(text: str, profile: Profile) -> list[float]:
+    """Start times of audio windows that clip.
+
+    A window clips when its peak reaches full scale and either stays flat there
+    (PCM: astats flat factor) or overshoots it (a lossy decoder's float output
+    rings above 0 dBFS around clipped plateaus).
+    """
+    cfg = profile.signal.clipping
+    clipped: list[float] = []
+    t, peak, flat = 0.0, None, None
+    for line in text.splitlines() + ["frame:end"]:
+        if line.startswith("frame:"):
+            if peak is not None and peak >= cfg.peak_level_db and (peak >= cfg.overshoot_db or (flat or 0.0) >= cfg.min_flat_factor):
+                clipped.append(t)
+            t = float(line.rsplit("pts_time:", 1)[1]) if "pts_time:" in line else t
+            peak = flat = None
+        elif line.startswith("lavfi.astats.Overall.Peak_level="):
+            peak = _float(line)
+        elif line.startswith("lavfi.astats.Overall.Flat_factor="):
+            flat = _float(line)
+    return clipped
+
+
+def _float(line: str) -> float | None:
+    try:
+        return float(line.split("=", 1)[1])
+    except ValueError:
+        return None
+
+
+def findings(a: Analysis, profile: Profile) -> list[Finding]:
+    """All signal.* findings from one Analysis."""
+    return (_black(a, profile) + _frozen(a, profile) + _letterbox(a, profile) + _decode_errors(a, profile)
+            + _loudness(a, profile) + _silence(a, profile) + _clipping(a, profile))
+
+
+def _span(code: str, severity: str, message: str, start: float, end: float, **evidence: Any) -> Finding:
+    return Finding(code, severity, message, round(start, 2), round(end, 2), evidence)
+
+
+def _black(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.black
+    return [_span("signal.black", "fail" if e - s >= cfg.fail_duration_s else cfg.severity,
+                  f"黑屏 {e - s:.1f} 秒", s, e, duration_s=round(e - s, 2), limit_s=cfg.min_duration_s)
+            for s, e in a.black]
+
+
+def _frozen(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.frozen
+    limit = frozen_limit(a, p)
+    return [_span("signal.frozen", cfg.severity, f"画面静止（冻结）{e - s:.0f} 秒", s, e,
+                  duration_s=round(e - s, 2), limit_s=limit, still_share=round(still_share(a), 3))
+            for s, e in a.frozen if e - s >= limit]
+
+
+def still_share(a: Analysis) -> float:
+    """Share of the video's time spent on a still picture."""
+    return sum(e - s for s, e in a.frozen) / a.duration_s if a.duration_s else 0.0
+
+
+def frozen_limit(a: Analysis, p: Profile) -> float:
+    """How long a still picture may last: short in live video, long in a slide lesson."""
+    cfg = p.signal.frozen
+    return cfg.static_min_s if still_share(a) > cfg.static_share else cfg.live_min_s
+
+
+def _letterbox(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.letterbox
+    step = 1.0 / p.signal.analysis_fps
+    runs = _bar_runs(a, cfg.min_bar_share)
+    return [_span("signal.letterbox", cfg.severity,
+                  f"画面有{'上下' if kind == 'letterbox' else '左右'}黑边（{kind}）", s, e + step,
+                  kind=kind, bars_share=round(share, 3), limit=cfg.min_bar_share, key=kind)
+            for kind, s, e, share in runs if e + step - s >= cfg.min_duration_s]
+
+
+def bar_kind(w: int, h: int, x: int, y: int, width: int, height: int, min_share: float) -> tuple[str, float] | None:
+    """'letterbox'/'pillarbox' when bars cover two opposite sides symmetrically and the others not at all.
+
+    A dark slide with centred content has margins on all four sides, so it is not a bar.
+    """
+    if w <= 0 or h <= 0:
+        return None
+    top, bottom, left, right = y, height - y - h, x, width - x - w
+    tol = max(2, round(0.01 * max(width, height)))
+    if left <= tol and right <= tol and min(top, bottom) >= min_share * height and abs(top - bottom) <= 2 * tol:
+        return "letterbox", (top + bottom) / height
+    if top <= tol and bottom <= tol and min(left, right) >= min_share * width and abs(left - right) <= 2 * tol:
+        return "pillarbox", (left + right) / width
+    return None
+
+
+def _bar_runs(a: Analysis, min_share: float) -> list[tuple[str, float, float, float]]:
+    """Consecutive analysed frames with the same kind of bars -> (kind, start, end, bar share)."""
+    runs: list[tuple[str, float, float, float]] = []
+    current: list[Any] | None = None
+    for t, w, h, x, y in a.crops:
+        kind = bar_kind(w, h, x, y, a.width, a.height, min_share)
+        if kind and current and current[0] == kind[0]:
+            current[2] = t
+            continue
+        if current:
+            runs.append(tuple(current))
+        current = [kind[0], t, t, kind[1]] if kind else None
+    if current:
+        runs.append(tuple(current))
+    return runs
+
+
+def _decode_errors(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.decode_errors
+    n = len(a.decode_errors)
+    if n < cfg.review_at:
+        return []
+    return [Finding("signal.decode_errors", "fail" if n >= cfg.fail_at else "review",
+                    f"解码错误 {n} 处（文件可能损坏）", None, None,
+                    {"count": n, "limit": cfg.review_at, "sample": a.decode_errors[:5]})]
+
+
+def _loudness(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.loudness
+    lufs = a.loudness_lufs
+    if lufs is None or cfg.review_below_lufs <= lufs <= cfg.review_above_lufs:
+        return []
+    severity = "fail" if lufs < cfg.fail_below_lufs else cfg.severity
+    word = "过小" if lufs < cfg.review_below_lufs else "过大"
+    return [Finding("signal.loudness", severity, f"整体响度{word}：{lufs:.1f} LUFS", None, None,
+                    {"value": lufs, "limit": [cfg.review_below_lufs, cfg.review_above_lufs],
+                     "true_peak_dbtp": a.true_peak_dbtp})]
+
+
+def _silence(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.silence
+    return [_span("signal.silence", cfg.severity, f"长时间无声 {e - s:.0f} 秒", s, e,
+                  duration_s=round(e - s, 2), limit_s=cfg.min_duration_s, noise_db=cfg.noise_db)
+            for s, e in a.silence if e - s >= cfg.min_duration_s]
+
+
+def _clipping(a: Analysis, p: Profile) -> list[Finding]:
+    cfg = p.signal.clipping
+    spans = merge_windows(a.clipped_windows, cfg.window_s)
+    return [_span("signal.clipping", cfg.severity, f"音频削波失真 {e - s:.1f} 秒", s, e,
+                  duration_s=round(e - s, 2), limit_s=cfg.min_duration_s)
+            for s, e in spans if e - s >= cfg.min_duration_s]
+
+
+def merge_windows(starts: list[float], window_s: float) -> list[tuple[float, float]]:
+    """Join adjacent fixed-size windows (given by start time) into (start, end) spans."""
+    spans: list[list[float]] = []
+    for t in sorted(starts):
+        if spans and t - spans[-1][1] <= window_s * 0.51:
+            spans[-1][1] = t + window_s
+        else:
+            spans.append([t, t + window_s])
+    return [(s, e) for s, e in spans]
+
+
+def metrics(a: Analysis) -> dict[str, Any]:
+    """Measured values for the report's metrics.signal."""
+    return {
+        "loudness_lufs": a.loudness_lufs, "true_peak_dbtp": a.true_peak_dbtp,
+        "black_s": round(sum(e - s for s, e in a.black), 2), "frozen_s": round(sum(e - s for s, e in a.frozen), 2),
+        "silence_s": round(sum(e - s for s, e in a.silence), 2), "clipped_windows": len(a.clipped_windows),
+        "decode_errors": len(a.decode_errors), "decoded_s": round(a.decoded_s, 2),
+    }

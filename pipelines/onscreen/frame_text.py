@@ -1,0 +1,68 @@
+"""Everything read from one distinct frame: text lines, ads, codes, traditional characters."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+from pipelines.ocr.lines import OcrLine, Reader
+from pipelines.onscreen.codes import Code, find_codes
+from pipelines.onscreen.ad_rules import Hit, find_ads, load_rules, rules_path
+from pipelines.onscreen.traditional import TraditionalJudge, TraditionalText
+
+T = TypeVar("T")
+
+
+@dataclass
+class Reading:
+    """One OCR call's worth of results for a frame."""
+
+    lines: list[OcrLine] = field(default_factory=list)
+    ads: list[Hit] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
+    traditional: TraditionalText | None = None
+
+    @property
+    def has_text(self) -> bool:
+        return any(len(line.text.strip()) >= 2 for line in self.lines)
+
+
+class FrameReader:
+    """Reads frames with the profile's `onscreen` settings; engines load once per thread."""
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+        self.reader = Reader(cfg.ocr, cfg.ocr.languages)
+        self.judge = TraditionalJudge(cfg.traditional, Reader(cfg.ocr, cfg.ocr.traditional_languages))
+        self.rules = load_rules(rules_path(cfg.ads.rules_file))
+        self.seconds: dict[str, float] = {"ocr": 0.0, "codes": 0.0, "traditional": 0.0}
+
+    def read(self, gray: np.ndarray) -> Reading:
+        """OCR `gray` once and apply every text check to the lines."""
+        lines = self._timed("ocr", lambda: self.reader.read(gray))
+        reading = Reading(lines, find_ads([line.text for line in lines], self.rules))
+        if self.cfg.qr.enabled:
+            reading.codes = self._timed("codes", lambda: find_codes(gray, self.cfg.qr.barcodes))
+        reading.traditional = self._timed("traditional", lambda: self.judge.judge(gray, lines))
+        return reading
+
+    def read_row(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> OcrLine | None:
+        """One line box of a full picture, read as a single line."""
+        clipped = (box[0], box[1], min(box[2], gray.shape[1]), min(box[3], gray.shape[0]))
+        return self._timed("ocr", lambda: self.reader.read_line(gray, clipped))
+
+    def read_region(self, gray: np.ndarray) -> list[OcrLine]:
+        """Lines of a small picture (a watermark's region); read as one line when layout finds none."""
+        lines = self._timed("ocr", lambda: self.reader.read(gray))
+        whole = (0, 0, gray.shape[1], gray.shape[0])
+        return lines or [line for line in [self._timed("ocr", lambda: self.reader.read_line(gray, whole))] if line]
+
+    def _timed(self, what: str, fn: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.seconds[what] += time.perf_counter() - started

@@ -1,0 +1,197 @@
+"""On-screen stage: advertising, QR codes, traditional characters, watermarks, title card.
+
+While frames stream, the consumer only cuts scenes and keeps one picture per distinct
+scene (pipelines/slides.py) and their edge maps (pipelines/watermark.py). In `finish`
+each distinct picture is read once (OCR, codes, glyph checks) and findings are made.
+Segments of one video merge into the same findings a whole-video run gives.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from pipelines import stages
+from pipelines.frames import Frame, FrameConsumer
+from pipelines.ocr.lines import OcrLine
+from pipelines.onscreen.findings import FindingMaker
+from pipelines.onscreen.frame_text import FrameReader, Reading
+from pipelines.profile import Profile
+from pipelines.domain import Finding, Media, StageOutput
+from pipelines.onscreen.scenes import Scene, SceneTracker, reading_of
+from pipelines.onscreen.titlecard import judge as judge_title
+from pipelines.onscreen.watermark import EdgePersistence, Mark, consistency, temporal_median
+
+
+class OnscreenConsumer(FrameConsumer):
+    """Scene cutting while frames stream; all reading in `finish`."""
+
+    name = "onscreen"
+
+    def __init__(self, ctx: stages.StageContext):
+        self.ctx = ctx
+        self.cfg = ctx.profile.onscreen
+        self.step_s = 1.0 / ctx.profile.frames.fps
+        self.edges = EdgePersistence(self.cfg.watermark, self.cfg.slides.min_scene_s)
+        eager = self.cfg.title_card.window_s if ctx.is_first_segment else 0.0
+        self.tracker = SceneTracker(self.cfg.slides, ctx.profile.frames.fps, eager, self._scene_closed)
+        self.last_s = ctx.start_s - self.step_s
+
+    def _scene_closed(self, scene: Scene, image: np.ndarray) -> None:
+        self.edges.add(image, scene.duration_s, distinct=scene.repeat_of is None)
+
+    def consume(self, frame: Frame) -> None:
+        self.tracker.add(frame)
+        self.last_s = frame.time_s
+
+    def finish(self) -> StageOutput:
+        self.tracker.close(min(self.ctx.end_s, self.last_s + self.step_s))
+        return Analysis(self.ctx, self.tracker, self.edges).run()
+
+
+class Analysis:
+    """Reads the distinct scenes of one stream and turns them into findings."""
+
+    def __init__(self, ctx: stages.StageContext, tracker: SceneTracker, edges: EdgePersistence):
+        self.ctx, self.cfg = ctx, ctx.profile.onscreen
+        self.tracker, self.edges = tracker, edges
+        self.reader = FrameReader(self.cfg)
+        self.maker = FindingMaker(self.cfg, ctx.workdir, self.reader.rules)
+        self.readings: dict[int, Reading] = {}
+
+    def run(self) -> StageOutput:
+        findings: list[Finding] = []
+        for scene in self.tracker.scenes:
+            findings += self._scene(scene)
+        findings = stages.join_touching(findings)  # a slide cut into several scenes is one finding
+        for finding in findings:
+            self.maker.thumbnail(finding, self._picture_at(finding.evidence["frame_s"]))
+        findings += self._title_card() + self._watermarks()
+        return StageOutput(findings=findings, metrics=self._metrics())
+
+    def _scene(self, scene: Scene) -> list[Finding]:
+        source = reading_of(self.tracker.scenes, scene)
+        if source is None:
+            return []
+        if source.index not in self.readings:
+            self.readings[source.index] = self.reader.read(source.picture())
+        return self.maker.for_scene(scene, self.readings[source.index], self.tracker.shape)
+
+    def _picture_at(self, time_s: float) -> np.ndarray:
+        scene = next(s for s in self.tracker.scenes if round(s.time_s, 2) == time_s)
+        return reading_of(self.tracker.scenes, scene).picture()
+
+    def _title_card(self) -> list[Finding]:
+        """intro.title_card from the scenes of the opening window (first segment only)."""
+        if not self.ctx.is_first_segment:
+            return []
+        window = self.cfg.title_card.window_s
+        shown = [s for s in self.tracker.scenes if s.start_s < window and self._reading(s) is not None]
+        texts = [s for s in shown if self._reading(s).has_text]
+        lines = [line.text for s in texts for line in self._reading(s).lines]
+        card = judge_title(lines, sum(min(s.end_s, window) - s.start_s for s in texts), self.cfg.title_card.fields)
+        first = (texts or shown)[:1]
+        gray = reading_of(self.tracker.scenes, first[0]).picture() if first else None
+        finding = self.maker.title_card(card, "\n".join(lines), gray, (self.ctx.start_s, min(window, self.ctx.end_s)))
+        return [finding] if finding else []
+
+    def _reading(self, scene: Scene) -> Reading | None:
+        source = reading_of(self.tracker.scenes, scene)
+        return None if source is None else self.readings.get(source.index)
+
+    def _watermarks(self) -> list[Finding]:
+        marks = self.edges.marks(self.tracker.motion_share())
+        if not marks:
+            return []
+        pictures = self._sample_pictures()
+        marks = [m for m in marks if consistency(pictures, m.box) >= self.cfg.watermark.min_consistency
+                 and not self._numbering(m, pictures)]
+        span = (self.ctx.start_s, self.ctx.end_s)
+        return [self.maker.watermark(m, self._mark_text(m, pictures), pictures[-1] if pictures else None, span)
+                for m in marks]
+
+    def _sample_pictures(self) -> list[np.ndarray]:
+        read = [s for s in self.tracker.scenes if s.read]
+        step = max(1, len(read) // self.cfg.watermark.median_frames)
+        return [s.picture() for s in read[::step]]
+
+    def _numbering(self, mark: Mark, pictures: list[np.ndarray]) -> bool:
+        """A page number: along the mark's row, only digits change from picture to picture ("第 3 页")."""
+        h = mark.box[3] - mark.box[1]
+        row = (max(0, mark.box[0] - 3 * h), mark.box[1], mark.box[2] + 3 * h, mark.box[3])
+        # Evenly spread, first and last included: a fixed stride can alias with a slide cycle.
+        picks = sorted({round(i) for i in np.linspace(0, len(pictures) - 1, self.cfg.watermark.numbering_frames)})
+        lines = [self.reader.read_row(pictures[i], row) for i in picks]
+        texts = {re.sub(r"\s+", "", line.text) for line in lines if line is not None}
+        return len(texts) > 1 and len({re.sub(r"\d+", "#", t) for t in texts}) == 1
+
+    def _mark_text(self, mark: Mark, pictures: list[np.ndarray]) -> list[OcrLine]:
+        if not pictures:
+            return []
+        region = temporal_median(pictures, mark.box, self.cfg.watermark.text_margin_px)
+        return self.reader.read_region(region)
+
+    def _metrics(self) -> dict[str, Any]:
+        scenes = self.tracker.scenes
+        return {"sampled_frames": self.tracker.frames, "scenes": len(scenes),
+                "ocr_frames": len(self.readings),
+                "repeated_scenes": sum(1 for s in scenes if s.repeat_of is not None),
+                "watermark_scenes": self.edges.scenes,
+                **{f"{k}_s": round(v, 3) for k, v in self.reader.seconds.items()}}
+
+
+class OnscreenStage(stages.FrameStage):
+    """The registered stage: a consumer per stream, and segment merging."""
+
+    name = "onscreen"
+
+    def enabled(self, profile: Profile, media: Media) -> bool:
+        return bool(profile.onscreen.enabled)
+
+    def consumer(self, ctx: stages.StageContext) -> FrameConsumer:
+        return OnscreenConsumer(ctx)
+
+    def merge(self, parts: list[StageOutput], ctx: stages.StageContext) -> StageOutput:
+        """Consecutive segments -> one output: joined findings, whole-video watermark rule, summed metrics."""
+        findings = [f for p in parts for f in p.findings]
+        marks = merge_watermarks([f for f in findings if f.code == "text.watermark"], ctx)
+        others = stages.join_touching([f for f in findings if f.code != "text.watermark"])
+        return StageOutput(findings=others + marks, metrics=merge_metrics([p.metrics for p in parts]))
+
+
+def merge_watermarks(findings: list[Finding], ctx: stages.StageContext) -> list[Finding]:
+    """Join watermark findings of one region across segments; keep those covering enough of the video."""
+    cfg = ctx.profile.onscreen.watermark
+    groups: list[Finding] = []
+    for f in sorted(findings, key=lambda f: f.start_s or 0.0):
+        same = next((g for g in groups if _overlap(g.evidence["box"], f.evidence["box"]) >= cfg.merge_overlap
+                     and (f.start_s or 0.0) - (g.end_s or 0.0) <= 1.0), None)
+        if same is None:
+            groups.append(Finding(f.code, f.severity, f.message, f.start_s, f.end_s, dict(f.evidence)))
+            continue
+        same.end_s = max(same.end_s or 0.0, f.end_s or 0.0)
+        if not same.evidence.get("text") and f.evidence.get("text"):
+            same.evidence["text"], same.message = f.evidence["text"], f.message
+    need = cfg.min_video_share * ctx.media.duration_s
+    return [g for g in groups if (g.end_s or 0.0) - (g.start_s or 0.0) >= need]
+
+
+def _overlap(a: list[int], b: list[int]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / max(1, smaller)
+
+
+def merge_metrics(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counters and seconds add up over segments."""
+    merged: dict[str, Any] = {}
+    for metrics in parts:
+        for key, value in metrics.items():
+            merged[key] = merged.get(key, 0) + value if isinstance(value, (int, float)) else value
+    return merged
+
+
