@@ -28,3 +28,23 @@ def no_error_logs(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixtu
         return
     errors = [f"{r.name}: {r.getMessage()}" for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert not errors, f"unexpected ERROR logs: {errors}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this session (skips locally without a server, fails in CI)."""
+    from tests.dbkit import fresh_postgres
+
+    yield from fresh_postgres()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated index database of each backend."""
+    from tests.dbkit import database_url, truncate
+
+    pg = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    url = database_url(request.param, tmp_path, pg)
+    if pg:
+        truncate(url)
+    return url

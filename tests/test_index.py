@@ -1,0 +1,112 @@
+"""The durable index on SQLite and PostgreSQL: migrations, idempotent report upserts, filters, tokens."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, inspect, select
+
+from index import db, repository, tokens
+from index.models import Finding, Job
+
+REPORT = {
+    "schema_version": "1", "job_id": "job-a", "source": "lesson.mp4", "profile": "micro-primary",
+    "verdict": "fail", "media": {"size_bytes": 1234}, "metrics": {}, "transcript": [],
+    "stages": {"probe": {"status": "ok", "seconds": 0.1, "error": None}},
+    "created_at": "2026-11-30T01:00:00+00:00",
+    "findings": [
+        {"code": "tech.resolution", "severity": "fail", "message": "1280x720", "start_s": None, "end_s": None,
+         "evidence": {"width": 1280}},
+        {"code": "signal.black", "severity": "review", "message": "black", "start_s": 2.0, "end_s": 5.0,
+         "evidence": {}},
+    ],
+}
+
+
+def _count(database: db.Database, model: type) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_migrations_create_the_schema_at_head(index_url):
+    database = db.open_database(index_url)
+    assert db.current_revision(database.engine) == "0001"
+    tables = set(inspect(database.engine).get_table_names())
+    assert {"jobs", "lessons", "findings", "api_tokens", "alembic_version"} <= tables
+
+
+def test_upsert_report_is_idempotent_and_keeps_submission_metadata(index_url):
+    database = db.open_database(index_url)
+    with database.session() as session:
+        repository.add_job(session, repository.NewJob("job-a", "lesson.mp4", "micro-primary",
+                                                      region="浙江省/杭州市/西湖区", lesson={"teacher": "张老师",
+                                                                                      "title": "分数的意义"}))
+    for _ in range(3):
+        repository.upsert_report(database, copy.deepcopy(REPORT), "/reports/job-a")
+    assert _count(database, Job) == 1 and _count(database, Finding) == 2
+    with database.session() as session:
+        job = repository.get_job(session, "job-a")
+        assert (job.status, job.verdict, job.region, job.level) == ("done", "fail", "浙江省/杭州市/西湖区", "school")
+        assert job.lesson.teacher == "张老师" and job.lesson.title == "分数的意义"
+        assert [f.code for f in job.findings] == ["tech.resolution", "signal.black"]
+        assert job.finished_at == datetime(2026, 11, 30, 1, tzinfo=timezone.utc)
+
+
+def test_upsert_of_a_job_never_submitted_through_the_index_creates_it(index_url):
+    database = db.open_database(index_url)
+    doc = {**copy.deepcopy(REPORT), "job_id": "job-b", "verdict": "error", "findings": []}
+    repository.upsert_report(database, doc, None)
+    with database.session() as session:
+        job = repository.get_job(session, "job-b")
+        assert (job.status, job.verdict, job.lesson) == ("error", "error", None)
+
+
+def _seed(database: db.Database) -> None:
+    start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    regions = ["浙江省/杭州市/西湖区", "浙江省/杭州市/上城区", "浙江省/宁波市", "江苏省/南京市"]
+    with database.session() as session:
+        for i in range(8):
+            job = repository.add_job(session, repository.NewJob(f"j{i}", f"{i}.mp4", "lab" if i % 2 else "micro-primary",
+                                                                region=regions[i % 4]))
+            job.submitted_at = start + timedelta(days=i)
+    for i in range(8):
+        verdict = ("pass", "review", "fail", "error")[i % 4]
+        findings = [] if verdict == "pass" else [{**REPORT["findings"][i % 2]}]
+        repository.upsert_report(database, {**REPORT, "job_id": f"j{i}", "verdict": verdict, "findings": findings}, None)
+
+
+def _ids(database: db.Database, limit: int = 50, offset: int = 0, **filters: object) -> tuple[list[str], int]:
+    with database.session() as session:
+        page, total = repository.list_jobs(session, repository.JobFilter(**filters), limit, offset)
+        return [j.id for j in page], total
+
+
+def test_filters_and_paging(index_url):
+    database = db.open_database(index_url)
+    _seed(database)
+    assert _ids(database) == (["j7", "j6", "j5", "j4", "j3", "j2", "j1", "j0"], 8)
+    assert _ids(database, limit=3, offset=3) == (["j4", "j3", "j2"], 8)
+    assert _ids(database, verdict="fail") == (["j6", "j2"], 2)
+    assert _ids(database, code="signal.black") == (["j7", "j5", "j3", "j1"], 4)
+    assert _ids(database, status="error") == (["j7", "j3"], 2)
+    assert _ids(database, profile="lab")[1] == 4
+    assert _ids(database, region="浙江省/杭州市") == (["j5", "j4", "j1", "j0"], 4)
+    assert _ids(database, region="浙江省/杭州") == ([], 0)   # a region matches whole path parts only
+    assert _ids(database, region="浙江省")[1] == 6
+    assert _ids(database, level="school")[1] == 8 and _ids(database, level="city")[1] == 0
+    after = datetime(2026, 11, 3, tzinfo=timezone.utc)
+    assert _ids(database, submitted_after=after, submitted_before=after + timedelta(days=2)) == (["j3", "j2"], 2)
+
+
+def test_tokens_are_stored_hashed_and_revocable(index_url):
+    database = db.open_database(index_url)
+    with database.session() as session:
+        token = tokens.create(session, "platform")
+    with database.session() as session:
+        row = tokens.verify(session, token)
+        assert row is not None and row.name == "platform" and row.token_sha256 == tokens.digest(token)
+        assert token not in str([(t.name, t.token_sha256) for t in tokens.all_tokens(session)])
+        assert tokens.verify(session, token + "x") is None
+        assert tokens.revoke(session, "platform") == 1
+    with database.session() as session:
+        assert tokens.verify(session, token) is None
