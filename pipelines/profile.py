@@ -1,12 +1,15 @@
 """Profiles: validated YAML data holding every threshold (none lives in code).
 
 `config/defaults/*.yaml` list every allowed key with its default; a profile file
-overrides any subset. Unknown keys and wrong types are refused, naming key and file.
+overrides any subset. The merged data is built into the typed sections of
+pipelines/sections.py when it loads: an unknown key, a wrong type or a value out of
+range is refused there, naming the key and the file.
 """
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,47 +17,27 @@ import yaml
 
 from config import CONFIG_DIR
 from pipelines.errors import ProfileError
+from pipelines.sections import Section, Sections, build, open_keys
+
+__all__ = ["Profile", "ProfileError", "Section", "available", "defaults", "load"]
 
 PROFILES_DIR = CONFIG_DIR / "profiles"
 DEFAULTS_DIR = CONFIG_DIR / "defaults"
 
 
-class Section:
-    """Read-only attribute view of one profile section (`profile.video.width`)."""
-
-    def __init__(self, data: dict[str, Any], path: str = ""):
-        self._data = data
-        self._path = path
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            value = self._data[key]
-        except KeyError:
-            raise AttributeError(f"profile has no key {self._path}{key}") from None
-        return Section(value, f"{self._path}{key}.") if isinstance(value, dict) else value
-
-    def __getitem__(self, key: str) -> Any:
-        return self.__getattr__(key)
-
-    def to_dict(self) -> dict[str, Any]:
-        return copy.deepcopy(self._data)
-
-
 @dataclass(frozen=True)
-class Profile:
-    """A validated profile; attribute access goes to its sections."""
+class Profile(Sections):
+    """A validated profile: typed sections (`profile.speech.model`), plus where it came from.
 
-    name: str
-    source: str
-    data: dict[str, Any]
+    `data` is the same profile as plain merged YAML data (for code that hands a section on
+    as a mapping, e.g. the model loader).
+    """
 
-    def __getattr__(self, key: str) -> Any:
-        if key in ("name", "source", "data"):
-            raise AttributeError(key)
-        return getattr(Section(self.data), key)
+    source: str = ""
+    data: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def allows_language(self, kind: str, lang: str) -> bool:
-        return lang in self.data["languages"][kind]
+        return lang in getattr(self.languages, kind)
 
 
 def available() -> list[str]:
@@ -66,27 +49,39 @@ def load(name_or_path: str | Path, extra_languages: list[str] | None = None) -> 
     """Load a built-in profile by name or a user YAML by path, validated against the defaults."""
     path = _resolve(name_or_path)
     merged = copy.deepcopy(defaults())
-    _merge(merged, _read(path), str(path), "")
+    _merge(merged, _read(path), str(path), [])
     for lang in extra_languages or []:
         for kind in ("speech", "text"):
             if lang not in merged["languages"][kind]:
                 merged["languages"][kind].append(lang)
-    return Profile(merged.get("name") or path.stem, str(path), merged)
+    return _profile(merged, str(path), merged.get("name") or path.stem)
+
+
+def _profile(data: dict[str, Any], source: str | Callable[[str], str], name: str) -> Profile:
+    sections = build(Sections, data, source)
+    values = {f.name: getattr(sections, f.name) for f in fields(Sections)}
+    return Profile(**{**values, "name": name}, source=source if isinstance(source, str) else "", data=data)
 
 
 _DEFAULTS: dict[str, Any] | None = None
 
 
 def defaults() -> dict[str, Any]:
-    """All default keys, merged from config/defaults/*.yaml (each file owns distinct top-level keys)."""
+    """All default keys, merged from config/defaults/*.yaml (each file owns distinct top-level keys).
+
+    Validated once against the typed sections: a defaults file that misses a key the code
+    reads, or holds one it does not, is refused here, naming the file.
+    """
     global _DEFAULTS
     if _DEFAULTS is None:
         merged: dict[str, Any] = {}
+        owner: dict[str, str] = {}
         for path in sorted(DEFAULTS_DIR.glob("*.yaml")):
             for key, value in _read(path).items():
                 if key in merged:
-                    raise ProfileError(f"{path}: top-level key '{key}' is already defined in another defaults file")
-                merged[key] = value
+                    raise ProfileError(f"{path}: top-level key '{key}' is already defined in {owner[key]}")
+                merged[key], owner[key] = value, str(path)
+        _profile(merged, lambda key: owner.get(key.split(".")[0].split("[")[0], str(DEFAULTS_DIR)), "default")
         _DEFAULTS = merged
     return _DEFAULTS
 
@@ -113,30 +108,23 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any], source: str, prefix: str) -> None:
-    """Overlay `override` on `base` in place, refusing unknown keys and wrong types."""
+def _merge(base: dict[str, Any], override: dict[str, Any], source: str, path: list[str]) -> None:
+    """Overlay `override` on `base` in place: mappings merge key by key, other values replace.
+
+    A key the defaults do not hold is refused, except in a mapping that takes keys of its
+    own (a transcription prompt per language, a title-card field); types and ranges are
+    checked when the result is built into sections.
+    """
     for key, value in override.items():
-        dotted = f"{prefix}{key}"
+        dotted = ".".join([*path, str(key)])
         if key not in base:
-            raise ProfileError(f"{source}: unknown key '{dotted}'")
-        default = base[key]
-        if isinstance(default, dict):
+            if not open_keys(Sections, path):
+                raise ProfileError(f"{source}: unknown key '{dotted}'")
+            base[key] = copy.deepcopy(value)
+            continue
+        if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise ProfileError(f"{source}: key '{dotted}' must be a mapping")
-            _merge(default, value, source, dotted + ".")
+            _merge(base[key], value, source, [*path, str(key)])
             continue
-        _check_type(dotted, default, value, source)
         base[key] = value
-
-
-def _check_type(dotted: str, default: Any, value: Any, source: str) -> None:
-    if default is None or value is None:
-        return
-    if isinstance(default, bool) or isinstance(value, bool):
-        ok = isinstance(default, bool) and isinstance(value, bool)
-    elif isinstance(default, (int, float)):
-        ok = isinstance(value, (int, float))
-    else:
-        ok = isinstance(value, type(default))
-    if not ok:
-        raise ProfileError(f"{source}: key '{dotted}' must be {type(default).__name__}, got {type(value).__name__} ({value!r})")

@@ -81,6 +81,8 @@ def test_usage_errors_exit_4_without_traceback(args):
 @pytest.mark.parametrize("env, words", [
     ({"LESSONQC_MODEL_DIR": "/nonexistent/models"}, "lessonqc models install"),
     ({"LESSONQC_FFMPEG": "/nonexistent/ffmpeg"}, "ffmpeg not found"),
+    ({"LESSONQC_LIBTESSERACT": "/nonexistent/libtesseract.so.5"}, "install tesseract-ocr"),
+    ({"TESSDATA_PREFIX": "/nonexistent/tessdata"}, "apt-get install tesseract-ocr-chi-sim"),
 ])
 def test_missing_model_or_tool_stops_before_any_video_with_exit_4(clips, tmp_path, env, words):
     proc = lessonqc("check", str(clips["plain"]), "--out", str(tmp_path / "o"), env=env)

@@ -39,6 +39,16 @@ def test_user_profile_overrides_only_what_it_sets(tmp_path):
     ({"video": {"fps": "fast"}}, ["video.fps", "must be float"]),
     ({"video": 3}, ["video", "mapping"]),
     ({"audio": {"required": "yes"}}, ["audio.required", "bool"]),
+    ({"duration": {"min_s": -1}}, ["duration.min_s", ">= 0"]),
+    ({"duration": {"min_s": 1000, "max_s": 900}}, ["duration", "min_s must not exceed max_s"]),
+    ({"speech": {"low_speech": {"review_below": 1.5}}}, ["speech.low_speech.review_below", "<= 1"]),
+    ({"signal": {"black": {"severity": "warn"}}}, ["signal.black.severity", "one of info, review, fail"]),
+    ({"video": {"codecs": ["h264", 3]}}, ["video.codecs[1]", "must be str"]),
+    ({"speech": {"model": {"device": "tpu"}}}, ["speech.model.device", "one of auto, cpu, cuda"]),
+    ({"onscreen": {"title_card": {"fields": {"x": {"labels": ["a"], "values": ["("]}}}}},
+     ["onscreen.title_card.fields.x", "not a regular expression"]),
+    ({"onscreen": {"title_card": {"fields": {"x": {"labels": ["a"]}}}}}, ["onscreen.title_card.fields.x.values", "missing"]),
+    ({"farm": {"segment_s": 0}}, ["farm.segment_s", "> 0"]),
 ])
 def test_bad_profile_names_key_and_file(tmp_path, data, words):
     path = _write(tmp_path, data)
@@ -51,3 +61,25 @@ def test_bad_profile_names_key_and_file(tmp_path, data, words):
 def test_unknown_profile_lists_builtins():
     with pytest.raises(ProfileError, match="micro-primary"):
         profiles.load("no-such-profile")
+
+
+def test_sections_are_typed_and_keep_values_as_written(tmp_path):
+    p = profiles.load(_write(tmp_path, {"speech": {"transcribe": {"prompts": {"ja": "日本語"}}}}))
+    assert isinstance(p.speech.low_speech.review_below, float) and p.speech.low_speech.review_below == 0.4
+    assert p.duration.min_s == 600 and isinstance(p.duration.min_s, int), "an int stays an int (report values)"
+    assert p.speech.transcribe.prompts["ja"] == "日本語", "a prompt per language is a mapping of its own"
+    assert p.speech.model.to_dict()["cpu"]["name"] == p.data["speech"]["model"]["cpu"]["name"]
+    assert p.onscreen.title_card.fields["学科"]["labels"][0] == "学科"
+    with pytest.raises(Exception):
+        p.speech.enabled = False  # frozen
+
+
+def test_defaults_file_with_a_stray_key_is_named(tmp_path, monkeypatch):
+    for path in profiles.DEFAULTS_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    frames = tmp_path / "frames.yaml"
+    frames.write_text(frames.read_text(encoding="utf-8") + "  fsp: 3\n", encoding="utf-8")
+    monkeypatch.setattr(profiles, "DEFAULTS_DIR", tmp_path)
+    monkeypatch.setattr(profiles, "_DEFAULTS", None)
+    with pytest.raises(ProfileError, match=r"frames\.yaml: unknown key 'frames\.fsp'"):
+        profiles.defaults()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.lab.track import Track
-from pipelines.profile import Section
+from pipelines.sections import Lab, LabExposure
 from pipelines.domain import Finding
 from pipelines.lab.shots import Shot
 
@@ -32,7 +32,7 @@ class Series:
         return self.col["std"] >= self.flat_std
 
 
-def series(track: Track, cfg: Section, analysed_width: int) -> Series:
+def series(track: Track, cfg: Lab, analysed_width: int) -> Series:
     """The arrays of `track`; `analysed_width` is the width its frames were measured at."""
     cols = {k: track.array(k) for k in track.columns}
     scale = cfg.reference_width / max(1, analysed_width)
@@ -74,7 +74,7 @@ def finding(code: str, severity: str, message: str, span: tuple[float, float, in
 
 # --- shake ------------------------------------------------------------------------------
 
-def valid_motion(s: Series, shots: list[Shot], cfg: Section) -> np.ndarray:
+def valid_motion(s: Series, shots: list[Shot], cfg: Lab) -> np.ndarray:
     """Steps whose camera motion is known: a clear correlation peak, the whole picture moving alike
     (not just people), no cut, not a shot's first sample."""
     ok = (s.col["response"] >= cfg.motion.min_response) & (s.col["misfit"] <= cfg.motion.max_misfit_px)
@@ -91,20 +91,20 @@ def per_shot(values: np.ndarray, shots: list[Shot], window: int) -> np.ndarray:
     return out
 
 
-def trend(s: Series, shots: list[Shot], valid: np.ndarray, cfg: Section) -> tuple[np.ndarray, np.ndarray]:
+def trend(s: Series, shots: list[Shot], valid: np.ndarray, cfg: Lab) -> tuple[np.ndarray, np.ndarray]:
     """The intended camera motion (moving median of the measured motion), per step."""
     dx, dy = np.where(valid, s.col["dx"], np.nan), np.where(valid, s.col["dy"], np.nan)
     return per_shot(dx, shots, cfg.motion.trend_window), per_shot(dy, shots, cfg.motion.trend_window)
 
 
-def jitter(s: Series, shots: list[Shot], cfg: Section) -> np.ndarray:
+def jitter(s: Series, shots: list[Shot], cfg: Lab) -> np.ndarray:
     """|motion - trend| per step, in reference px (NaN where the motion is unknown)."""
     valid = valid_motion(s, shots, cfg)
     tx, ty = trend(s, shots, valid, cfg)
     return np.where(valid, np.hypot(s.col["dx"] - tx, s.col["dy"] - ty), np.nan) * s.scale
 
 
-def shaky(s: Series, shots: list[Shot], cfg: Section) -> list[Finding]:
+def shaky(s: Series, shots: list[Shot], cfg: Lab) -> list[Finding]:
     rule = cfg.shake
     level = per_shot(jitter(s, shots, cfg), shots, rule.window)
     found = []
@@ -130,7 +130,7 @@ def step_ranges(s: Series, mask: np.ndarray, min_duration_s: float) -> list[tupl
 
 # --- blur and exposure --------------------------------------------------------------------
 
-def blurry(s: Series, cfg: Section) -> list[Finding]:
+def blurry(s: Series, cfg: Lab) -> list[Finding]:
     rule = cfg.blur
     level = rolling_median(np.where(s.detailed, s.col["sharpness"], np.nan), rule.window)
     found = []
@@ -142,7 +142,7 @@ def blurry(s: Series, cfg: Section) -> list[Finding]:
     return found
 
 
-def exposure(s: Series, cfg: Section) -> list[Finding]:
+def exposure(s: Series, cfg: Lab) -> list[Finding]:
     """Too dark or washed out: the average and also the midtones (the pixels neither crushed nor
     clipped), so a dark-clothed teacher, a white slide with dark text or a dark slide with white
     text are not exposure faults."""
@@ -156,7 +156,7 @@ def exposure(s: Series, cfg: Section) -> list[Finding]:
         _exposure_kind(s, over, "over", "曝光过度 / over-exposed", rule)
 
 
-def _exposure_kind(s: Series, mask: np.ndarray, kind: str, title: str, rule: Section) -> list[Finding]:
+def _exposure_kind(s: Series, mask: np.ndarray, kind: str, title: str, rule: LabExposure) -> list[Finding]:
     level = rolling_median(mask.astype(np.float64), rule.window) >= 0.5
     found = []
     for span in sample_ranges(s, level, rule.min_duration_s):
@@ -171,7 +171,7 @@ def _exposure_kind(s: Series, mask: np.ndarray, kind: str, title: str, rule: Sec
 
 # --- static ---------------------------------------------------------------------------------
 
-def moving_seconds(s: Series, shots: list[Shot], cfg: Section) -> float:
+def moving_seconds(s: Series, shots: list[Shot], cfg: Lab) -> float:
     """Time the camera pans, tilts or zooms (trend above the static limits)."""
     valid = valid_motion(s, shots, cfg)
     tx, ty = trend(s, shots, valid, cfg)
@@ -181,7 +181,7 @@ def moving_seconds(s: Series, shots: list[Shot], cfg: Section) -> float:
     return float(np.count_nonzero(moving) * s.step_s)
 
 
-def static(s: Series, shots: list[Shot], moving_s: float, cfg: Section) -> list[Finding]:
+def static(s: Series, shots: list[Shot], moving_s: float, cfg: Lab) -> list[Finding]:
     rule = cfg.static
     duration = float(s.times[-1] + s.step_s - s.times[0]) if len(s.times) else 0.0
     if duration < rule.min_duration_s or len(shots) > rule.max_shots or moving_s > rule.max_moving_s:

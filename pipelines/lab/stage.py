@@ -19,13 +19,14 @@ from pipelines.lab import track as tracks
 from pipelines.errors import LessonQCError
 from pipelines.frames import Frame, FrameConsumer
 from pipelines.lab.track import Track
-from pipelines.profile import Profile, Section
+from pipelines.profile import Profile
+from pipelines.sections import Lab
 from pipelines.domain import Finding, Media, StageOutput
 from pipelines.lab.shots import Shot, ShotRules, find_shots, is_candidate, partition_bests
 from pipelines.stages import FrameStage, StageContext
 
 
-def shot_rules(cfg: Section) -> ShotRules:
+def shot_rules(cfg: Lab) -> ShotRules:
     rules = cfg.shots
     return ShotRules(rules.min_score, rules.adaptive_ratio, rules.window, rules.min_shot_s)
 
@@ -118,13 +119,13 @@ def period_firsts(times: np.ndarray, every_s: float) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.diff(periods, prepend=-1) != 0)]
 
 
-def needed_tiles(s: rules.Series, cfg: Section) -> set[int]:
+def needed_tiles(s: rules.Series, cfg: Lab) -> set[int]:
     """Tiles a later join may still need: partition bests and period firsts."""
     bests = partition_bests(s.col["cut"], s.col["sharpness"], shot_rules(cfg))
     return set(bests) | set(period_firsts(s.times, cfg.sheet.every_s))
 
 
-def sheet_tiles(track: Track, shots: list[Shot], cfg: Section) -> list[contact_sheet.Tile]:
+def sheet_tiles(track: Track, shots: list[Shot], cfg: Lab) -> list[contact_sheet.Tile]:
     """One tile per shot (its sharpest sample) and one per period, at most `max_tiles` (longest shots first)."""
     periodic = period_firsts(np.asarray(track.times), cfg.sheet.every_s)
     room = max(0, cfg.sheet.max_tiles - len(periodic))

@@ -13,6 +13,7 @@ import ctypes.util
 import logging
 import os
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +92,17 @@ def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
     return lib
 
 
+def preflight(languages: Iterable[str]) -> None:
+    """Raise ToolMissing, with the install hint, unless libtesseract loads and reads every language set."""
+    for languages_set in dict.fromkeys(languages):
+        Engine(languages_set).close()
+
+
+def _packages(languages: str) -> list[str]:
+    """Debian packages holding the traineddata of "chi_sim+eng" and the like."""
+    return [f"tesseract-ocr-{lang.replace('_', '-').lower()}" for lang in languages.split("+") if lang]
+
+
 def version() -> str:
     return library().TessVersion().decode()
 
@@ -123,7 +135,8 @@ class Engine:
         path = datapath.encode() if datapath else None
         if self._lib.TessBaseAPIInit3(self._api, path, languages.encode()) != 0:
             self.close()
-            raise ToolMissing(f"tesseract cannot load languages '{languages}' (install their traineddata)")
+            raise ToolMissing(f"tesseract cannot load languages '{languages}' (install their traineddata: "
+                              f"apt-get install {' '.join(_packages(languages))})")
         self._lib.TessBaseAPISetVariable(self._api, b"debug_file", os.devnull.encode())
         atexit.register(self.close)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from pipelines import stages
 from pipelines.frames import Frame, FrameConsumer
+from pipelines.ocr import engine as ocr_engine
 from pipelines.ocr.lines import OcrLine
 from pipelines.onscreen.findings import FindingMaker
 from pipelines.onscreen.frame_text import FrameReader, Reading
@@ -148,6 +149,10 @@ class OnscreenStage(stages.FrameStage):
 
     def enabled(self, profile: Profile, media: Media) -> bool:
         return bool(profile.onscreen.enabled)
+
+    def preflight(self, profile: Profile) -> None:
+        if profile.onscreen.enabled:
+            ocr_engine.preflight([profile.onscreen.ocr.languages, profile.onscreen.ocr.traditional_languages])
 
     def consumer(self, ctx: stages.StageContext) -> FrameConsumer:
         return OnscreenConsumer(ctx)

@@ -39,7 +39,7 @@ def transcribe(loaded: Any, samples: np.ndarray, windows: list[Window], cfg: Any
 
 
 def _options(lang: str, cfg: Any) -> dict[str, Any]:
-    prompts = cfg.prompts.to_dict()
+    prompts = dict(cfg.prompts)
     return {"language": lang, "beam_size": cfg.beam_size, "initial_prompt": prompts.get(lang) or None,
             "compression_ratio_threshold": cfg.compression_ratio_threshold,
             "log_prob_threshold": cfg.log_prob_threshold, "no_speech_threshold": cfg.no_speech_threshold,
