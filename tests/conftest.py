@@ -48,3 +48,11 @@ def index_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if pg:
         truncate(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def console_lesson(media_cache: Path, tmp_path_factory: pytest.TempPathFactory):
+    """(video, report folder, report dict) of a short lesson with an ad slide at 10–15 s, checked for real."""
+    from tests.consolekit import make_checked_lesson
+
+    return make_checked_lesson(media_cache, tmp_path_factory.mktemp("console-report"))

@@ -1,0 +1,159 @@
+"""The review queue: lessons at a reviewer's level within their region, filtered, sorted and paged."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Sequence
+
+from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from index.models import Finding, Job, Lesson
+from index.review import Decision, User
+
+from .levels import normalize_region
+
+REVIEWABLE = ("done", "error")      # jobs with a published report
+VERDICT_ORDER = {"fail": 0, "error": 1, "review": 2, "pass": 3}
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue page asks for; None / '' means any."""
+
+    verdict: str | None = None
+    code: str | None = None
+    subject: str | None = None
+    grade: str | None = None
+    category: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    decided: bool | None = None      # decided at my level or not
+    q: str | None = None             # teacher, school or 课名 contains
+    sort: str = "newest"
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass
+class QueueRow:
+    job: Job
+    lesson: Lesson | None
+    counts: dict[str, int] = field(default_factory=dict)   # findings per severity
+    decision: Decision | None = None                       # the latest decision at my level
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    filters: QueueFilter
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.filters.page_size))
+
+
+def _sorts() -> dict[str, tuple[Any, ...]]:
+    verdict_rank = case(VERDICT_ORDER, value=Job.verdict, else_=9)
+    return {"newest": (Job.submitted_at.desc(), Job.id.desc()), "oldest": (Job.submitted_at.asc(), Job.id.asc()),
+            "verdict": (verdict_rank, Job.submitted_at.desc(), Job.id.desc()),
+            "teacher": (Lesson.teacher, Job.id), "school": (Lesson.school, Job.id), "title": (Lesson.title, Job.id)}
+
+
+SORTS = ("newest", "oldest", "verdict", "teacher", "school", "title")
+
+
+def decided_at(level: str) -> Any:
+    """SQL: the job has a decision at `level`."""
+    return exists().where(Decision.job_id == Job.id, Decision.level == level)
+
+
+def in_region(scope: str) -> Any:
+    """SQL: the job's region is `scope` or below it ('' is the whole country)."""
+    scope = normalize_region(scope)
+    if not scope:
+        return Job.region.is_not(None) | Job.region.is_(None)
+    return or_(Job.region == scope, Job.region.startswith(scope + "/", autoescape=True))
+
+
+def scoped(query: Select[Any], user: User) -> Select[Any]:
+    """Lessons a reviewer may see: in their region, at their level or decided by their level."""
+    return query.where(in_region(user.region), Job.status.in_(REVIEWABLE),
+                       or_(Job.level == user.level, decided_at(user.level)))
+
+
+def _filtered(query: Select[Any], user: User, f: QueueFilter) -> Select[Any]:
+    query = scoped(query, user)
+    for column, value in ((Job.verdict, f.verdict), (Lesson.subject, f.subject), (Lesson.grade, f.grade),
+                          (Lesson.category, f.category)):
+        if value:
+            query = query.where(column == value)
+    if f.code:
+        query = query.where(exists().where(Finding.job_id == Job.id, Finding.code == f.code))
+    if f.date_from:
+        query = query.where(Job.submitted_at >= _day_start(f.date_from))
+    if f.date_to:
+        query = query.where(Job.submitted_at < _day_start(f.date_to + timedelta(days=1)))
+    if f.decided is not None:
+        query = query.where(decided_at(user.level) if f.decided else ~decided_at(user.level))
+    if f.q:
+        like = f"%{f.q.strip()}%"
+        query = query.where(or_(Lesson.teacher.like(like), Lesson.school.like(like), Lesson.title.like(like)))
+    return query
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def page(session: Session, user: User, f: QueueFilter) -> QueuePage:
+    """One page of the queue with finding counts and my level's decision per lesson."""
+    base = select(Job, Lesson).outerjoin(Lesson, Lesson.job_id == Job.id)
+    total = session.scalar(_filtered(select(func.count()).select_from(Job).outerjoin(Lesson, Lesson.job_id == Job.id),
+                                     user, f)) or 0
+    f = replace(f, page=max(1, min(f.page, -(-total // f.page_size) or 1)))
+    rows = session.execute(_filtered(base, user, f).order_by(*_sorts()[f.sort if f.sort in SORTS else "newest"])
+                           .limit(f.page_size).offset((f.page - 1) * f.page_size)).all()
+    out = [QueueRow(job, lesson) for job, lesson in rows]
+    _attach(session, out, user.level)
+    return QueuePage(out, total, f)
+
+
+def _attach(session: Session, rows: list[QueueRow], level: str) -> None:
+    """Finding counts per severity and the latest decision at `level`, two queries for the page."""
+    ids = [r.job.id for r in rows]
+    if not ids:
+        return
+    by_id = {r.job.id: r for r in rows}
+    for job_id, severity, n in session.execute(select(Finding.job_id, Finding.severity, func.count())
+                                               .where(Finding.job_id.in_(ids)).group_by(Finding.job_id, Finding.severity)):
+        by_id[job_id].counts[severity] = n
+    for d in session.scalars(select(Decision).where(Decision.job_id.in_(ids), Decision.level == level)
+                             .order_by(Decision.id)):
+        by_id[d.job_id].decision = d
+
+
+def visible(session: Session, user: User, job_id: str) -> Job | None:
+    """The job if this reviewer may see it, else None (the page answers 404 either way)."""
+    return session.scalar(scoped(select(Job).where(Job.id == job_id), user))
+
+
+def next_pending(session: Session, user: User, after: Job) -> str | None:
+    """The next lesson still undecided at my level (older than `after`, else the newest), or None."""
+    pending = scoped(select(Job.id), user).where(Job.level == user.level, ~decided_at(user.level), Job.id != after.id)
+    older = pending.where(or_(Job.submitted_at < after.submitted_at,
+                              (Job.submitted_at == after.submitted_at) & (Job.id < after.id)))
+    order = (Job.submitted_at.desc(), Job.id.desc())
+    return session.scalar(older.order_by(*order).limit(1)) or session.scalar(pending.order_by(*order).limit(1))
+
+
+def choices(session: Session, user: User) -> dict[str, Sequence[str]]:
+    """Values offered by the filter drop-downs (within my scope)."""
+    out: dict[str, Sequence[str]] = {}
+    for name, column in (("subject", Lesson.subject), ("grade", Lesson.grade), ("category", Lesson.category)):
+        query = scoped(select(column).distinct().join(Job, Job.id == Lesson.job_id), user).where(column.is_not(None))
+        out[name] = sorted(session.scalars(query))
+    codes = scoped(select(Finding.code).distinct().join(Job, Job.id == Finding.job_id), user)
+    out["code"] = sorted(session.scalars(codes))
+    return out

@@ -1,0 +1,87 @@
+"""Append-only review records: finding reviews and level decisions, and what the platform reads of them."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import LEVELS, Job
+from .review import Decision, FindingReview
+
+FINDING_STATUSES = ("confirmed", "dismissed")
+ACTIONS = ("pass", "return", "reject")
+
+
+def next_level(level: str) -> str | None:
+    """The level a pass forwards to; None after the last (national) level."""
+    i = LEVELS.index(level)
+    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
+
+
+def add_finding_review(session: Session, job: Job, seq: int, status: str, note: str, reviewer: str) -> FindingReview:
+    """Record a confirm/dismiss of finding `seq` at the job's current level."""
+    if status not in FINDING_STATUSES:
+        raise ValueError(f"unknown finding status {status!r}")
+    row = FindingReview(job_id=job.id, finding_seq=seq, level=job.level, status=status, note=note, reviewer=reviewer)
+    session.add(row)
+    return row
+
+
+def add_decision(session: Session, job: Job, action: str, reason: str, reviewer: str, reviewer_region: str) -> Decision:
+    """Record the current level's decision; a pass moves the job up one level (national stays)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown decision {action!r}")
+    forward = next_level(job.level) if action == "pass" else None
+    row = Decision(job_id=job.id, level=job.level, action=action, reason=reason, reviewer=reviewer,
+                   reviewer_region=reviewer_region, next_level=forward)
+    session.add(row)
+    if forward:
+        job.level = forward
+    return row
+
+
+def decisions_of(session: Session, job_id: str) -> Sequence[Decision]:
+    """Every decision on a job, oldest first."""
+    return session.scalars(select(Decision).where(Decision.job_id == job_id).order_by(Decision.id)).all()
+
+
+def finding_reviews_of(session: Session, job_id: str) -> Sequence[FindingReview]:
+    """Every finding review on a job, oldest first."""
+    return session.scalars(select(FindingReview).where(FindingReview.job_id == job_id)
+                           .order_by(FindingReview.id)).all()
+
+
+def latest_reviews(reviews: Sequence[FindingReview], level: str) -> dict[int, FindingReview]:
+    """The review in force per finding at `level` (the last one recorded)."""
+    return {r.finding_seq: r for r in reviews if r.level == level}
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One decision as the platform sees it (GET /jobs/{id}/decisions, the decision callback)."""
+
+    level: str
+    action: str
+    reason: str
+    reviewer: str
+    decided_at: str
+    next_level: str | None
+    findings: list[dict[str, Any]]
+
+
+def records(session: Session, job_id: str) -> list[DecisionRecord]:
+    """Each decision with the finding reviews in force at its level when it was made."""
+    reviews = finding_reviews_of(session, job_id)
+    out = []
+    for d in decisions_of(session, job_id):
+        in_force = latest_reviews([r for r in reviews if r.created_at <= d.created_at], d.level)
+        out.append(DecisionRecord(d.level, d.action, d.reason, d.reviewer, d.created_at.isoformat(), d.next_level,
+                                  [{"seq": s, "status": r.status, "note": r.note, "reviewer": r.reviewer}
+                                   for s, r in sorted(in_force.items())]))
+    return out
+
+
+def as_dict(record: DecisionRecord) -> dict[str, Any]:
+    return asdict(record)

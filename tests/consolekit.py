@@ -1,0 +1,154 @@
+"""The reviewer console under test: a real checked lesson indexed for several regions, users, a live server.
+
+Lessons are seeded by checking a short generated lesson for real (`pipelines.check`) and indexing
+its report through the index's own functions (add_job with the platform's metadata, then
+upsert_report), once per region and level the tests need.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from bench.make_lesson import LessonSpec, make_lesson
+from index import db as indexdb
+from index import repository
+from index.models import Job
+from console import accounts, settings as console_settings
+from console.web import Console
+
+PASSWORD = "correct-horse-7"
+XIHU = "浙江省/杭州市/西湖区"
+USERS = {  # name: (level, region)
+    "county_xihu": ("county", XIHU),
+    "county_shangcheng": ("county", "浙江省/杭州市/上城区"),
+    "city_hangzhou": ("city", "浙江省/杭州市"),
+    "admin": ("national", ""),
+}
+# job id: (region, level, teacher, 课名)
+LESSONS = {
+    "xihu-a": (f"{XIHU}/求是小学", "county", "王丽", "分数的初步认识"),
+    "xihu-b": (f"{XIHU}/文三街小学", "county", "李明", "<script>alert(1)</script>认识图形"),
+    "shangcheng-a": ("浙江省/杭州市/上城区/胜利小学", "county", "赵强", "长方形的面积"),
+    "xihu-school": (f"{XIHU}/求是小学", "school", "陈静", "还在学校推荐"),
+    "ningbo-a": ("浙江省/宁波市/海曙区/中山小学", "county", "孙敏", "宁波的课"),
+}
+
+
+def make_checked_lesson(media: Path, out: Path) -> tuple[Path, Path, dict[str, Any]]:
+    """A 20 s 720p lesson with an ad slide at 10–15 s and spoken promotion, checked for real into `out`."""
+    from pipelines import profile as profiles
+    from pipelines.check import check
+
+    video = media / "console-lesson.mp4"
+    if not video.exists():
+        make_lesson(video, LessonSpec(seconds=20, slide_s=5, title_s=4, width=1280, height=720,
+                                      ad_slide_at=10, promo_speech_at=14))
+    check(video, profiles.load("micro-primary"), out)
+    return video, out, json.loads((out / "report.json").read_text(encoding="utf-8"))
+
+
+def seed(database: indexdb.Database, video: Path, report_dir: Path, doc: dict[str, Any]) -> None:
+    """Index the checked report once per lesson of LESSONS with its platform metadata; add USERS."""
+    settings = fast_settings()
+    with database.session() as s:
+        for job_id, (region, level, teacher, title) in LESSONS.items():
+            repository.add_job(s, repository.NewJob(
+                job_id=job_id, source=video.name, profile="micro-primary", media_path=str(video), region=region,
+                level=level, lesson={"teacher": teacher, "school": region.rsplit("/", 1)[-1], "subject": "数学",
+                                     "grade": "三年级", "title": title, "category": "学科课程"}))
+        for name, (level, region) in USERS.items():
+            accounts.add_user(s, accounts.NewUser(name, level, region, PASSWORD, is_admin=name == "admin"), settings)
+    for job_id in LESSONS:
+        repository.upsert_report(database, {**copy.deepcopy(doc), "job_id": job_id}, str(report_dir))
+
+
+def finding_seq(doc: dict[str, Any], code: str) -> int:
+    return next(i for i, f in enumerate(doc["findings"]) if f["code"] == code)
+
+
+def level_of(database: indexdb.Database, job_id: str) -> str:
+    with database.session() as s:
+        return s.get(Job, job_id).level
+
+
+def fast_settings() -> console_settings.ConsoleSettings:
+    """The default settings with a cheap argon2 cost (tests create many hashes)."""
+    from dataclasses import replace
+
+    return replace(console_settings.load(), argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    return CSRF.search(html).group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    url: str
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve(app: Any) -> LiveServer:
+    """Run `app` on uvicorn in a thread on a free port (the browser needs a real socket)."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the console server did not start")
+        time.sleep(0.05)
+    return LiveServer(f"http://127.0.0.1:{port}", server, thread)
+
+
+def console_app(database: indexdb.Database, settings: console_settings.ConsoleSettings | None = None,
+                hook: Any = None) -> Any:
+    """A FastAPI app with only the console mounted."""
+    from fastapi import FastAPI
+
+    from console.web import install
+
+    app = FastAPI()
+    install(app, Console(database, settings or fast_settings(), on_decision=hook))
+    return app
+
+
+def chrome() -> Iterator[Any]:
+    """Headless Debian Chromium through chromedriver (nothing is downloaded)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
+                "--window-size=1400,1000", "--autoplay-policy=no-user-gesture-required", "--lang=zh-CN"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

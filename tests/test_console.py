@@ -1,0 +1,215 @@
+"""The reviewer console over HTTP (the real app, no browser): access, CSRF, lockout, the review workflow."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from console import accounts, levels, pages, queue, throttle
+from console.web import filter_args, parse_filter
+from index import db as indexdb
+from index import decisions as records
+from index.models import utcnow
+from index.review import Decision, User
+from tests import consolekit as kit
+
+
+@pytest.fixture
+def site(index_url, console_lesson):
+    """A seeded index and a client factory for the console app on it."""
+    database = indexdb.open_database(index_url)
+    kit.seed(database, *console_lesson)
+    sent: list[tuple[str, dict]] = []
+    app = kit.console_app(database, hook=lambda job_id, record: sent.append((job_id, record)))
+    return database, app, sent
+
+
+def login(app, name: str, password: str = kit.PASSWORD) -> TestClient:
+    client = TestClient(app)
+    form = client.get("/console/login")
+    answer = client.post("/console/login", data={"username": name, "password": password,
+                                                 "csrf_token": kit.csrf_of(form.text)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def test_queue_lists_only_my_level_within_my_region(site):
+    _, app, _ = site
+    page = login(app, "county_xihu").get("/console/")
+    assert page.status_code == 200
+    shown = {job for job in kit.LESSONS if f"/console/lessons/{job}\"" in page.text}
+    assert shown == {"xihu-a", "xihu-b"}
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;认识图形" in page.text and "<script>alert(1)" not in page.text
+    city = login(app, "city_hangzhou").get("/console/")
+    assert not any(f"/console/lessons/{job}\"" in city.text for job in kit.LESSONS), "nothing is at the city level yet"
+
+
+def test_another_regions_or_levels_lesson_is_404(site):
+    _, app, _ = site
+    client = login(app, "county_xihu")
+    assert client.get("/console/lessons/xihu-a").status_code == 200
+    for job in ("shangcheng-a", "ningbo-a", "xihu-school", "no-such-job"):
+        assert client.get(f"/console/lessons/{job}").status_code == 404
+        assert client.get(f"/console/lessons/{job}/video").status_code == 404
+        assert client.get(f"/console/lessons/{job}/files/report.json").status_code == 404
+    assert login(app, "county_shangcheng").get("/console/lessons/shangcheng-a").status_code == 200
+
+
+def test_form_post_without_its_csrf_token_is_403(site):
+    database, app, _ = site
+    client = login(app, "county_xihu")
+    token = kit.csrf_of(client.get("/console/lessons/xihu-a").text)
+    for data in ({"action": "pass"}, {"action": "pass", "csrf_token": "forged"}, {"action": "pass", "csrf_token": ""}):
+        assert client.post("/console/lessons/xihu-a/decision", data=data).status_code == 403
+    assert client.post("/console/lessons/xihu-a/findings/0", data={"status": "dismissed"}).status_code == 403
+    assert client.post("/console/logout", data={}).status_code == 403
+    anonymous = TestClient(app)
+    anonymous.get("/console/login")
+    answer = anonymous.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD})
+    assert answer.status_code == 403 and "lessonqc_session" not in answer.headers.get("set-cookie", "")
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Decision)) == 0
+    assert client.post("/console/lessons/xihu-a/decision", data={"action": "pass", "csrf_token": token},
+                       follow_redirects=False).status_code == 303
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(site):
+    database, app, _ = site
+    client = TestClient(app)
+    token = kit.csrf_of(client.get("/console/login").text)
+
+    def attempt(password: str) -> int:
+        return client.post("/console/login", data={"username": "county_xihu", "password": password,
+                                                   "csrf_token": token}, follow_redirects=False).status_code
+
+    assert [attempt(f"wrong-{i}") for i in range(5)] == [401, 401, 401, 401, 423]
+    answer = client.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD,
+                                                 "csrf_token": token}, follow_redirects=False)
+    assert answer.status_code == 423 and "锁定" in answer.text, "the right password is refused while locked"
+    with database.session() as s:
+        user = accounts.find(s, "county_xihu")
+        assert user.locked_until - utcnow() > timedelta(minutes=14)
+        user.locked_until = utcnow() - timedelta(seconds=1)          # the while has passed
+    assert attempt(kit.PASSWORD) == 303
+    with database.session() as s:
+        assert accounts.find(s, "county_xihu").failed_logins == 0, "the count starts again after the lock"
+
+
+def test_login_attempts_per_client_are_rate_limited(site):
+    database, _, _ = site
+    app = kit.console_app(database, replace(kit.fast_settings(), login_rate_per_client=3))
+    client = TestClient(app)
+    token = kit.csrf_of(client.get("/console/login").text)
+    codes = [client.post("/console/login", data={"username": "nobody", "password": "x", "csrf_token": token}).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_session_cookie_flags_and_logout(site):
+    database, app, _ = site
+    client = TestClient(app)
+    token = kit.csrf_of(client.get("/console/login").text)
+    answer = client.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD,
+                                                 "csrf_token": token, "next": "//evil.example/"}, follow_redirects=False)
+    cookie = answer.headers["set-cookie"]
+    assert "lessonqc_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert answer.headers["location"] == "/console/", "no open redirect after login"
+    page = client.get("/console/")
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert client.post("/console/logout", data={"csrf_token": kit.csrf_of(page.text)},
+                       follow_redirects=False).status_code == 303
+    assert client.get("/console/", follow_redirects=False).status_code == 303
+    secure = kit.console_app(database, replace(kit.fast_settings(), secure_cookies=True))
+    client = TestClient(secure, base_url="https://testserver")
+    token = kit.csrf_of(client.get("/console/login").text)
+    answer = client.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD,
+                                                 "csrf_token": token}, follow_redirects=False)
+    assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_pass_forwards_to_the_next_level_with_history_and_platform_record(site, console_lesson):
+    database, app, sent = site
+    _, _, doc = console_lesson
+    ad = kit.finding_seq(doc, "text.ad")
+    county = login(app, "county_xihu")
+    token = kit.csrf_of(county.get("/console/lessons/xihu-a").text)
+    assert county.post("/console/lessons/xihu-a/decision", data={"action": "return", "csrf_token": token}).status_code == 400
+    county.post(f"/console/lessons/xihu-a/findings/{ad}", data={"status": "dismissed", "note": "引用教材网站",
+                                                                "csrf_token": token})
+    county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "内容规范", "csrf_token": token})
+    assert kit.level_of(database, "xihu-a") == "city"
+    page = county.get("/console/lessons/xihu-a")
+    assert page.status_code == 200 and 'id="read-only"' in page.text, "my level decided: I may still look"
+    assert county.post("/console/lessons/xihu-a/decision",
+                       data={"action": "reject", "reason": "x", "csrf_token": token}).status_code == 409
+    decided = county.get("/console/?decided=yes")
+    assert "/console/lessons/xihu-a\"" in decided.text and "/console/lessons/xihu-b\"" not in decided.text
+    city = login(app, "city_hangzhou").get("/console/lessons/xihu-a")
+    assert city.status_code == 200 and "县级初选" in city.text and "内容规范" in city.text and "county_xihu" in city.text
+    assert [(job, r["level"], r["action"], r["next_level"]) for job, r in sent] == [("xihu-a", "county", "pass", "city")]
+    assert sent[0][1]["findings"] == [{"seq": ad, "status": "dismissed", "note": "引用教材网站", "reviewer": "county_xihu"}]
+    with database.session() as s:
+        assert [r.action for r in records.records(s, "xihu-a")] == ["pass"]
+
+
+def test_queue_filters_sorting_and_paging(site):
+    database, app, _ = site
+    client = login(app, "county_xihu")
+    with database.session() as s:
+        user = accounts.find(s, "county_xihu")
+        everything = queue.page(s, user, queue.QueueFilter())
+        assert everything.total == 2
+        assert queue.page(s, user, queue.QueueFilter(code="text.ad")).total == 2
+        assert queue.page(s, user, queue.QueueFilter(code="signal.black")).total == 0
+        assert queue.page(s, user, queue.QueueFilter(verdict="pass")).total == 0
+        assert [r.job.id for r in queue.page(s, user, queue.QueueFilter(q="王丽")).rows] == ["xihu-a"]
+        assert [r.lesson.teacher for r in queue.page(s, user, queue.QueueFilter(sort="teacher")).rows] == ["李明", "王丽"]
+        one = queue.page(s, user, queue.QueueFilter(page=2, page_size=1))
+        assert one.pages == 2 and len(one.rows) == 1 and one.rows[0].counts.get("fail", 0) >= 3
+        assert queue.page(s, user, queue.QueueFilter(decided=False)).total == 2
+    page = client.get("/console/?verdict=fail&code=text.ad&subject=数学&size=1&page=9")
+    assert page.status_code == 200 and "第 2 / 2 页" in page.text
+    assert client.get("/console/?from=not-a-date&page=x&sort=evil").status_code == 200
+
+
+def test_filter_arguments_round_trip():
+    settings = kit.fast_settings()
+    args = {"verdict": "fail", "code": "text.ad", "from": "2026-11-01", "to": "2026-11-30", "decided": "no",
+            "q": "王", "sort": "oldest"}
+    assert filter_args(parse_filter(args, settings)) == args
+    assert parse_filter({"size": "100000"}, settings).page_size == settings.max_page_size
+
+
+def test_regions_match_whole_path_segments():
+    assert levels.within("浙江省/杭州市/西湖区/求是小学", "浙江省/杭州市/西湖区")
+    assert levels.within("浙江省/杭州市/西湖区", " 浙江省/杭州市/西湖区/ ")
+    assert not levels.within("浙江省/杭州市/西湖区外", "浙江省/杭州市/西湖区")
+    assert not levels.within(None, "浙江省")
+    assert levels.within("任何地方", "")
+    assert [levels.next_level(level) for level in levels.LEVELS] == ["county", "city", "province", "national", None]
+
+
+def test_sliding_window_and_clock():
+    window = throttle.SlidingWindow(2, 10.0)
+    assert [window.allow("a", t) for t in (0, 1, 2)] == [True, True, False]
+    assert window.allow("a", 10.5) and window.allow("b", 2)
+    assert [pages.clock(v) for v in (None, 0, 12.7, 3725)] == ["—", "00:00", "00:12", "1:02:05"]
+
+
+def test_users_need_a_region_below_national_and_a_long_password(index_url):
+    database = indexdb.open_database(index_url)
+    settings = kit.fast_settings()
+    with database.session() as s:
+        for bad in (accounts.NewUser("a", "county", "", "long-enough-1"), accounts.NewUser("b", "mayor", "x", "long-enough-1"),
+                    accounts.NewUser("c", "county", "浙江省", "short")):
+            with pytest.raises(accounts.UserError):
+                accounts.add_user(s, bad, settings)
+        user = accounts.add_user(s, accounts.NewUser("d", "county", "/浙江省//杭州市/", "long-enough-1"), settings)
+        assert user.region == "浙江省/杭州市" and user.password_hash.startswith("$argon2id$")
+        assert "long-enough-1" not in user.password_hash
+        with pytest.raises(accounts.UserError):
+            accounts.add_user(s, accounts.NewUser("d", "city", "浙江省", "long-enough-1"), settings)
+        assert s.scalar(select(func.count()).select_from(User)) == 1
