@@ -1,11 +1,14 @@
-"""Console settings: the `console` section of config/defaults plus environment overrides."""
+"""Console settings: config/console.yaml (every key with its default) plus environment overrides."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines import profile as profiles
+import yaml
+
+from config import CONFIG_DIR
+from pipelines.errors import ProfileError
 
 SECURE_ENV = "LESSONQC_CONSOLE_SECURE_COOKIES"
 
@@ -43,4 +46,9 @@ def from_dict(section: dict[str, Any]) -> ConsoleSettings:
 
 
 def load() -> ConsoleSettings:
-    return from_dict(profiles.defaults()["console"])
+    """The validated settings of config/console.yaml (a missing or malformed key is a ProfileError)."""
+    path = CONFIG_DIR / "console.yaml"
+    try:
+        return from_dict(yaml.safe_load(path.read_text(encoding="utf-8"))["console"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError) as exc:
+        raise ProfileError(f"{path}: invalid console settings: {exc!r}") from None
