@@ -3,7 +3,7 @@
 Run them with `lessonqc worker --queues ...` or the plain CLI:
   dramatiq workers.actors --queues speech --processes 1 --threads 1
 Queues: probe (ffprobe, fast) -> media (signal pass + lab) | ocr (on-screen segments)
-| speech (speech segments, GPU-capable) -> report (merge + publish).
+| speech (speech segments, GPU-capable) -> report (merge + publish, index) -> callback (signed POST).
 Messages carry a JobSpec dict (job id, media reference, profile, languages) and,
 for tasks, a Task dict (stage names, segment start/length): JSON-safe, nothing else.
 """
@@ -17,7 +17,7 @@ import dramatiq
 from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, ProfileError
 
 from . import broker as brokers
-from . import jobs, metrics, settings
+from . import indexing, jobs, metrics, serviceconfig, settings
 from .jobs import JobSpec, Task
 from .state import ERROR
 
@@ -48,7 +48,8 @@ class ActorOutbox:
 
 
 def farm() -> jobs.Farm:
-    return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root())
+    hook = indexing.after_publish(lambda job_id: deliver_callback.send(job_id))
+    return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook)
 
 
 def _task(spec: dict[str, Any], task: dict[str, Any]) -> None:
@@ -105,6 +106,24 @@ def give_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
 def _last_line(text: str | None) -> str:
     lines = (text or "").strip().splitlines()
     return lines[-1] if lines else "unknown error"
+
+
+_CALLBACKS = serviceconfig.load().callbacks
+
+
+@dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
+                max_backoff=int(_CALLBACKS.max_backoff_s * 1000), on_retry_exhausted="callback_failed")
+def deliver_callback(job_id: str) -> None:
+    """POST the signed summary of a published report to the job's callback URL (retried with backoff)."""
+    indexing.deliver_callback(job_id, _CALLBACKS)
+
+
+@dramatiq.actor(queue_name="callback", max_retries=3)
+def callback_failed(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """Deliveries ran out of retries: the job's callback is marked failed (its report stays published)."""
+    job_id = message["args"][0]
+    log.warning("job %s: callback gave up after %s retries", job_id, retry_info.get("retries"))
+    indexing.callback_gave_up(job_id)
 
 
 TASK_ACTORS = {"media": media_task, "ocr": ocr_task, "speech": speech_task}

@@ -8,42 +8,68 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from index import repository
 from pipelines import profile as profiles
 from pipelines.report.document import new_job_id
 
 from . import broker as brokers
-from . import paths, reportstore, settings
+from . import callbacks, indexing, paths, reportstore, serviceconfig, settings
 from .jobs import JobSpec
 from .state import DONE, ERROR, JobNotFound
 
 
+@dataclass(frozen=True)
+class Details:
+    """What the platform says about a submission besides the video (kept in the index)."""
+
+    region: str | None = None
+    lesson: dict[str, str | None] = field(default_factory=dict)  # teacher, school, subject, grade, title, category
+    callback_url: str | None = None
+    submitted_by: str | None = None
+    media_sha256: str | None = None
+    media_size: int | None = None
+
+
 def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence[str] = (),
-           source: str | None = None, job_id: str | None = None, skip: Sequence[str] = ()) -> str:
-    """Enqueue one video; return its job id. Raises MediaPathRefused / ProfileError at once."""
+           source: str | None = None, job_id: str | None = None, skip: Sequence[str] = (),
+           details: Details = Details()) -> str:
+    """Index and enqueue one video; return its job id. Raises MediaPathRefused / ProfileError /
+    CallbackRefused at once."""
     from .actors import probe_job
 
     real = paths.resolve(path)
     profiles.load(profile, list(languages))
+    if details.callback_url:
+        callbacks.check_url(details.callback_url, serviceconfig.load().callbacks)
     spec = JobSpec(job_id or new_job_id(), str(real), profile, tuple(languages), source or str(path), tuple(skip))
+    indexing.record_submission(repository.NewJob(
+        spec.job_id, spec.source, profile, str(real), details.media_sha256, details.media_size, details.region,
+        lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by))
     brokers.store().create(spec.job_id, spec.to_dict())
     probe_job.send_with_options(args=(spec.to_dict(),), time_limit=settings.defaults().time_limit_ms(0))
     return spec.job_id
 
 
 def status(job_id: str) -> dict[str, Any]:
-    """State (queued/running/done/error), verdict and per-task states; from the report store when Redis forgot."""
+    """State (queued/running/done/error), verdict and per-task states; a published report decides the state."""
     try:
-        return brokers.store().status(job_id)
+        live = brokers.store().status(job_id)
     except JobNotFound:
-        doc = reportstore.read(settings.report_root(), job_id)
-        if doc is None:
-            raise
-        return {"job_id": job_id, "source": doc["source"], "profile": doc["profile"],
-                "state": ERROR if doc["verdict"] == "error" else DONE, "verdict": doc["verdict"],
-                "report": str(reportstore.job_dir(settings.report_root(), job_id)), "tasks": {}}
+        live = None
+    if live is not None and live["state"] in (DONE, ERROR):
+        return live
+    doc = reportstore.read(settings.report_root(), job_id)  # published, and the job state not yet marked
+    if doc is None:
+        if live is None:
+            raise JobNotFound(f"unknown job {job_id}")
+        return live
+    return {"job_id": job_id, "source": doc["source"], "profile": doc["profile"], **(live or {"tasks": {}}),
+            "state": ERROR if doc["verdict"] == "error" else DONE, "verdict": doc["verdict"],
+            "report": str(reportstore.job_dir(settings.report_root(), job_id))}
 
 
 def report(job_id: str) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from pipelines import registry
 from pipelines import check
@@ -97,6 +97,7 @@ class Farm:
     store: JobStore
     outbox: Outbox
     report_root: Path
+    on_publish: Callable[[str, Path], None] | None = None  # e.g. index the report, queue its callback
 
 
 @dataclass
@@ -339,6 +340,8 @@ def fail_job(spec: JobSpec, farm: Farm, exc: Exception, stage: str) -> None:
 
 def _publish(spec: JobSpec, report: Report, farm: Farm, settings: FarmSettings) -> None:
     folder, _ = reportstore.publish(report, farm.report_root)
+    if farm.on_publish is not None:  # before `finish`: a failure here retries the step, which re-runs the hook
+        farm.on_publish(spec.job_id, folder)
     verdict = report.verdict
     farm.store.finish(spec.job_id, ERROR if verdict == "error" else DONE, verdict, str(folder),
                       ttl_s=settings.state_ttl_s)

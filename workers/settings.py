@@ -10,7 +10,7 @@ from pipelines import profile as profiles
 from pipelines.errors import ProfileError
 from pipelines.profile import Profile
 
-QUEUES = ("probe", "media", "ocr", "speech", "report")
+QUEUES = ("probe", "media", "ocr", "speech", "report", "callback")
 STAGE_QUEUES = ("media", "ocr", "speech")  # queues that run analysis tasks
 SEGMENT_ENV = "LESSONQC_SEGMENT_S"
 REPORT_DIR_ENV = "LESSONQC_REPORT_DIR"

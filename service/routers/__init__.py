@@ -1,0 +1,1 @@
+"""One router per resource: jobs (create, list, read) and a job's outputs (report, artifacts, video)."""

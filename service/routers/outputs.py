@@ -1,0 +1,78 @@
+"""A job's outputs: report.json, report.html, the published artifacts, and the video (HTTP ranges)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse
+
+from index import repository
+from pipelines.errors import MediaPathRefused
+from workers import paths, reportstore, settings
+
+from .. import schemas
+from ..deps import DbSession, require_token
+from ..errors import ApiError
+
+router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_token)],
+                   responses=schemas.error_responses(401, 404, 409))
+VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
+               ".mkv": "video/x-matroska"}
+
+
+def _report_dir(session: DbSession, job_id: str) -> Path:
+    """The job's published report folder; 404 for an unknown job, 409 while it has no report yet."""
+    job = repository.get_job(session, job_id)
+    folder = reportstore.job_dir(settings.report_root(), job_id) if job is None or not job.report_dir \
+        else Path(job.report_dir)
+    if (folder / "report.json").is_file():
+        return folder
+    if job is None:
+        raise ApiError(404, "job.not_found", f"no job {job_id}")
+    raise ApiError(409, "report.not_ready", f"job {job_id} has no report yet ({job.status})")
+
+
+@router.get("/report", response_model=dict[str, Any], summary="report.json (SPEC schema_version 1)")
+def report_json(job_id: str, session: DbSession) -> FileResponse:
+    return FileResponse(_report_dir(session, job_id) / "report.json", media_type="application/json")
+
+
+@router.get("/report.html", response_class=FileResponse, summary="The self-contained report page",
+            responses={200: {"content": {"text/html": {}}}})
+def report_html(job_id: str, session: DbSession) -> FileResponse:
+    return FileResponse(_report_dir(session, job_id) / "report.html", media_type="text/html; charset=utf-8")
+
+
+@router.get("/artifacts", response_model=schemas.Artifacts, summary="Published files besides report.json")
+def list_artifacts(job_id: str, session: DbSession) -> schemas.Artifacts:
+    folder = _report_dir(session, job_id)
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != "report.json")
+    return schemas.Artifacts(files=files)
+
+
+@router.get("/artifacts/{path:path}", response_class=FileResponse, summary="One published file (thumbnail, subtitles)",
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def artifact(job_id: str, path: str, session: DbSession) -> FileResponse:
+    folder = _report_dir(session, job_id).resolve()
+    target = (folder / path).resolve()
+    if ".." in Path(path).parts or not target.is_relative_to(folder) or not target.is_file():
+        raise ApiError(404, "artifact.not_found", f"job {job_id} has no artifact {path}")
+    return FileResponse(target)
+
+
+@router.get("/video", response_class=FileResponse, summary="The submitted video (honours Range requests)",
+            responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "partial content",
+                                                                  "content": {"video/mp4": {}}},
+                       416: {"model": schemas.ErrorOut, "description": "range not satisfiable"}})
+def video(job_id: str, session: DbSession) -> FileResponse:
+    job = repository.get_job(session, job_id)
+    if job is None:
+        raise ApiError(404, "job.not_found", f"no job {job_id}")
+    try:
+        real = paths.resolve(job.media_path or "")
+    except MediaPathRefused:
+        real = None
+    if real is None or not real.is_file():
+        raise ApiError(404, "video.not_found", f"job {job_id}: its video is no longer under the media roots")
+    return FileResponse(real, media_type=VIDEO_TYPES.get(real.suffix.lower(), "application/octet-stream"))

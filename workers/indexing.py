@@ -1,0 +1,91 @@
+"""The farm's side of the durable index: record submissions, index published reports, rebuild the index.
+
+The index is a SQLite file in the report store unless LESSONQC_DATABASE_URL names a database.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from index import db, repository
+from index.models import Job
+
+from . import callbacks, reportstore, serviceconfig, settings
+
+log = logging.getLogger(__name__)
+
+
+def database() -> db.Database:
+    """This process's index (migrated to head on first use)."""
+    return db.open_database(db.database_url(settings.report_root()))
+
+
+def record_submission(new: repository.NewJob) -> None:
+    """A queued job with its lesson metadata (before its first message is sent)."""
+    with database().session() as session:
+        repository.add_job(session, new)
+
+
+def index_published(job_id: str, folder: Path) -> Job | None:
+    """Index the report published in `folder` (idempotent); None when there is no report there."""
+    doc = reportstore.read(folder.parent, job_id)
+    if doc is None:
+        return None
+    return repository.upsert_report(database(), doc, str(folder))
+
+
+def after_publish(send_callback: Callable[[str], None]) -> Callable[[str, Path], None]:
+    """The report step's hook: index the report, then queue its callback when the job named one."""
+    def hook(job_id: str, folder: Path) -> None:
+        job = index_published(job_id, folder)
+        if job is not None and job.callback_url and job.callback_state != "delivered":
+            send_callback(job_id)
+    return hook
+
+
+def reindex(root: Path | None = None) -> int:
+    """Upsert every report in the store into the index; return how many reports were read."""
+    root = root or settings.report_root()
+    count = 0
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []:
+        if index_published(folder.name, folder) is not None:
+            count += 1
+    return count
+
+
+def deliver_callback(job_id: str, settings_: serviceconfig.Callbacks) -> None:
+    """One delivery of a job's callback; its outcome is recorded on the job (CallbackFailed re-raised)."""
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is None or not job.callback_url or job.callback_state == "delivered":
+            return
+        url, folder = job.callback_url, Path(job.report_dir or settings.report_root() / job_id)
+    doc = reportstore.read(folder.parent, job_id)
+    if doc is None:
+        raise callbacks.CallbackFailed(f"job {job_id}: no published report in {folder}")
+    payload = callbacks.summary(doc, serviceconfig.load().public_url)
+    try:
+        callbacks.deliver(url, payload, settings_)
+    except callbacks.CallbackRefused as exc:  # no longer allowed (config changed): retrying cannot help
+        _record_callback(job_id, "failed", str(exc))
+        return
+    except callbacks.CallbackFailed as exc:
+        _record_callback(job_id, "pending", str(exc))
+        raise
+    _record_callback(job_id, "delivered", None)
+
+
+def callback_gave_up(job_id: str) -> None:
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is not None and job.callback_state != "delivered":
+            job.callback_state = "failed"
+
+
+def _record_callback(job_id: str, state: str, error: str | None) -> None:
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is not None:
+            job.callback_state, job.callback_error = state, error
+            job.callback_attempts = (job.callback_attempts or 0) + 1
