@@ -248,7 +248,7 @@ def test_ad_findings_time_range_severity_and_joining(cues) -> None:
     assert [(f.start_s, f.end_s, f.severity) for f in found] == [
         (40.0, 52.0, "fail"), (100.0, 104.0, "review"), (300.0, 306.0, "fail")]
     assert found[0].evidence["transcript"] == PROMO_HEARD
-    assert found[2].evidence["rules"] == ["phone_mobile"]
+    assert found[2].evidence["rules"] == ["action+number", "phone_mobile"]
 
 
 # ---------- subtitles ----------

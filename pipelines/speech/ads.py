@@ -1,16 +1,18 @@
-"""Spoken promotion in a transcript: phrases by characters and by toneless pinyin, digit/URL patterns.
+"""Spoken promotion in a transcript (speech.ad), per config/speech_ads.yaml.
 
-A small ASR model mishears (扫码关注 -> 骚骂观众, 公众号 -> 公众好), so a phrase marked
-`sound` also matches where the transcript *sounds* the same: both sides become
-toneless pinyin, with accent near-homophones folded (zh~z, ing~in ...). Patterns
-run on a normalised copy in which digits read one by one (幺三八...) are digits.
-Every match maps back to character offsets in the original text.
+Three kinds of cue: listed phrases (strong alone, or weak: counted only next to a cue of
+another group); contact patterns (phone numbers, URLs); and the general rule, a call to
+action (拨打, 添加, 关注, 扫描 ...) near a channel (热线, 微信, 直播间 ...) or near a digit run
+shaped like a contact number, or a channel near such a number. A small ASR model mishears
+(扫码关注 -> 骚骂观众, 拨打 -> 播打, 咨询 -> 资讯), so a word marked `sound` also matches where the
+transcript *sounds* the same: both sides become toneless pinyin, accent near-homophones
+folded (zh~z, ing~in ...). Words in their ordinary sense (联系上下文, 扫码支付) are no cue.
+A finding covers the sentences holding its cues, timed in proportion within a segment.
 """
 from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,19 +23,20 @@ from pypinyin import Style, lazy_pinyin
 
 from config import CONFIG_DIR
 from pipelines.domain import Finding, TranscriptSegment
-
-DIGIT_JOINERS = " -"
+from pipelines.speech.ad_text import Folded, fold_digits, fold_text, is_counting
+from pipelines.speech.ad_times import LeadIn, Place, promotion_times
 
 
 @dataclass(frozen=True)
 class AdRule:
-    """One cue: a phrase (optionally matched by sound) or a regular expression."""
+    """One cue: a phrase (optionally matched by sound) or a regular expression; weak cues have a group."""
 
     id: str
     strong: bool
     phrase: str = ""
     sound: bool = False
     pattern: re.Pattern[str] | None = None
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,25 +49,63 @@ class AdMatch:
     end: int
     heard: str
     how: str  # "text" | "sound" | "pattern"
+    group: str = ""
 
 
 @dataclass(frozen=True)
-class Folded:
-    """A normalised copy of a text; `origin[i]` is the source index of character i."""
+class Word:
+    """A call-to-action or channel word; `numbers`: whether it pairs with a contact-like number."""
 
     text: str
-    origin: tuple[int, ...]
+    sound: bool = True
+    numbers: bool = True
+
+
+@dataclass(frozen=True)
+class NumberShape:
+    """A digit run that may be a contact number, even with a digit lost or added by the ASR."""
+
+    min_digits: int
+    max_digits: int
+    not_after: str
+    counting_min: int
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    """The general rule: an action near a channel or a number, or a channel near a number."""
+
+    actions: tuple[Word, ...]
+    channels: tuple[Word, ...]
+    number: NumberShape
+    window_chars: int
+    not_ads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A word or number found at [start, end) of the source text."""
+
+    kind: str  # "action" | "channel" | "number"
+    start: int
+    end: int
+    how: str
+    word: str = ""
 
 
 class AdMatcher:
     """Finds promotion cues in text, per a rules file (config/speech_ads.yaml)."""
 
-    def __init__(self, rules: list[AdRule], folds: list[tuple[str, str]], digits: dict[str, str], run_min: int):
+    def __init__(self, rules: list[AdRule], folds: list[tuple[str, str]], digits: dict[str, str], run_min: int,
+                 call: CallToAction, lead_in: LeadIn):
         self.rules = rules
+        self.lead_in = lead_in
         self.folds = folds
         self.digits = digits
         self.run_min = run_min
-        self._sounds = {r.phrase: self.syllables(r.phrase) for r in rules if r.sound}
+        self.call = call
+        self._sounds = {w: self.syllables(w) for w in
+                        [r.phrase for r in rules if r.sound] + [w.text for w in call.actions + call.channels]}
 
     @classmethod
     def from_file(cls, path: Path) -> "AdMatcher":
@@ -74,11 +115,22 @@ class AdMatcher:
         rules += [_phrase_rule(item, False) for item in data.get("weak", [])]
         rules += [AdRule(item["id"], True, pattern=re.compile(item["regex"])) for item in data.get("patterns", [])]
         folds = [(a, b) for a, b in data["sound"]["folds"]]
-        return cls(rules, folds, dict(data["numerals"]["digits"]), int(data["numerals"]["run_min"]))
+        numerals = data["numerals"]
+        lead = data["lead_in"]
+        lead_in = LeadIn(tuple(re.compile(p) for p in lead["patterns"]), int(lead["max_chars"]),
+                         float(lead["join_gap_s"]))
+        return cls(rules, folds, dict(numerals["digits"]), int(numerals["run_min"]),
+                   _call_to_action(data["call_to_action"]), lead_in)
 
     def find(self, text: str) -> list[AdMatch]:
-        """Every cue in `text`, sorted by position; a span matched by characters is not repeated by sound."""
-        found = sorted(self._phrases(text) + self._patterns(text), key=lambda m: (m.start, -m.end, m.rule))
+        """Every cue in `text`, sorted by position; a span matched by characters is not repeated by sound,
+        a weak cue inside a strong one is part of it, a cue inside an ordinary phrase is none."""
+        ordinary = self._ordinary(text)
+        found = [m for m in self._phrases(text) + self._patterns(text) + self._calls(text, ordinary)
+                 if not any(a <= m.start and m.end <= b for a, b in ordinary)]
+        strong = [(m.start, m.end) for m in found if m.strong]
+        found = [m for m in found if m.strong or not any(a <= m.start and m.end <= b for a, b in strong)]
+        found.sort(key=lambda m: (m.start, -m.end, m.rule))
         return [m for k, m in enumerate(found) if not _inside_same_rule(m, found[:k])]
 
     def syllables(self, text: str) -> list[str]:
@@ -99,12 +151,18 @@ class AdMatcher:
         sounds = self.syllables(folded.text)
         found: list[AdMatch] = []
         for rule in (r for r in self.rules if r.phrase):
-            spans = {(i, i + len(rule.phrase)) for i in _find_all(folded.text, rule.phrase)}
-            found += [_match(rule, text, folded, s, e, "text") for s, e in sorted(spans)]
-            if rule.sound:
-                extra = [(i, i + len(rule.phrase)) for i in _find_seq(sounds, self._sounds[rule.phrase])]
-                found += [_match(rule, text, folded, s, e, "sound") for s, e in extra if (s, e) not in spans]
+            for start, end, how in self._occurrences(folded, sounds, rule.phrase, rule.sound):
+                found.append(_match(rule, text, folded, start, end, how))
         return found
+
+    def _occurrences(self, folded: Folded, sounds: list[str], word: str, by_sound: bool) -> list[tuple[int, int, str]]:
+        """[start, end, how) of `word` in the folded text: by characters, and by sound where not by characters."""
+        spans = {(i, i + len(word)) for i in _find_all(folded.text, word)}
+        out = [(s, e, "text") for s, e in sorted(spans)]
+        if by_sound:
+            extra = [(i, i + len(word)) for i in _find_seq(sounds, self._sounds[word])]
+            out += [(s, e, "sound") for s, e in extra if (s, e) not in spans]
+        return out
 
     def _patterns(self, text: str) -> list[AdMatch]:
         folded = fold_digits(text, self.digits, self.run_min)
@@ -114,15 +172,84 @@ class AdMatcher:
                 found.append(_match(rule, text, folded, m.start(), m.end(), "pattern"))
         return found
 
+    def _ordinary(self, text: str) -> list[tuple[int, int]]:
+        """Source spans of phrases in which a cue word has its ordinary sense (联系上下文)."""
+        folded = fold_text(text)
+        return [folded.source_span(i, i + len(p)) for p in self.call.not_ads for i in _find_all(folded.text, p)]
+
+    def _calls(self, text: str, ordinary: list[tuple[int, int]]) -> list[AdMatch]:
+        """The general rule: action + channel, action + number, channel + number, close together."""
+        spans = [s for s in self._words(text) + self._numbers(text)
+                 if not any(a <= s.start and s.end <= b for a, b in ordinary)]
+        found: list[AdMatch] = []
+        return [_pair_match(text, a, b) for a in spans for b in spans
+                if (a.kind, b.kind) in PAIRS and self._close(a, b) and self._pairs(a, b)]
+
+    def _pairs(self, a: Span, b: Span) -> bool:
+        """A word marked `numbers: false` (加: 三加五) pairs with channels only."""
+        if b.kind != "number":
+            return True
+        words = self.call.actions if a.kind == "action" else self.call.channels
+        return next((w.numbers for w in words if w.text == a.word), True)
+
+    def _words(self, text: str) -> list[Span]:
+        folded = fold_text(text)
+        sounds = self.syllables(folded.text)
+        out: list[Span] = []
+        for kind, words in (("action", self.call.actions), ("channel", self.call.channels)):
+            for word in words:
+                for start, end, how in self._occurrences(folded, sounds, word.text, word.sound):
+                    lo, hi = folded.source_span(start, end)
+                    out.append(Span(kind, lo, hi, how, word.text))
+        return [s for s in out if not any(o.kind == s.kind and o.start <= s.start and s.end <= o.end
+                                          and o.end - o.start > s.end - s.start for o in out)]
+
+    def _numbers(self, text: str) -> list[Span]:
+        """Digit runs shaped like a contact number: not a decimal's digits, not counting aloud."""
+        shape = self.call.number
+        folded = fold_digits(text, self.digits, self.run_min)
+        out: list[Span] = []
+        for m in re.finditer(r"[0-9]+", folded.text):
+            before = folded.text[m.start() - 1] if m.start() else ""
+            if (shape.min_digits <= len(m.group()) <= shape.max_digits and before not in shape.not_after
+                    and not is_counting(m.group(), shape.counting_min)):
+                lo, hi = folded.source_span(m.start(), m.end())
+                out.append(Span("number", lo, hi, "text"))
+        return out
+
+    def _close(self, a: Span, b: Span) -> bool:
+        gap = max(a.start, b.start) - min(a.end, b.end)
+        return 0 <= gap <= self.call.window_chars
+
+
+PAIRS = {("action", "channel"), ("action", "number"), ("channel", "number")}
+
+
+def _pair_match(text: str, a: Span, b: Span) -> AdMatch:
+    lo, hi = min(a.start, b.start), max(a.end, b.end)
+    how = "sound" if "sound" in (a.how, b.how) else "text"
+    return AdMatch(f"{a.kind}+{b.kind}", True, lo, hi, text[lo:hi], how)
+
+
+def _call_to_action(data: dict[str, Any]) -> CallToAction:
+    words = lambda items: tuple(Word(str(i["text"]), bool(i.get("sound", True)), bool(i.get("numbers", True)))  # noqa: E731
+                                for i in items)
+    n = data["number"]
+    return CallToAction(words(data["actions"]), words(data["channels"]),
+                        NumberShape(int(n["min_digits"]), int(n["max_digits"]), str(n["not_after"]),
+                                    int(n["counting_min"])),
+                        int(data["window_chars"]), tuple(fold_text(str(p)).text for p in data.get("not_ads", [])))
+
 
 def _phrase_rule(item: dict[str, Any], strong: bool) -> AdRule:
     phrase = fold_text(str(item["text"])).text
-    return AdRule(str(item["id"]), strong, phrase=phrase, sound=bool(item.get("sound", False)))
+    return AdRule(str(item["id"]), strong, phrase=phrase, sound=bool(item.get("sound", False)),
+                  group=str(item.get("group", item["id"])))
 
 
 def _match(rule: AdRule, text: str, folded: Folded, start: int, end: int, how: str) -> AdMatch:
-    lo, hi = folded.origin[start], folded.origin[end - 1] + 1
-    return AdMatch(rule.id, rule.strong, lo, hi, text[lo:hi], how)
+    lo, hi = folded.source_span(start, end)
+    return AdMatch(rule.id, rule.strong, lo, hi, text[lo:hi], how, rule.group or rule.id)
 
 
 def _inside_same_rule(match: AdMatch, earlier: list[AdMatch]) -> bool:
@@ -138,47 +265,6 @@ def _find_seq(tokens: list[str], needle: list[str]) -> list[int]:
     return [i for i in range(len(tokens) - n + 1) if n and tokens[i:i + n] == needle]
 
 
-def _nfkc_chars(text: str) -> list[tuple[str, int]]:
-    """(character, source index) after NFKC and lower-casing, one source char possibly giving several."""
-    return [(c, i) for i, ch in enumerate(text) for c in unicodedata.normalize("NFKC", ch).lower()]
-
-
-def fold_text(text: str) -> Folded:
-    """Letters, digits and Chinese characters only (punctuation and spaces dropped), NFKC, lower case."""
-    kept = [(c, i) for c, i in _nfkc_chars(text) if c.isalnum()]
-    return Folded("".join(c for c, _ in kept), tuple(i for _, i in kept))
-
-
-def fold_digits(text: str, digits: dict[str, str], run_min: int) -> Folded:
-    """NFKC, lower case, runs of >= run_min spoken digits as digits, spaces/dashes inside digit groups removed."""
-    chars = _nfkc_chars(text)
-    chars = _spoken_digits(chars, digits, run_min)
-    kept = [(c, i) for k, (c, i) in enumerate(chars) if not _joins_digits(chars, k)]
-    return Folded("".join(c for c, _ in kept), tuple(i for _, i in kept))
-
-
-def _spoken_digits(chars: list[tuple[str, int]], digits: dict[str, str], run_min: int) -> list[tuple[str, int]]:
-    out = list(chars)
-    k = 0
-    while k < len(out):
-        end = k
-        while end < len(out) and (out[end][0] in digits or out[end][0].isdigit()):
-            end += 1
-        if end - k >= run_min:
-            out[k:end] = [(digits.get(c, c), i) for c, i in out[k:end]]
-        k = max(end, k + 1)
-    return out
-
-
-def _joins_digits(chars: list[tuple[str, int]], k: int) -> bool:
-    """Whether chars[k] is a space/dash between two digits (138 1234-5678)."""
-    if chars[k][0] not in DIGIT_JOINERS:
-        return False
-    before = next((c.isdigit() for c, _ in reversed(chars[:k]) if c not in DIGIT_JOINERS), False)
-    after = next((c.isdigit() for c, _ in chars[k + 1:] if c not in DIGIT_JOINERS), False)
-    return before and after
-
-
 @lru_cache(maxsize=8)
 def matcher(rules_file: str) -> AdMatcher:
     """The matcher for a rules file (a name under config/, or an absolute path), cached per process."""
@@ -186,49 +272,81 @@ def matcher(rules_file: str) -> AdMatcher:
     return AdMatcher.from_file(path if path.is_absolute() else CONFIG_DIR / path)
 
 
+@dataclass(frozen=True)
+class Located:
+    """A cue in the joined transcript: the segments its start and end fall in, and offsets inside them."""
+
+    match: AdMatch
+    first: int
+    start: int
+    last: int
+    end: int
+
 
 def ad_findings(transcript: list[TranscriptSegment], cues: AdMatcher, cooccur_s: float,
                 merge_gap_s: float) -> list[Finding]:
-    """speech.ad findings: transcript segments holding counted cues, neighbours joined."""
-    hits = _counted(transcript, _located(transcript, cues), cooccur_s)
-    groups: list[list[tuple[int, AdMatch]]] = []
-    for index, match in hits:
-        last = groups[-1][-1][0] if groups else None
-        if last is not None and transcript[index].start_s - transcript[last].end_s <= merge_gap_s:
-            groups[-1].append((index, match))
+    """speech.ad findings: counted cues, those in segments closer than `merge_gap_s` joined into one."""
+    hits = _counted(transcript, _located(transcript, cues, merge_gap_s), cooccur_s, merge_gap_s)
+    groups: list[list[Located]] = []
+    for hit in hits:
+        last = max((h.last for h in groups[-1]), default=None) if groups else None
+        if last is not None and transcript[hit.first].start_s - transcript[last].end_s <= merge_gap_s:
+            groups[-1].append(hit)
         else:
-            groups.append([(index, match)])
-    return [_ad_finding(transcript, group) for group in groups]
+            groups.append([hit])
+    return [_ad_finding(transcript, group, cues.lead_in) for group in groups]
 
 
-def _located(transcript: list[TranscriptSegment], cues: AdMatcher) -> list[tuple[int, AdMatch]]:
-    """Every cue in the joined transcript, with the index of the segment it starts in."""
+def _located(transcript: list[TranscriptSegment], cues: AdMatcher, join_gap_s: float) -> list[Located]:
+    """Every cue, with the segments (and offsets in them) where it starts and ends. Cues are sought in
+    runs of segments with pauses up to `join_gap_s` joined, so words said far apart never pair up."""
+    out: list[Located] = []
+    run = [0] if transcript else []
+    for k in range(1, len(transcript) + 1):
+        if k < len(transcript) and transcript[k].start_s - transcript[k - 1].end_s <= join_gap_s:
+            run.append(k)
+            continue
+        out += _located_in(transcript, run, cues)
+        run = [k]
+    return out
+
+
+def _located_in(transcript: list[TranscriptSegment], run: list[int], cues: AdMatcher) -> list[Located]:
     starts, pos = [], 0
-    for segment in transcript:
+    for k in run:
         starts.append(pos)
-        pos += len(segment.text) + 1
-    joined = "\n".join(s.text for s in transcript)
-    return [(bisect.bisect_right(starts, m.start) - 1, m) for m in cues.find(joined)]
+        pos += len(transcript[k].text) + 1
+    out = []
+    for m in cues.find("\n".join(transcript[k].text for k in run)):
+        first, last = bisect.bisect_right(starts, m.start) - 1, bisect.bisect_right(starts, m.end - 1) - 1
+        out.append(Located(m, run[first], m.start - starts[first], run[last], m.end - starts[last]))
+    return out
 
 
-def _counted(transcript: list[TranscriptSegment], hits: list[tuple[int, AdMatch]],
-             cooccur_s: float) -> list[tuple[int, AdMatch]]:
-    """Strong cues, and weak cues with a cue of another rule no more than `cooccur_s` away."""
-    def near(i: int, j: int) -> bool:
-        a, b = transcript[min(i, j)], transcript[max(i, j)]
-        return b.start_s - a.end_s <= cooccur_s
+def _counted(transcript: list[TranscriptSegment], hits: list[Located], cooccur_s: float,
+             merge_gap_s: float) -> list[Located]:
+    """Strong cues; weak cues with a weak cue of another group no more than `cooccur_s` away, or a strong
+    cue close enough to join its finding (a strong finding already reports the promotion around it)."""
+    def near(a: Located, b: Located, seconds: float) -> bool:
+        i, j = sorted((a.first, b.first))
+        return transcript[j].start_s - transcript[i].end_s <= seconds
 
-    return [(i, m) for i, m in hits if m.strong or any(o.rule != m.rule and near(i, j) for j, o in hits)]
+    def confirmed(h: Located) -> bool:
+        return any(o.match.group != h.match.group and near(h, o, merge_gap_s if o.match.strong else cooccur_s)
+                   for o in hits)
+
+    return [h for h in hits if h.match.strong or confirmed(h)]
 
 
-def _ad_finding(transcript: list[TranscriptSegment], group: list[tuple[int, AdMatch]]) -> Finding:
-    indices = sorted({i for i, _ in group})
-    matches = [m for _, m in group]
+def _ad_finding(transcript: list[TranscriptSegment], group: list[Located], lead_in: LeadIn) -> Finding:
+    first = min(group, key=lambda h: (h.first, h.start))
+    last = max(group, key=lambda h: (h.last, h.end))
+    matches = [h.match for h in group]
     rules = sorted({m.rule for m in matches})
     severity = "fail" if any(m.strong for m in matches) else "review"
     heard = "、".join(dict.fromkeys(m.heard for m in matches))
     evidence = {"key": "spoken_ad", "rules": rules, "heard": [m.heard for m in matches],
                 "how": sorted({m.how for m in matches}),
-                "transcript": "".join(transcript[i].text for i in range(indices[0], indices[-1] + 1))}
-    return Finding("speech.ad", severity, f"疑似口播推广：{heard}",
-                   transcript[indices[0]].start_s, transcript[indices[-1]].end_s, evidence)
+                "transcript": "".join(transcript[i].text for i in range(first.first, last.last + 1))}
+    start_s, end_s = promotion_times(transcript, Place(first.first, first.start), Place(last.last, last.end), lead_in)
+    return Finding("speech.ad", severity, f"疑似口播推广：{heard}", start_s, end_s, evidence)

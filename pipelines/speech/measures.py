@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipelines.domain import Finding, TranscriptSegment
-from pipelines.speech.ads import fold_text
+from pipelines.speech.ad_text import fold_text
 
 TALLY_KEY = "tally"
 
