@@ -8,7 +8,7 @@ from __future__ import annotations
 from pipelines.lab.stage import LabStage
 from pipelines.onscreen.stage import OnscreenStage
 from pipelines.speech.stage import SpeechStage
-from pipelines.stages import AudioStage, FrameStage, Stage
+from pipelines.stages import Stage
 
 BUILTIN: tuple[type[Stage], ...] = (SpeechStage, LabStage, OnscreenStage)
 
@@ -30,11 +30,3 @@ def unregister(name: str) -> None:
 def all_stages() -> dict[str, Stage]:
     """Every stage by name: the built-ins, then plug-ins."""
     return {**_BUILTINS, **_plugins}
-
-
-def frame_stages() -> list[FrameStage]:
-    return [s for s in all_stages().values() if isinstance(s, FrameStage)]
-
-
-def audio_stages() -> list[AudioStage]:
-    return [s for s in all_stages().values() if isinstance(s, AudioStage)]

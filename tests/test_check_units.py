@@ -8,7 +8,7 @@ import pytest
 from pipelines.media import decode
 from pipelines import profile as profiles
 from pipelines.media import faults
-from pipelines.check import segments
+from pipelines.plan import segments
 from pipelines.frames import FrameSpec
 from pipelines.domain import AudioInfo, Finding, Media, VideoInfo
 from pipelines.stages import join_touching

@@ -48,11 +48,20 @@ class BrokenStage(stages.AudioStage):
         raise RuntimeError("tool crashed")
 
 
+def with_stage(stage: stages.Stage) -> dict[str, stages.Stage]:
+    """The built-in stages plus a test stage, passed to the plan and the check (no global registry change)."""
+    return {**registry.all_stages(), stage.name: stage}
+
+
 @pytest.fixture
-def extra_stage(request):
-    stage = registry.register(request.param())
-    yield stage
-    registry.unregister(stage.name)
+def extra_stage(request, monkeypatch: pytest.MonkeyPatch) -> stages.Stage:
+    """A test stage; the actors of this process run it too (their farm gets it passed in)."""
+    from workers import actors
+
+    stage = request.param()
+    farm = actors.farm
+    monkeypatch.setattr(actors, "farm", lambda: dataclasses.replace(farm(), stages=with_stage(stage)))
+    return stage
 
 
 @pytest.fixture(scope="session")
@@ -138,13 +147,14 @@ def _media(duration_s: float, audio: bool = True) -> Media:
 def test_plan_splits_segmented_stages_and_keeps_a_short_tail(extra_stage, monkeypatch: pytest.MonkeyPatch):
     profile = profiles.load("micro-primary")
     farm = dataclasses.replace(settings.for_profile(profile), segmented=("tone",), queues={"tone": "speech"})
-    tasks = jobs.plan(_media(620.0), profile, farm)
+    tasks = jobs.plan(_media(620.0), profile, farm, stages=with_stage(extra_stage))
     tone = [t for t in tasks if t.stages == ("tone",)]
     assert [(t.key, t.queue, t.start_s, t.length_s) for t in tone] == [
         ("tone@0", "speech", 0.0, 300.0), ("tone@300", "speech", 300.0, None)]  # the 20 s tail joined
     assert tasks[0].key == "signal" and tasks[0].queue == "media"
     assert farm.time_limit_ms(tone[1].media_seconds(620.0)) == int(1000 * (300 + 4.0 * 320))
-    assert not [t for t in jobs.plan(_media(620.0), profile, farm, skip=("tone",)) if t.stages == ("tone",)]
+    assert not [t for t in jobs.plan(_media(620.0), profile, farm, ("tone",), with_stage(extra_stage))
+                if t.stages == ("tone",)]
 
 
 def test_lab_rides_the_signal_pass_and_no_audio_drops_audio_stages():
@@ -197,10 +207,11 @@ def _start_job(farm: jobs.Farm, job_id: str, media: Path) -> jobs.JobSpec:
     return spec
 
 
-def _memory_farm(silent_clip: Path, roots: SimpleNamespace) -> tuple[jobs.Farm, Path]:
+def _memory_farm(silent_clip: Path, roots: SimpleNamespace, *extra: stages.Stage) -> tuple[jobs.Farm, Path]:
     media = roots.media / "lesson.mp4"
     media.write_bytes(silent_clip.read_bytes())
-    return jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), roots.reports), media
+    stages_run = {**registry.all_stages(), **{s.name: s for s in extra}}
+    return jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), roots.reports, stages=stages_run), media
 
 
 def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Path, roots: SimpleNamespace):
@@ -224,7 +235,7 @@ def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Pa
 def test_a_task_failing_after_its_job_ended_is_dropped_not_retried(extra_stage, silent_clip: Path,
                                                                    roots: SimpleNamespace, monkeypatch):
     """Another task ended the job (e.g. found the input truncated and removed its work folder) mid-run."""
-    farm, media = _memory_farm(silent_clip, roots)
+    farm, media = _memory_farm(silent_clip, roots, extra_stage)
     spec = _start_job(farm, "job3", media)
     task = next(jobs.Task.from_dict(t) for t in farm.store.plan(spec.job_id) if t["key"].startswith("broken"))
 
@@ -253,7 +264,7 @@ def test_farm_report_equals_embedded_check_with_segment_fan_out(extra_stage, pro
     media.write_bytes(silent_clip.read_bytes())
     job_id = api.submit(media, profile)
     doc = wait_for(lambda: api.report(job_id), 60, what="the farm report")
-    embedded = to_dict(check(media, profiles.load(profile), tmp_path / "embedded"))
+    embedded = to_dict(check(media, profiles.load(profile), tmp_path / "embedded", stages=with_stage(extra_stage)))
     assert_same_findings(doc, embedded)
     assert {k: v["status"] for k, v in doc["stages"].items()} == {k: v["status"] for k, v in embedded["stages"].items()}
     assert [t for t in api.status(job_id)["tasks"] if t.startswith("tone@")] == ["tone@0", "tone@3"]

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipelines import registry
 from pipelines.lab import camera
-from pipelines import check
+from pipelines import check, plan
 from pipelines.lab import contact_sheet
 from pipelines.lab import track
 from pipelines import profile as profiles
@@ -81,7 +81,7 @@ def _ctx(path: Path, prof: profiles.Profile, workdir: Path, start_s: float = 0.0
 
 
 def _run(path: Path, prof: profiles.Profile, workdir: Path) -> StageOutput:
-    return check.run_segment("lab", path, _ctx(path, prof, workdir))
+    return plan.run_segment(LabStage(), _ctx(path, prof, workdir))
 
 
 def _codes(out: StageOutput) -> set[str]:
@@ -147,7 +147,7 @@ def test_one_shot_that_zooms_in_is_not_static(clip, lab_profile, tmp_path):
 def test_segments_merge_to_the_whole_video_result(clip, lab_profile, tmp_path):
     path = clip("shaky")
     whole = _run(path, lab_profile, tmp_path / "whole")
-    parts = [check.run_segment("lab", path, _ctx(path, lab_profile, tmp_path / "parts", s, d))
+    parts = [plan.run_segment(LabStage(), _ctx(path, lab_profile, tmp_path / "parts", s, d))
              for s, d in ((10.0, None), (0.0, 10.0))]
     assert all("lab.shaky" in _codes(p) for p in parts)  # the shake spans the seam at 10 s
     merged = LabStage().merge(parts, _ctx(path, lab_profile, tmp_path / "merged"))

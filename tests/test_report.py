@@ -136,11 +136,8 @@ class _BrokenStage(stages.FrameStage):
 @pytest.mark.allow_error_logs
 def test_a_failing_frame_stage_is_isolated(control_lesson, tmp_path):
     """The shared decode goes on without it: the signal pass and other stages finish, the verdict is at least review."""
-    registry.register(_BrokenStage())
-    try:
-        report = check(control_lesson, profiles.load("micro-primary"), tmp_path, skip=frozenset({"speech"}))
-    finally:
-        registry.unregister("broken")
+    run = [*registry.all_stages().values(), _BrokenStage()]
+    report = check(control_lesson, profiles.load("micro-primary"), tmp_path, skip=frozenset({"speech"}), stages=run)
     assert report.stages["broken"].status == "error" and "detector bug" in report.stages["broken"].error
     assert report.stages["signal"].status == "ok" and report.stages["onscreen"].status == "ok"
     assert report.verdict in ("review", "fail") and "signal" in report.metrics

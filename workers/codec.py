@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.media.probe import ProbeResult
+from pipelines.plan import Part
 from pipelines.domain import AudioInfo, Finding, Media, StageOutput, StageRun, TranscriptSegment, VideoInfo, to_jsonable
 
 
@@ -40,3 +41,13 @@ def probe_from_dict(doc: dict[str, Any]) -> tuple[ProbeResult, StageRun]:
     result = ProbeResult(media_from_dict(doc["media"]), [finding_from_dict(f) for f in doc["findings"]],
                          dict(doc["metrics"]))
     return result, run_from_dict(doc["run"])
+
+
+def part_to_dict(part: Part) -> dict[str, Any]:
+    """A task's part (stage runs and outputs) for the job state."""
+    return {"runs": to_jsonable(part.runs), "outputs": to_jsonable(part.outputs)}
+
+
+def part_from_dict(doc: dict[str, Any]) -> Part:
+    return Part({k: run_from_dict(v) for k, v in doc["runs"].items()},
+                {k: output_from_dict(v) for k, v in doc["outputs"].items()})

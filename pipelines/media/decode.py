@@ -98,10 +98,13 @@ def _frames_chain(plan: DecodePlan) -> str | None:
     return f"fps={plan.frames.fps},scale={w}:{h}:flags=area,format=gray[frames]"
 
 
+WAV_FILTERS = "aresample=16000,aformat=sample_fmts=s16:channel_layouts=mono"  # the 16 kHz mono speech audio
+
+
 def _wav_chain(plan: DecodePlan) -> str | None:
     if plan.wav_out is None:
         return None
-    return "aresample=16000,aformat=sample_fmts=s16:channel_layouts=mono[wav]"
+    return f"{WAV_FILTERS}[wav]"
 
 
 def run(plan: DecodePlan) -> DecodeLog:
@@ -189,13 +192,17 @@ def _report_progress(line: str, plan: DecodePlan, result: DecodeLog) -> None:
 
 def extract_audio(path: Path, wav_out: Path, start_s: float = 0.0, duration_s: float | None = None,
                   timeout_s: float = 1800.0) -> Path:
-    """Decode only the audio of `path` (or a segment) to 16 kHz mono WAV for speech."""
+    """Decode only the audio of `path` (or a segment) to 16 kHz mono WAV for speech.
+
+    The same filters as the shared decode's WAV tap, so both give the same samples; with no
+    picture to decode this takes seconds for a lesson (speech need not wait for the decode).
+    """
     args = ["-hide_banner", "-nostdin", "-loglevel", "error"]
     if start_s > 0:
         args += ["-ss", f"{start_s:.3f}"]
     if duration_s is not None:
         args += ["-t", f"{duration_s:.3f}"]
-    args += ["-i", str(path), "-vn", "-map", "0:a:0", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-y", str(wav_out)]
+    args += ["-i", str(path), "-vn", "-map", "0:a:0", "-af", WAV_FILTERS, "-c:a", "pcm_s16le", "-y", str(wav_out)]
     tools.run("ffmpeg", args, timeout=timeout_s)
     return wav_out
 
