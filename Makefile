@@ -4,7 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra fonts-noto-cjk espeak-ng redis-server chromium chromium-driver
+APT_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra fonts-noto-cjk espeak-ng redis-server chromium chromium-driver \
+  libreoffice-writer-nogui libreoffice-impress-nogui
 DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
 PYTEST_ARGS ?=

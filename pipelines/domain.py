@@ -114,3 +114,25 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, float):
         return round(obj, 4)
     return obj
+
+
+PartStatus = Literal["ok", "missing", "unreadable", "unexpected"]
+
+
+@dataclass
+class PackagePart:
+    """One file of a submission package (or a required part that is missing: file None)."""
+
+    role: str | None           # 微课视频, 教学设计, ... ; None when it cannot be told
+    file: str | None           # path inside the package
+    format: str | None         # file suffix without the dot (docx, pptx, pdf, mp4, ...)
+    pages: int | None          # pages or slides of a document; None for a video or an unread file
+    status: PartStatus
+
+
+@dataclass
+class PackageSummary:
+    """The report's `package` section: the category and its parts."""
+
+    category: str
+    parts: list[PackagePart] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""The one gateway to external tools (ffmpeg, ffprobe; tesseract is a library: pipelines/ocr/engine.py).
+"""The one gateway to external tools (ffmpeg, ffprobe, soffice; tesseract is a library: pipelines/ocr/engine.py).
 
 Every command: resolved binary (overridable by env var), argument list (never a
 shell), a mandatory timeout, logged, and a typed error carrying stderr.
@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 ENV_OVERRIDES = {
     "ffmpeg": "LESSONQC_FFMPEG",
     "ffprobe": "LESSONQC_FFPROBE",
+    "soffice": "LESSONQC_SOFFICE",
 }
 
 

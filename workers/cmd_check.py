@@ -11,7 +11,9 @@ from pathlib import Path
 from pipelines import profile as profiles
 from pipelines.check import check, preflight
 from pipelines.errors import LessonQCError
+from pipelines.package.check import category_of, check_package
 from pipelines.report.page import clock
+from pipelines.domain import Finding
 from pipelines.report.document import Report, to_dict
 
 from . import exitcodes
@@ -22,9 +24,13 @@ SEVERITY_ORDER = {"error": 3, "fail": 2, "review": 1, "pass": 0}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="pre-screen videos on this machine (no broker)",
-                       description="Pre-screen lesson videos and write report.json + report.html.")
-    p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO")
+    p = sub.add_parser("check", help="pre-screen videos or submission packages on this machine (no broker)",
+                       description="Pre-screen lesson videos (or submission packages: a folder or .zip with "
+                                   "--category) and write report.json + report.html.")
+    p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO|PACKAGE")
+    p.add_argument("--category", metavar="CATEGORY",
+                   help="check submission packages (folder or .zip) of this category: "
+                        "学科课程, 特殊教育, 实验教学, 人工智能教育, 阅读课")
     p.add_argument("--profile", default="micro-primary",
                    help=f"built-in profile ({', '.join(profiles.available())}) or a YAML file path")
     p.add_argument("--foreign-language", metavar="LANG", action="append", default=[],
@@ -41,11 +47,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         profile = profiles.load(args.profile, args.foreign_language)
         preflight(profile, skip)
+        _check_usage(args, profile)
     except LessonQCError as exc:
         print(f"lessonqc: {exc}", file=sys.stderr)
         return exitcodes.USAGE
-    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip) for video in args.videos]
+    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category) for video in args.videos]
     return exitcodes.BY_VERDICT[max(verdicts, key=SEVERITY_ORDER.__getitem__)]
+
+
+def _check_usage(args: argparse.Namespace, profile: profiles.Profile) -> None:
+    """A package needs its category; a known one."""
+    if args.category is not None:
+        category_of(args.category, profile)
+        return
+    packages = [str(p) for p in args.videos if p.is_dir() or p.suffix.lower() == ".zip"]
+    if packages:
+        raise LessonQCError(f"{packages[0]} is a submission package: pass --category "
+                            f"({', '.join(profile.package.categories.to_dict())})")
 
 
 def _out_dir(args: argparse.Namespace, video: Path) -> Path:
@@ -55,11 +73,15 @@ def _out_dir(args: argparse.Namespace, video: Path) -> Path:
     return args.out / f"{index + 1:02d}-{video.stem or 'video'}"
 
 
-def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool, skip: frozenset[str]) -> str:
+def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool, skip: frozenset[str],
+               category: str | None = None) -> str:
     progress = TerminalProgress(video.name)
     started = time.monotonic()
     try:
-        report = check(video, profile, out, progress=progress, skip=skip)
+        if category is not None:
+            report = check_package(video, category, profile, out, progress=progress, skip=skip)
+        else:
+            report = check(video, profile, out, progress=progress, skip=skip)
     finally:
         progress.close()
     if as_json:
@@ -73,9 +95,18 @@ def print_summary(report: Report, out: Path, seconds: float) -> None:
     """A readable terminal summary: verdict, each finding with its time, where the report is."""
     print(f"{report.source}  ->  {report.verdict.upper()}  (profile {report.profile}, {seconds:.1f} s)")
     for f in report.sorted_findings():
-        when = "" if f.start_s is None else f"{clock(f.start_s)}-{clock(f.end_s if f.end_s is not None else f.start_s)}"
+        when = _where(f)
         print(f"  {f.severity:<7} {f.code:<22} {when:<13} {f.message}")
     failed = [f"{n}: {s.error}" for n, s in report.stages.items() if s.status == "error" and s.error != "input unreadable"]
     for line in failed:
         print(f"  stage error  {line}")
     print(f"  report: {out / 'report.html'}")
+
+
+def _where(f: Finding) -> str:
+    """A finding's time range, or its file and page/slide (documents)."""
+    if f.start_s is not None:
+        return f"{clock(f.start_s)}-{clock(f.end_s if f.end_s is not None else f.start_s)}"
+    place = str(f.evidence.get("file", ""))
+    unit = next((u for u in ("page", "slide") if u in f.evidence), None)
+    return f"{place} {unit[0]}.{f.evidence[unit]}" if unit else place

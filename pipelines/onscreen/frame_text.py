@@ -40,11 +40,11 @@ class FrameReader:
         self.rules = load_rules(rules_path(cfg.ads.rules_file))
         self.seconds: dict[str, float] = {"ocr": 0.0, "codes": 0.0, "traditional": 0.0}
 
-    def read(self, gray: np.ndarray) -> Reading:
-        """OCR `gray` once and apply every text check to the lines."""
+    def read(self, gray: np.ndarray, codes: bool = True) -> Reading:
+        """OCR `gray` once and apply every text check to the lines (`codes`: look for QR codes too)."""
         lines = self._timed("ocr", lambda: self.reader.read(gray))
         reading = Reading(lines, find_ads([line.text for line in lines], self.rules))
-        if self.cfg.qr.enabled:
+        if codes and self.cfg.qr.enabled:
             reading.codes = self._timed("codes", lambda: find_codes(gray, self.cfg.qr.barcodes))
         reading.traditional = self._timed("traditional", lambda: self.judge.judge(gray, lines))
         return reading

@@ -58,6 +58,11 @@ def _traditional_forms() -> dict[str, tuple[str, ...]]:
     return table
 
 
+def to_simplified_text(text: str) -> str:
+    """`text` converted phrase by phrase (乾坤 stays, 乾淨 becomes 干净)."""
+    return _converter().convert(text)
+
+
 def traditional_forms(char: str) -> tuple[str, ...]:
     return _traditional_forms().get(char, ())
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import jsonschema
 
-from pipelines.domain import Finding, Media, StageRun, TranscriptSegment, to_jsonable, worst_verdict
+from pipelines.domain import Finding, Media, PackageSummary, StageRun, TranscriptSegment, to_jsonable, worst_verdict
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
 THUMBS_DIR = "thumbs"
@@ -37,6 +37,7 @@ class Report:
     transcript: list[TranscriptSegment] = field(default_factory=list)
     stages: dict[str, StageRun] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
+    package: PackageSummary | None = None  # a package check only (SPEC "Package report")
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -66,6 +67,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "transcript": to_jsonable(report.transcript), "stages": to_jsonable(report.stages),
         "created_at": report.created_at,
     }
+    if report.package is not None:
+        doc["package"] = to_jsonable(report.package)
     validate(doc)
     return doc
 

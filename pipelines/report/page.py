@@ -17,7 +17,7 @@ h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd
 table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left;font-size:14px}
 th{background:#f5f5f5}.badge{display:inline-block;color:#fff;padding:4px 12px;border-radius:4px;font-weight:bold}
 .sev{font-weight:bold}.ev{font-size:12px;color:#444;white-space:pre-wrap;word-break:break-all}
-img.thumb{max-width:320px;border:1px solid #ccc}a.ts{cursor:pointer;color:#0645ad;font-family:monospace}
+img.thumb{max-width:320px;border:1px solid #ccc}img.thumb:hover{max-width:900px}a.ts{cursor:pointer;color:#0645ad;font-family:monospace}
 .transcript p{margin:4px 0}pre{background:#f7f7f7;padding:8px;overflow:auto;font-size:12px}
 """
 SCRIPT = """
@@ -38,7 +38,7 @@ def clock(seconds: float | None) -> str:
 
 def render(doc: dict[str, Any], out_dir: Path) -> str:
     """The whole page for a report document."""
-    parts = [_head(doc), _summary(doc), _player(doc), _media(doc), _findings(doc, out_dir),
+    parts = [_head(doc), _summary(doc), _package(doc), _player(doc), _media(doc), _findings(doc, out_dir),
              _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc), "</body></html>"]
     return "\n".join(p for p in parts if p)
 
@@ -64,10 +64,36 @@ def _summary(doc: dict[str, Any]) -> str:
             f"<tr><th>时间 created</th><td>{escape(doc['created_at'])}</td></tr></table>")
 
 
+STATUS_LABEL = {"ok": "已提交 ok", "missing": "缺少 missing", "unreadable": "无法打开 unreadable",
+                "unexpected": "不明文件 unexpected"}
+PART_COLORS = {"ok": COLORS["pass"], "missing": COLORS["fail"], "unreadable": COLORS["fail"], "unexpected": COLORS["review"]}
+
+
+def _package(doc: dict[str, Any]) -> str:
+    """The parts of a submission package (package checks only)."""
+    package = doc.get("package")
+    if not package:
+        return ""
+    rows = "".join(f"<tr><td>{escape(p['role'] or '—')}</td><td>{escape(p['file'] or '—')}</td>"
+                   f"<td>{escape(p['format'] or '—')}</td><td>{'—' if p['pages'] is None else p['pages']}</td>"
+                   f"<td style='color:{PART_COLORS[p['status']]}'>{escape(STATUS_LABEL[p['status']])}</td></tr>"
+                   for p in package["parts"])
+    return (f"<h2>提交材料 / package — {escape(package['category'])}</h2><table><tr><th>材料 part</th>"
+            f"<th>文件 file</th><th>格式 format</th><th>页数 pages</th><th>状态 status</th></tr>{rows}</table>")
+
+
+def _video_source(doc: dict[str, Any]) -> Path:
+    """The checked video: the source itself, or a package folder's video part."""
+    source = Path(doc["source"])
+    video = next((p["file"] for p in (doc.get("package") or {}).get("parts", [])
+                  if p["file"] and p["pages"] is None and p["status"] == "ok"), None)
+    return source / video if video and source.is_dir() else source
+
+
 def _player(doc: dict[str, Any]) -> str:
     if not doc.get("media"):
         return ""
-    source = Path(doc["source"])
+    source = _video_source(doc)
     src = source.resolve().as_uri() if source.exists() else doc["source"]  # a farm path may not exist here
     return (f"<p><video id='player' controls preload='none' width='480' src='{escape(src, quote=True)}'></video><br>"
             "<small>点击时间可跳转播放（需能访问原视频）/ click a time to seek</small></p>")
@@ -101,7 +127,7 @@ def _findings(doc: dict[str, Any], out_dir: Path) -> str:
 
 def _finding_row(f: dict[str, Any], out_dir: Path) -> str:
     sev = f["severity"]
-    when = _time_link(f["start_s"], f["end_s"])
+    when = _time_link(f["start_s"], f["end_s"]) if f["start_s"] is not None else _place(f["evidence"])
     evidence = {k: v for k, v in f["evidence"].items() if k not in ("thumbnail", "key")}
     thumb = _img(out_dir, f["evidence"].get("thumbnail"), "thumb")
     return (f"<tr><td class='sev' style='color:{COLORS[sev]}'>{escape(SEVERITY_LABEL[sev])}</td>"
@@ -120,6 +146,16 @@ def _compact(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
     return str(value)
+
+
+def _place(evidence: dict[str, Any]) -> str:
+    """A document finding's place: file, then page or slide (— when it has no file)."""
+    if "file" not in evidence:
+        return "—"
+    label = {"page": "第 {} 页", "slide": "第 {} 张幻灯片"}
+    unit = next((u for u in label if u in evidence), None)
+    where = f"<br>{escape(label[unit].format(evidence[unit]))}" if unit else ""
+    return f"{escape(str(evidence['file']))}{where}"
 
 
 def _time_link(start: float | None, end: float | None) -> str:

@@ -1,0 +1,37 @@
+"""Document readers, one per format (registry by suffix); legacy formats are converted first."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipelines.package.documents import legacy, pdf, slides, word
+from pipelines.package.documents.model import Document, DocumentUnreadable
+
+READERS: dict[str, Callable[[Path, Any], Document]] = {".docx": word.read, ".pptx": slides.read, ".pdf": pdf.read}
+CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")   # OLE compound file: legacy Office, or an encrypted .docx/.pptx
+
+
+def read(path: Path, suffix: str, cfg: Any, workdir: Path) -> Document:
+    """The document at `path` (its package suffix `suffix`); DocumentUnreadable with the reason."""
+    legacy_targets = cfg.legacy_suffixes.to_dict()
+    if suffix in legacy_targets:
+        converted = legacy.convert(path, legacy_targets[suffix], workdir, cfg.documents.libreoffice_timeout_s)
+        doc = READERS[converted.suffix](converted, cfg.documents)
+        doc.format = suffix.lstrip(".")
+        return doc
+    _sniff(path, suffix)
+    return READERS[suffix](path, cfg.documents)
+
+
+def _sniff(path: Path, suffix: str) -> None:
+    """Refuse what the reader would choke on, with a reason a teacher understands."""
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if not head:
+        raise DocumentUnreadable("空文件 / empty file")
+    if suffix in (".docx", ".pptx") and head.startswith(CFB_MAGIC):
+        raise DocumentUnreadable(f"{suffix} 文件已加密（需要密码）或为改名的旧格式 / the {suffix} is password-protected "
+                                 "(encrypted) or a renamed legacy file")
+    if suffix == ".pdf" and b"%PDF-" not in head:
+        raise DocumentUnreadable("不是 PDF 文件 / not a PDF file")
