@@ -525,6 +525,78 @@ class Speech(Section):
     subtitles: bool
 
 
+# --- package.yaml ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PackageCategory(Section):
+    video: str
+    required: list[str]
+    optional: list[str]
+
+    def problem(self) -> str | None:
+        return None if self.video in self.required else f"the video part {self.video!r} must be required"
+
+
+@dataclass(frozen=True)
+class PartRole(Section):
+    names: list[str]
+    headings: list[str]
+    slides: bool
+
+
+@dataclass(frozen=True)
+class PackageLimits(Section):
+    max_files: Size
+    max_total_bytes: Size
+    max_ratio: Positive
+    ratio_min_bytes: Count
+    max_depth: Size
+
+
+@dataclass(frozen=True)
+class PackageDocuments(Section):
+    max_pages: Size
+    render_dpi: Positive
+    scanned_max_chars: Count
+    min_image_px: Size
+    min_image_share: Share
+    max_image_px: Size
+    band_aspect: Positive
+    band_overlap: Annotated[float, Bounds(ge=0, le=0.9)]
+    min_traditional_chars: Size
+    libreoffice_timeout_s: Positive
+    thumbnail_width: Size
+    max_thumbnails: Count
+
+
+@dataclass(frozen=True)
+class PackageSeverity(Section):
+    missing: Severity
+    unreadable: Severity
+    unexpected: Severity
+
+
+@dataclass(frozen=True)
+class Package(Section):
+    categories: dict[str, PackageCategory]
+    roles: dict[str, PartRole]
+    min_headings: Size
+    heading_chars: Size
+    video_suffixes: list[str]
+    document_suffixes: list[str]
+    legacy_suffixes: dict[str, str]
+    executable_suffixes: list[str]
+    archive_suffixes: list[str]
+    ignored_names: list[str]
+    limits: PackageLimits
+    documents: PackageDocuments
+    severity: PackageSeverity
+
+    def problem(self) -> str | None:
+        unknown = sorted({p for c in self.categories.values() for p in [*c.required, *c.optional]} - set(self.roles))
+        return f"parts without a role entry: {', '.join(unknown)}" if unknown else None
+
+
 # --- the whole profile -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -547,6 +619,7 @@ class Sections(Section):
     lab: Lab
     onscreen: Onscreen
     speech: Speech
+    package: Package
 
 
 def build(tp: Any, value: Any, source: Callable[[str], str] | str, key: str = "") -> Any:

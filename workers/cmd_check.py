@@ -63,7 +63,7 @@ def _check_usage(args: argparse.Namespace, profile: profiles.Profile) -> None:
     packages = [str(p) for p in args.videos if p.is_dir() or p.suffix.lower() == ".zip"]
     if packages:
         raise LessonQCError(f"{packages[0]} is a submission package: pass --category "
-                            f"({', '.join(profile.package.categories.to_dict())})")
+                            f"({', '.join(profile.package.categories)})")
 
 
 def _out_dir(args: argparse.Namespace, video: Path) -> Path:

@@ -43,7 +43,7 @@ class Sorted:
 
 def category_of(name: str, profile: Profile) -> roles.Category:
     """The category's parts; UnknownCategory names the known ones."""
-    known = list(profile.package.categories.to_dict())
+    known = list(profile.package.categories)
     if name not in known:
         raise UnknownCategory(f"unknown category '{name}' (known: {', '.join(known)})")
     return roles.Category(name, profile.package)

@@ -18,16 +18,16 @@ class Category:
     """One category's parts and how each is told (from `package.categories` and `package.roles`)."""
 
     def __init__(self, name: str, cfg: Any):
-        spec = cfg.categories.to_dict()[name]
-        roles = cfg.roles.to_dict()
+        spec = cfg.categories[name]
+        roles = cfg.roles
         self.name = name
-        self.video: str = spec["video"]
-        self.required: list[str] = list(spec["required"])
-        self.parts: list[str] = self.required + [p for p in spec["optional"] if p not in self.required]
+        self.video: str = spec.video
+        self.required: list[str] = list(spec.required)
+        self.parts: list[str] = self.required + [p for p in spec.optional if p not in self.required]
         self.documents = [p for p in self.parts if p != self.video]
-        self.names = {p: [w.lower() for w in roles[p]["names"]] for p in self.parts}
-        self.headings = {p: list(roles[p]["headings"]) for p in self.documents}
-        self.slides = [p for p in self.documents if roles[p].get("slides")]
+        self.names = {p: [w.lower() for w in roles[p].names] for p in self.parts}
+        self.headings = {p: list(roles[p].headings) for p in self.documents}
+        self.slides = [p for p in self.documents if roles[p].slides]
         self.min_headings = cfg.min_headings
         self.heading_chars = cfg.heading_chars
 

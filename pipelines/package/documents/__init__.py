@@ -14,7 +14,7 @@ CFB_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")   # OLE compound file: legacy Offi
 
 def read(path: Path, suffix: str, cfg: Any, workdir: Path) -> Document:
     """The document at `path` (its package suffix `suffix`); DocumentUnreadable with the reason."""
-    legacy_targets = cfg.legacy_suffixes.to_dict()
+    legacy_targets = cfg.legacy_suffixes
     if suffix in legacy_targets:
         converted = legacy.convert(path, legacy_targets[suffix], workdir, cfg.documents.libreoffice_timeout_s)
         doc = READERS[converted.suffix](converted, cfg.documents)
