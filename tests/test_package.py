@@ -249,3 +249,13 @@ def test_cli_checks_a_zip_package_with_the_full_video_check(clip, tmp_path):
     assert {"tech.resolution", "tech.duration"} <= {f["code"] for f in doc["findings"]}
     assert doc["stages"]["onscreen"]["status"] == "ok"
     assert not [f for f in doc["findings"] if f["code"].startswith(("package.", "doc."))]
+
+
+def test_a_broken_video_is_an_unreadable_part_not_a_broken_package(profile, clip, tmp_path):
+    folder = gen.package(tmp_path / "pkg", "学科课程", clip)
+    (folder / "微课视频.mp4").write_bytes(b"\0\0\0\x18ftypmp42" + b"\x01" * 5000)
+    report = run(folder, "学科课程", profile, tmp_path / "out")
+    assert codes(report) == ["package.unreadable"]
+    assert package_findings(report)[0].evidence["file"] == "微课视频.mp4"
+    assert {p.role: p.status for p in report.package.parts}["微课视频"] == "unreadable"
+    assert report.verdict == "fail"

@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines import check as video_check
 from pipelines.domain import Finding, PackagePart, PackageSummary, StageRun
-from pipelines.errors import InputUnreadable, LessonQCError
+from pipelines.errors import LessonQCError
 from pipelines.package import documents, roles
 from pipelines.package.archive import PackageFile, PackageRefused, open_package
 from pipelines.package.documents.model import Document, DocumentUnreadable
@@ -50,14 +50,17 @@ def category_of(name: str, profile: Profile) -> roles.Category:
 
 
 def check_package(source: Path, category: str, profile: Profile, out_dir: Path, job_id: str | None = None,
-                  progress: video_check.ProgressFn | None = None, skip: frozenset[str] = frozenset()) -> Report:
-    """Pre-screen one submission package and write report.json/report.html into `out_dir`."""
+                  progress: video_check.ProgressFn | None = None, skip: frozenset[str] = frozenset(),
+                  stages: video_check.Stages | None = None) -> Report:
+    """Pre-screen one submission package and write report.json/report.html into `out_dir`.
+
+    The video part gets the full check with `stages` (default: the registry's) less `skip`."""
     cat = category_of(category, profile)
     report = Report(job_id or reports.new_job_id(), str(source), profile.name)
     report.package = PackageSummary(category)
     with tempfile.TemporaryDirectory(prefix="lessonqc-package-") as tmp:
         try:
-            PackageCheck(cat, profile, Path(tmp), report, progress, skip).run(source)
+            PackageCheck(cat, profile, Path(tmp), report, progress, skip, stages).run(source)
         except PackageRefused as exc:
             report.findings.append(refused(exc))
         reports.write(report, out_dir)
@@ -74,9 +77,10 @@ class PackageCheck:
     """One package: its files sorted, the video checked, the documents read and checked."""
 
     def __init__(self, category: roles.Category, profile: Profile, workdir: Path, report: Report,
-                 progress: video_check.ProgressFn | None, skip: frozenset[str]):
+                 progress: video_check.ProgressFn | None, skip: frozenset[str], stages: video_check.Stages | None = None):
         self.cat, self.profile, self.cfg = category, profile, profile.package
         self.workdir, self.report, self.progress, self.skip = workdir, report, progress, skip
+        self.stages = stages
         self.severity = self.cfg.severity
         self.docs = DocChecker(profile, workdir / "evidence")
         self.parts: list[PackagePart] = []
@@ -125,13 +129,14 @@ class PackageCheck:
         self._announce(self.cat.video)
         workdir = self.workdir / "video"
         workdir.mkdir()
-        try:
-            video_check.analyse(chosen.path, self.profile, workdir, self.report, self.progress, self.skip)
-        except InputUnreadable as exc:
-            self.report.findings.append(self._unreadable(chosen, f"视频无法检测 / the video cannot be checked: {exc}"))
-            self.parts.append(_part(self.cat.video, chosen, None, "unreadable"))
-            return
-        self.parts.append(_part(self.cat.video, chosen, None, "ok"))
+        video_check.analyse(chosen.path, self.profile, workdir, self.report, self.progress, self.skip,
+                            video_check.stage_map(self.stages))
+        bad = [f for f in self.report.findings if f.code == "input.unreadable"]
+        for finding in bad:   # inside a package, a bad video is a part that cannot be opened
+            self.report.findings.remove(finding)
+            self.report.findings.append(self._unreadable(chosen, f"视频无法检测 / the video cannot be checked: "
+                                                                 f"{finding.message}", self.cat.video))
+        self.parts.append(_part(self.cat.video, chosen, None, "unreadable" if bad else "ok"))
 
     # documents -------------------------------------------------------------------------------
     def _document(self, file: PackageFile) -> None:
