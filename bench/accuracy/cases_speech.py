@@ -84,11 +84,14 @@ def samples(path: Path) -> np.ndarray:
 
 def assemble(case: SpeechCase) -> tuple[np.ndarray, float, float]:
     """context sentence, short pause, the line, pause, context sentence; (samples, line start, line end)."""
-    silence = lambda s: np.zeros(int(round(s * RATE)), np.int16)  # noqa: E731
     before, line, after = samples(CLIPS / "context_before.flac"), samples(case.clip), samples(CLIPS / "context_after.flac")
-    start = (before.size + int(round(LEAD_GAP_S * RATE))) / RATE
-    audio = np.concatenate([before, silence(LEAD_GAP_S), line, silence(TRAIL_GAP_S), after])
+    start = (before.size + round(LEAD_GAP_S * RATE)) / RATE
+    audio = np.concatenate([before, _silence(LEAD_GAP_S), line, _silence(TRAIL_GAP_S), after])
     return audio, start, start + line.size / RATE
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(round(seconds * RATE), np.int16)
 
 
 def heard(case: SpeechCase, profile: profiles.Profile, refresh: bool = False) -> Heard:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from itertools import pairwise
 
 DIGIT_JOINERS = " -"
 SENTENCE_ENDS = "。！？!?；;\n"
@@ -67,7 +68,7 @@ def _joins_digits(chars: list[tuple[str, int]], k: int) -> bool:
 
 def is_counting(digits: str, min_len: int) -> bool:
     """Digits stepping by +1 or -1 throughout (123456789, 98765), at least `min_len` long: counting aloud."""
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:])}
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(digits)}
     return len(digits) >= min_len and steps in ({1}, {9})
 
 

@@ -108,7 +108,7 @@ class AdMatcher:
                         [r.phrase for r in rules if r.sound] + [w.text for w in call.actions + call.channels]}
 
     @classmethod
-    def from_file(cls, path: Path) -> "AdMatcher":
+    def from_file(cls, path: Path) -> AdMatcher:
         """Load the rules file (YAML, see config/speech_ads.yaml)."""
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         rules = [_phrase_rule(item, True) for item in data["strong"]]
@@ -151,17 +151,20 @@ class AdMatcher:
         sounds = self.syllables(folded.text)
         found: list[AdMatch] = []
         for rule in (r for r in self.rules if r.phrase):
-            for start, end, how in self._occurrences(folded, sounds, rule.phrase, rule.sound):
+            for start, end, how in self._occurrences(text, folded, sounds, rule.phrase, rule.sound):
                 found.append(_match(rule, text, folded, start, end, how))
         return found
 
-    def _occurrences(self, folded: Folded, sounds: list[str], word: str, by_sound: bool) -> list[tuple[int, int, str]]:
-        """[start, end, how) of `word` in the folded text: by characters, and by sound where not by characters."""
+    def _occurrences(self, text: str, folded: Folded, sounds: list[str], word: str,
+                     by_sound: bool) -> list[tuple[int, int, str]]:
+        """[start, end, how) of `word` in the folded text: by characters, and by sound where not by characters
+        and said in one breath (视频，好 does not sound like 视频号)."""
         spans = {(i, i + len(word)) for i in _find_all(folded.text, word)}
         out = [(s, e, "text") for s, e in sorted(spans)]
         if by_sound:
             extra = [(i, i + len(word)) for i in _find_seq(sounds, self._sounds[word])]
-            out += [(s, e, "sound") for s, e in extra if (s, e) not in spans]
+            out += [(s, e, "sound") for s, e in extra
+                    if (s, e) not in spans and _one_breath(text, *folded.source_span(s, e))]
         return out
 
     def _patterns(self, text: str) -> list[AdMatch]:
@@ -181,7 +184,6 @@ class AdMatcher:
         """The general rule: action + channel, action + number, channel + number, close together."""
         spans = [s for s in self._words(text) + self._numbers(text)
                  if not any(a <= s.start and s.end <= b for a, b in ordinary)]
-        found: list[AdMatch] = []
         return [_pair_match(text, a, b) for a in spans for b in spans
                 if (a.kind, b.kind) in PAIRS and self._close(a, b) and self._pairs(a, b)]
 
@@ -198,7 +200,7 @@ class AdMatcher:
         out: list[Span] = []
         for kind, words in (("action", self.call.actions), ("channel", self.call.channels)):
             for word in words:
-                for start, end, how in self._occurrences(folded, sounds, word.text, word.sound):
+                for start, end, how in self._occurrences(text, folded, sounds, word.text, word.sound):
                     lo, hi = folded.source_span(start, end)
                     out.append(Span(kind, lo, hi, how, word.text))
         return [s for s in out if not any(o.kind == s.kind and o.start <= s.start and s.end <= o.end
@@ -231,11 +233,13 @@ def _pair_match(text: str, a: Span, b: Span) -> AdMatch:
     return AdMatch(f"{a.kind}+{b.kind}", True, lo, hi, text[lo:hi], how)
 
 
+def _word_list(items: list[dict[str, Any]]) -> tuple[Word, ...]:
+    return tuple(Word(str(i["text"]), bool(i.get("sound", True)), bool(i.get("numbers", True))) for i in items)
+
+
 def _call_to_action(data: dict[str, Any]) -> CallToAction:
-    words = lambda items: tuple(Word(str(i["text"]), bool(i.get("sound", True)), bool(i.get("numbers", True)))  # noqa: E731
-                                for i in items)
     n = data["number"]
-    return CallToAction(words(data["actions"]), words(data["channels"]),
+    return CallToAction(_word_list(data["actions"]), _word_list(data["channels"]),
                         NumberShape(int(n["min_digits"]), int(n["max_digits"]), str(n["not_after"]),
                                     int(n["counting_min"])),
                         int(data["window_chars"]), tuple(fold_text(str(p)).text for p in data.get("not_ads", [])))
@@ -250,6 +254,10 @@ def _phrase_rule(item: dict[str, Any], strong: bool) -> AdRule:
 def _match(rule: AdRule, text: str, folded: Folded, start: int, end: int, how: str) -> AdMatch:
     lo, hi = folded.source_span(start, end)
     return AdMatch(rule.id, rule.strong, lo, hi, text[lo:hi], how, rule.group or rule.id)
+
+
+def _one_breath(text: str, start: int, end: int) -> bool:
+    return all(ch.isalnum() for ch in text[start:end])
 
 
 def _inside_same_rule(match: AdMatch, earlier: list[AdMatch]) -> bool:
