@@ -28,7 +28,8 @@ def assemble(report: Report, result: ProbeResult, probe_run: StageRun, pieces: l
         _add_stage(report, name, by_stage[name], ctx, stages)
     mark_skipped(report, ctx, stages, skip)
     cfg = ctx.profile.report
-    thumbs.add_missing(report.findings, ctx.path, ctx.workdir, cfg.max_thumbnails, cfg.thumbnail_width)
+    thumbs.add_missing(report.findings, ctx.path, ctx.workdir, cfg.max_thumbnails, cfg.thumbnail_width,
+                       ctx.media.video.stream)
     return report
 
 

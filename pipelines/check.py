@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pipelines import assemble, plan, registry, tools
 from pipelines.domain import StageRun
-from pipelines.errors import InputUnreadable
+from pipelines.errors import InputUnreadable, MediaPathRefused
+from pipelines.media import source as sources
 from pipelines.media.probe import ProbeResult, probe
 from pipelines.profile import Profile
 from pipelines.report import document as reports
@@ -47,15 +48,20 @@ def preflight(profile: Profile, skip: frozenset[str] = frozenset(), stages: Stag
 
 def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None,
           progress: ProgressFn | None = None, source: str | None = None, skip: frozenset[str] = frozenset(),
-          stages: Stages | None = None) -> Report:
+          stages: Stages | None = None, roots: tuple[Path, ...] = ()) -> Report:
     """Pre-screen one video and write report.json/report.html into `out_dir`.
 
     `stages`: the stages to run (default: the registry's); `skip` names optional ones
-    (speech, onscreen, lab) not to run; they are reported as skipped.
+    (speech, onscreen, lab) not to run; they are reported as skipped. The file is opened
+    once (confined to `roots` when given) and every tool reads that open file.
     """
     report = Report(job_id or reports.new_job_id(), source or str(path), profile.name)
     with tempfile.TemporaryDirectory(prefix="lessonqc-") as tmp:
-        analyse(path, profile, Path(tmp), report, progress, skip, stage_map(stages))
+        try:
+            with sources.opened(path, roots) as media:
+                analyse(media, profile, Path(tmp), report, progress, skip, stage_map(stages))
+        except (InputUnreadable, MediaPathRefused) as exc:
+            assemble.fail(report, "probe", str(exc))
         reports.write(report, out_dir)
     return report
 

@@ -43,6 +43,8 @@ class VideoInfo:
     bit_rate: int | None
     pix_fmt: str
     scan: str  # "progressive" | "interlaced" | "unknown"
+    stream: int | None = None  # the container's index of this stream (cover art skipped); not in report.json
+    end_s: float | None = None  # where this stream ends (header or packets); not in report.json
 
 
 @dataclass

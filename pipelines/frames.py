@@ -23,11 +23,11 @@ class FrameSpec:
     max_height: int = 1080
 
     def size_for(self, width: int, height: int) -> tuple[int, int]:
-        """Output (w, h) for a source of (width, height): even, aspect kept, capped height."""
+        """Output (w, h) for a source of (width, height): even, at least 2x2, aspect kept, capped height."""
         if height <= self.max_height:
-            return width - width % 2, height - height % 2
+            return max(2, width - width % 2), max(2, height - height % 2)
         w = int(round(width * self.max_height / height / 2)) * 2
-        return w, self.max_height
+        return max(2, w), self.max_height
 
 
 @dataclass(frozen=True)

@@ -179,7 +179,7 @@ def _signal_task(task: Task, ctx: base.StageContext, stages: Mapping[str, base.S
         sig = _decode(ctx, consumers, progress)
         part.runs[SIGNAL] = StageRun("ok", time.monotonic() - started)
         audio.decode_ended()
-        check_truncation(sig, ctx.media.duration_s)
+        check_truncation(sig, ctx.media)
         part.outputs[SIGNAL] = sig.output
         for name, consumer in consumers.items():
             _announce(progress, name)
@@ -213,8 +213,13 @@ def _announce(progress: ProgressFn | None, stage: str) -> None:
         progress(stage, 0.0, 0.0)
 
 
-def check_truncation(sig: faults.SignalResult, duration_s: float) -> None:
-    """A file whose header promises (much) more than could be decoded is unreadable, not a decode fault."""
+def check_truncation(sig: faults.SignalResult, media: Media) -> None:
+    """A file whose header promises (much) more than could be decoded is unreadable, not a decode fault.
+
+    The promise is the video stream's own end when known: a picture that stops before the sound
+    is signal.video_short, not a truncated file.
+    """
+    duration_s = media.video.end_s or media.duration_s
     decoded = sig.log.decoded_s
     if decoded and decoded < duration_s * 0.95 - 1.0:
         raise InputUnreadable(f"文件不完整（截断）/ truncated: only {decoded:.1f} of {duration_s:.1f} s decodable")
@@ -322,6 +327,6 @@ def run_segment(stage: base.Stage, ctx: base.StageContext) -> StageOutput:
     if isinstance(stage, base.FrameStage):
         consumer = stage.consumer(ctx)
         decode.stream_frames(ctx.path, stage.frame_spec(ctx.profile), (ctx.media.video.width, ctx.media.video.height),
-                             [consumer], ctx.start_s, ctx.duration_s)
+                             [consumer], ctx.start_s, ctx.duration_s, video_stream=ctx.media.video.stream)
         return consumer.finish()
     raise LessonQCError(f"stage {stage.name} cannot run on a segment")

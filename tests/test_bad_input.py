@@ -81,13 +81,21 @@ def test_bad_input_gives_error_report(kind, tmp_path, good_clip, media_cache):
     assert doc["verdict"] == "error" and doc["findings"][0]["code"] == "input.unreadable"
 
 
-def test_duration_over_safety_limit_is_refused_before_decoding(tmp_path, good_clip):
-    user = tmp_path / "tight.yaml"
-    user.write_text(yaml.safe_dump({"name": "tight", "safety": {"max_duration_s": 3}}), encoding="utf-8")
-    report = check(good_clip, profiles.load(user), tmp_path / "out")
+def test_duration_over_the_server_s_safety_limit_is_refused_before_decoding(tmp_path, good_clip, monkeypatch):
+    server = tmp_path / "server.yaml"
+    server.write_text(yaml.safe_dump({"safety": {"max_duration_s": 3}}), encoding="utf-8")
+    monkeypatch.setenv("LESSONQC_SERVER_CONFIG", str(server))
+    report = check(good_clip, profiles.load("micro-primary"), tmp_path / "out")
     assert report.verdict == "error"
     assert "duration" in report.findings[0].message and "safety" in report.findings[0].message
     assert "signal" not in report.stages, "nothing decodes an input over the safety limits"
+
+
+def test_a_profile_cannot_set_or_lift_the_safety_limits(tmp_path):
+    user = tmp_path / "lift.yaml"
+    user.write_text(yaml.safe_dump({"name": "lift", "safety": {"max_duration_s": 10 ** 9}}), encoding="utf-8")
+    with pytest.raises(profiles.ProfileError, match="unknown key 'safety'"):
+        profiles.load(user)
 
 
 @pytest.mark.parametrize("kind", ["missing", "text", "truncated_moov_at_end"])

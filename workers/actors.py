@@ -14,17 +14,20 @@ from typing import Any
 
 import dramatiq
 
-from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, ProfileError
+from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, ProfileError, ToolTimeout
 
 from . import broker as brokers
 from . import indexing, jobs, metrics, serviceconfig, settings
 from .jobs import JobSpec, Task
+from .reportstore import BadJobId
 from .state import ERROR
 
 log = logging.getLogger(__name__)
 brokers.setup()
 
-PERMANENT = (InputUnreadable, MediaPathRefused, ProfileError, ModelMissing)
+# Never retried: bad input, a forged job id, a missing model, and a tool that hung past its timeout
+# (it would hang again, each time for the message's whole time limit).
+PERMANENT = (InputUnreadable, MediaPathRefused, ProfileError, ModelMissing, BadJobId, ToolTimeout)
 _FARM = settings.defaults()
 
 
@@ -93,7 +96,11 @@ def report_job(spec: dict[str, Any]) -> None:
 def give_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     """A message ran out of retries: its stages become errors in the report, so no job is left hanging."""
     args, error = message["args"], _last_line(message.get("options", {}).get("traceback"))
-    spec = JobSpec.from_dict(args[0])
+    try:
+        spec = JobSpec.from_dict(args[0])
+    except BadJobId as exc:
+        log.error("dropped a message with a forged job id: %s", exc)
+        return
     log.error("job %s: %s gave up after %s retries: %s", spec.job_id, message["actor_name"],
               retry_info.get("retries"), error)
     if message["actor_name"] == report_job.actor_name:

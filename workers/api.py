@@ -19,7 +19,8 @@ from pipelines.report.document import new_job_id
 from . import broker as brokers
 from . import callbacks, indexing, paths, reportstore, serviceconfig, settings
 from .jobs import JobSpec
-from .state import DONE, ERROR, JobNotFound
+from .reportstore import checked_id
+from .state import DONE, ERROR, JobExists, JobNotFound
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,17 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
            source: str | None = None, job_id: str | None = None, skip: Sequence[str] = (),
            details: Details = Details()) -> str:
     """Index and enqueue one video; return its job id. Raises MediaPathRefused / ProfileError /
-    CallbackRefused at once."""
+    CallbackRefused / BadJobId / JobExists at once."""
     from .actors import probe_job
 
     real = paths.resolve(path)
     profiles.load(profile, list(languages))
     if details.callback_url:
         callbacks.check_url(details.callback_url, serviceconfig.load().callbacks)
-    spec = JobSpec(job_id or new_job_id(), str(real), profile, tuple(languages), source or str(path), tuple(skip))
+    spec = JobSpec(checked_id(job_id or new_job_id()), str(real), profile, tuple(languages), source or str(path),
+                   tuple(skip))
+    if brokers.store().state(spec.job_id) or reportstore.read(settings.report_root(), spec.job_id) is not None:
+        raise JobExists(f"job {spec.job_id} already exists: job ids are never reused")
     indexing.record_submission(repository.NewJob(
         spec.job_id, spec.source, profile, str(real), details.media_sha256, details.media_size, details.region,
         lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by))
@@ -56,6 +60,7 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
 
 def status(job_id: str) -> dict[str, Any]:
     """State (queued/running/done/error), verdict and per-task states; a published report decides the state."""
+    checked_id(job_id)
     try:
         live = brokers.store().status(job_id)
     except JobNotFound:
@@ -74,6 +79,7 @@ def status(job_id: str) -> dict[str, Any]:
 
 def report(job_id: str) -> dict[str, Any] | None:
     """The published report.json, or None while the job runs. Raises JobNotFound for unknown ids."""
+    checked_id(job_id)
     doc = reportstore.read(settings.report_root(), job_id)
     if doc is None:
         status(job_id)

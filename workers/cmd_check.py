@@ -16,7 +16,7 @@ from pipelines.report.page import clock
 from pipelines.domain import Finding
 from pipelines.report.document import Report, to_dict
 
-from . import exitcodes
+from . import exitcodes, paths
 from .progress import TerminalProgress
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool,
         if category is not None:
             report = check_package(video, category, profile, out, progress=progress, skip=skip)
         else:
-            report = check(video, profile, out, progress=progress, skip=skip)
+            report = check(video, profile, out, progress=progress, skip=skip, roots=tuple(paths.media_roots()))
     finally:
         progress.close()
     if as_json:

@@ -54,7 +54,7 @@ class JobSpec:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> JobSpec:
-        return cls(doc["job_id"], doc["media"], doc["profile"], tuple(doc.get("languages") or ()),
+        return cls(reportstore.checked_id(doc["job_id"]), doc["media"], doc["profile"], tuple(doc.get("languages") or ()),
                    doc.get("source") or doc["media"], tuple(doc.get("skip") or ()))
 
 

@@ -11,25 +11,42 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from pipelines.errors import LessonQCError
 from pipelines.report import document as reports
 from pipelines.report.document import Report
 
 log = logging.getLogger(__name__)
 WORK = ".work"
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+TASK_KEY = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+class BadJobId(LessonQCError):
+    """A job id that is not a plain name (it would be joined to a folder path)."""
+
+
+def checked_id(job_id: str) -> str:
+    """`job_id` when it is a plain name (letters, digits, - and _; at most 64), else BadJobId."""
+    if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+        raise BadJobId(f"invalid job id {job_id!r}: use letters, digits, '-' and '_' (at most 64)")
+    return job_id
 
 
 def job_dir(root: Path, job_id: str) -> Path:
-    return root / job_id
+    return root / checked_id(job_id)
 
 
 def work_dir(root: Path, job_id: str, task_key: str = "") -> Path:
     """Shared scratch folder of a job (or one of its tasks), created on demand."""
-    folder = root / WORK / job_id / task_key.replace("@", "-")
+    if task_key and (not TASK_KEY.fullmatch(task_key) or task_key.strip(".") == ""):
+        raise BadJobId(f"invalid task key {task_key!r}")
+    folder = root / WORK / checked_id(job_id) / task_key.replace("@", "-")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -40,7 +57,7 @@ def publish(report: Report, root: Path) -> tuple[Path, bool]:
     if final.exists():
         return final, False
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{report.job_id}.", dir=root))
+    staging = Path(tempfile.mkdtemp(prefix=f".{checked_id(report.job_id)}.", dir=root))
     try:
         reports.write(report, staging)
         os.chmod(staging, 0o755)
@@ -63,4 +80,4 @@ def read(root: Path, job_id: str) -> dict[str, Any] | None:
 
 def cleanup(root: Path, job_id: str) -> None:
     """Drop the job's shared scratch folder (after its report is published)."""
-    shutil.rmtree(root / WORK / job_id, ignore_errors=True)
+    shutil.rmtree(root / WORK / checked_id(job_id), ignore_errors=True)

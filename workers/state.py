@@ -39,6 +39,10 @@ class JobNotFound(LessonQCError):
     """No job with this id in the job state (nor a report in the report store)."""
 
 
+class JobExists(LessonQCError):
+    """A job with this id was submitted before: an id is never reused (a finished job is never reset)."""
+
+
 @dataclass(frozen=True)
 class Completion:
     """What recording one task result did: whether it was new, and how many tasks are done."""
@@ -172,7 +176,10 @@ class JobStore:
         return f"{self.prefix}:job:{job_id}" + (f":{kind}" if kind else "")
 
     def create(self, job_id: str, spec: dict[str, Any]) -> None:
-        self.backend.hset(self._key(job_id), {"spec": json.dumps(spec), "state": QUEUED, "submitted_at": now()})
+        """Record a new job once; JobExists when the id is taken (a finished job stays finished)."""
+        if not self.backend.hsetnx(self._key(job_id), "spec", json.dumps(spec)):
+            raise JobExists(f"job {job_id} already exists: job ids are never reused")
+        self.backend.hset(self._key(job_id), {"state": QUEUED, "submitted_at": now()})
 
     def job(self, job_id: str) -> dict[str, str]:
         fields = self.backend.hgetall(self._key(job_id))

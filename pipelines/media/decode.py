@@ -11,6 +11,7 @@ import logging
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from pipelines.frames import Frame, FrameConsumer, FrameSpec
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float], None]  # receives seconds of media decoded so far
+LineFn = Callable[[str], None]        # receives each log line as ffmpeg writes it
+LOG_TAIL = 200                        # log lines kept for error messages (the rest go to `on_line` only)
 
 
 @dataclass
@@ -42,13 +45,15 @@ class DecodePlan:
     timeout_s: float = 3600.0
     progress: ProgressFn | None = None
     input_options: Sequence[str] = ()  # decoder options before -i (e.g. -skip_frame noref)
+    video_stream: int | None = None     # container index of the analysed video (None: the first)
+    on_line: LineFn | None = None       # incremental log parser (memory stays bounded on long videos)
 
 
 @dataclass
 class DecodeLog:
-    """What came back: ffmpeg's log lines, frame count, and time spent per consumer."""
+    """What came back: the tail of ffmpeg's log, frame count, and time spent per consumer."""
 
-    lines: list[str] = field(default_factory=list)
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL))
     frames: int = 0
     decoded_s: float = 0.0              # media seconds ffmpeg got through (progress out_time)
     seconds: float = 0.0
@@ -72,7 +77,8 @@ def build_args(plan: DecodePlan) -> list[str]:
 
 
 def _graph(plan: DecodePlan) -> tuple[list[str], list[str]]:
-    graph = _fan_out("0:v:0", "split", [plan.video_chain, _frames_chain(plan)])
+    video = "0:v:0" if plan.video_stream is None else f"0:{plan.video_stream}"
+    graph = _fan_out(video, "split", [plan.video_chain, _frames_chain(plan)])
     graph += _fan_out("0:a:0", "asplit", [plan.audio_chain, _wav_chain(plan)])
     maps: list[str] = []
     if plan.frames is not None:
@@ -133,7 +139,7 @@ def run(plan: DecodePlan) -> DecodeLog:
 
 
 def _raise_on_failure(code: int, result: DecodeLog, args: list[str], plan: DecodePlan, watchdog_fired: bool) -> None:
-    stderr = "\n".join(result.lines[-40:])
+    stderr = "\n".join(list(result.lines)[-40:])
     if watchdog_fired:
         raise ToolTimeout(f"ffmpeg decode timed out after {plan.timeout_s:.0f}s", args, stderr)
     if code != 0:
@@ -146,6 +152,8 @@ def _pump_frames(proc: subprocess.Popen, plan: DecodePlan, result: DecodeLog) ->
         return
     w, h = plan.frames.size_for(*plan.source_size)
     size = w * h
+    if size <= 0:  # read(0) returns b"" forever: never pump an empty frame size
+        raise ToolError(f"frame stream of {w}x{h} pixels cannot be read")
     spent = {c.name: 0.0 for c in plan.consumers}
     while True:
         buf = proc.stdout.read(size)
@@ -179,6 +187,8 @@ def _read_stderr(proc: subprocess.Popen, result: DecodeLog, plan: DecodePlan) ->
             continue  # other -progress keys
         else:
             result.lines.append(line)
+            if plan.on_line is not None:
+                plan.on_line(line)
 
 
 def _report_progress(line: str, plan: DecodePlan, result: DecodeLog) -> None:
@@ -209,8 +219,8 @@ def extract_audio(path: Path, wav_out: Path, start_s: float = 0.0, duration_s: f
 
 def stream_frames(path: Path, spec: FrameSpec, source_size: tuple[int, int], consumers: Sequence[FrameConsumer],
                   start_s: float = 0.0, duration_s: float | None = None, timeout_s: float = 3600.0,
-                  progress: ProgressFn | None = None) -> DecodeLog:
+                  progress: ProgressFn | None = None, video_stream: int | None = None) -> DecodeLog:
     """Decode only the frame stream (for one consumer stage, e.g. a farm segment)."""
     plan = DecodePlan(path=path, start_s=start_s, duration_s=duration_s, frames=spec, consumers=consumers,
-                      source_size=source_size, timeout_s=timeout_s, progress=progress)
+                      source_size=source_size, timeout_s=timeout_s, progress=progress, video_stream=video_stream)
     return run(plan)

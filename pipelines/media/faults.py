@@ -27,6 +27,7 @@ SILENCE_START_RE = re.compile(r"silence_start:\s*(-?[\d.]+)")
 SILENCE_END_RE = re.compile(r"silence_end:\s*([\d.]+)")
 LOUDNESS_RE = re.compile(r"^\s*I:\s*(-?[\d.]+|-inf) LUFS")
 TRUE_PEAK_RE = re.compile(r"^\s*Peak:\s*(-?[\d.]+|-inf) dBFS")
+DECODE_ERROR_SAMPLE = 20  # decoder complaints kept verbatim (a broken 4-hour file logs millions)
 DECODER_ERROR_RE = re.compile(r"^\[(NULL|h264|hevc|mpeg4|mpeg2video|vp9|av1|aac|mp3\w*) @ [^]]+\] .*(error|concealing|invalid|corrupt|missing)", re.I)
 
 
@@ -44,7 +45,8 @@ class Analysis:
     clipped_windows: list[float] = field(default_factory=list)
     loudness_lufs: float | None = None
     true_peak_dbtp: float | None = None
-    decode_errors: list[str] = field(default_factory=list)
+    decode_errors: list[str] = field(default_factory=list)   # a sample of the decoder's complaints ...
+    decode_error_count: int = 0                                 # ... and how many there were
     decoded_s: float = 0.0
 
 
@@ -58,9 +60,10 @@ class SignalResult:
 
 
 def analysis_size(media: Media, profile: Profile) -> tuple[int, int]:
-    """Size of the downscaled picture the video filters look at (even numbers)."""
-    w = profile.signal.analysis_width
-    h = max(2, int(round(w * media.video.height / max(1, media.video.width) / 2)) * 2)
+    """Size of the downscaled picture the video filters look at (even numbers, never above the source's)."""
+    src_w, src_h = max(1, media.video.width), max(1, media.video.height)
+    w = max(2, min(profile.signal.analysis_width, src_w - src_w % 2))
+    h = max(2, min(int(round(w * src_h / src_w / 2)) * 2, src_h - src_h % 2))
     return w, h
 
 
@@ -102,46 +105,72 @@ def run_signal(path: Path, media: Media, profile: Profile, workdir: Path,
         frames=frame_spec if consumers else None, consumers=consumers,
         source_size=(media.video.width, media.video.height),
         wav_out=wav_out if has_audio else None, timeout_s=max(600.0, media.duration_s * 3), progress=progress,
-        input_options=["-skip_frame", "noref"] if profile.signal.skip_nonref_frames else [])
+        input_options=["-skip_frame", "noref"] if profile.signal.skip_nonref_frames else [],
+        video_stream=media.video.stream)
+    parser = LogParser(media, profile)
+    plan.on_line = parser.feed  # parsed as ffmpeg writes: a 4-hour log is never held in memory
     log = decode.run(plan)
-    stats = stats_file.read_text(errors="replace") if stats_file.exists() else ""
-    analysis = parse_log(log.lines, stats, media, profile)
+    analysis = parser.result(_read_stats(stats_file))
     analysis.decoded_s = log.decoded_s
     return SignalResult(StageOutput(findings(analysis, profile), metrics(analysis)), log, analysis)
 
 
+def _read_stats(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
 def parse_log(lines: list[str], astats: str, media: Media, profile: Profile) -> Analysis:
     """Pure parser of the filters' log lines and the astats metadata file."""
-    w, h = analysis_size(media, profile)
-    a = Analysis(width=w, height=h, duration_s=media.duration_s)
-    freeze_start = silence_start = None
+    parser = LogParser(media, profile)
     for line in lines:
+        parser.feed(line)
+    return parser.result(astats)
+
+
+class LogParser:
+    """The filters' log, one line at a time (only what was measured is kept)."""
+
+    def __init__(self, media: Media, profile: Profile):
+        w, h = analysis_size(media, profile)
+        self.media, self.profile = media, profile
+        self.a = Analysis(width=w, height=h, duration_s=media.duration_s)
+        self.freeze_start: float | None = None
+        self.silence_start: float | None = None
+
+    def feed(self, line: str) -> None:
+        a = self.a
         if m := BLACK_RE.search(line):
             a.black.append((float(m[1]), float(m[2])))
         elif m := FREEZE_START_RE.search(line):
-            freeze_start = float(m[1])
-        elif (m := FREEZE_END_RE.search(line)) and freeze_start is not None:
-            a.frozen.append((freeze_start, float(m[1])))
-            freeze_start = None
+            self.freeze_start = float(m[1])
+        elif (m := FREEZE_END_RE.search(line)) and self.freeze_start is not None:
+            a.frozen.append((self.freeze_start, float(m[1])))
+            self.freeze_start = None
         elif "crop=" in line and (m := CROP_RE.search(line)):
             a.crops.append((float(m[5]), int(m[1]), int(m[2]), int(m[3]), int(m[4])))
         elif m := SILENCE_START_RE.search(line):
-            silence_start = max(0.0, float(m[1]))
-        elif (m := SILENCE_END_RE.search(line)) and silence_start is not None:
-            a.silence.append((silence_start, float(m[1])))
-            silence_start = None
+            self.silence_start = max(0.0, float(m[1]))
+        elif (m := SILENCE_END_RE.search(line)) and self.silence_start is not None:
+            a.silence.append((self.silence_start, float(m[1])))
+            self.silence_start = None
         elif m := LOUDNESS_RE.search(line):
             a.loudness_lufs = _db(m[1])
         elif m := TRUE_PEAK_RE.search(line):
             a.true_peak_dbtp = _db(m[1])
         elif DECODER_ERROR_RE.search(line):
-            a.decode_errors.append(line)
-    if freeze_start is not None:
-        a.frozen.append((freeze_start, media.duration_s))
-    if silence_start is not None and media.duration_s - silence_start >= profile.signal.silence.min_duration_s:
-        a.silence.append((silence_start, media.duration_s))
-    a.clipped_windows = parse_astats(astats, profile)
-    return a
+            a.decode_error_count += 1
+            if len(a.decode_errors) < DECODE_ERROR_SAMPLE:
+                a.decode_errors.append(line)
+
+    def result(self, astats: str) -> Analysis:
+        """The Analysis once the log has ended (open stretches close at the end of the video)."""
+        a, duration = self.a, self.media.duration_s
+        if self.freeze_start is not None:
+            a.frozen.append((self.freeze_start, duration))
+        if self.silence_start is not None and duration - self.silence_start >= self.profile.signal.silence.min_duration_s:
+            a.silence.append((self.silence_start, duration))
+        a.clipped_windows = parse_astats(astats, self.profile)
+        return a
 
 
 def _db(text: str) -> float | None:
@@ -259,7 +288,7 @@ def _bar_runs(a: Analysis, min_share: float) -> list[tuple[str, float, float, fl
 
 def _decode_errors(a: Analysis, p: Profile) -> list[Finding]:
     cfg = p.signal.decode_errors
-    n = len(a.decode_errors)
+    n = max(a.decode_error_count, len(a.decode_errors))
     if n < cfg.review_at:
         return []
     return [Finding("signal.decode_errors", "fail" if n >= cfg.fail_at else "review",
@@ -311,5 +340,5 @@ def metrics(a: Analysis) -> dict[str, Any]:
         "loudness_lufs": a.loudness_lufs, "true_peak_dbtp": a.true_peak_dbtp,
         "black_s": round(sum(e - s for s, e in a.black), 2), "frozen_s": round(sum(e - s for s, e in a.frozen), 2),
         "silence_s": round(sum(e - s for s, e in a.silence), 2), "clipped_windows": len(a.clipped_windows),
-        "decode_errors": len(a.decode_errors), "decoded_s": round(a.decoded_s, 2),
+        "decode_errors": max(a.decode_error_count, len(a.decode_errors)), "decoded_s": round(a.decoded_s, 2),
     }

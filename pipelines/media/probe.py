@@ -5,6 +5,7 @@ Safety limits are enforced here, before anything decodes the whole file.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -13,10 +14,12 @@ from typing import Any
 
 from pipelines import tools
 from pipelines.errors import InputUnreadable, ToolError
+from pipelines.media.limits import Safety, server
 from pipelines.profile import Profile
 from pipelines.domain import AudioInfo, Finding, Media, VideoInfo
 
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
+WHITELIST_RE = re.compile(r"\[(\w+) @ [^\]]*\] Format not on whitelist")
 IDET_RE = re.compile(r"Multi frame detection:\s*TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)")
 
 
@@ -30,16 +33,24 @@ class ProbeResult:
 
 
 def probe(path: Path, profile: Profile) -> ProbeResult:
-    """Describe `path`, enforce safety limits, measure scan type and frame timing, raise tech.* findings."""
+    """Describe `path`, enforce the server's safety limits, measure scan type and frame timing, raise tech.* findings."""
     _check_path(path)
-    raw = run_ffprobe(path, profile.safety.probe_timeout_s)
-    media = parse_ffprobe(raw, path)
-    check_safety(media, profile)
+    limits = server().safety
+    raw = run_ffprobe(path, limits.probe_timeout_s)
+    check_streams(raw, limits, server().inputs.formats)
+    ends = stream_ends(raw)
+    if not _stated_duration(raw):  # streamed MKV/WebM (browser MediaRecorder): no duration element
+        ends = scan_packet_ends(path, limits.scan_timeout_s)
+    media = parse_ffprobe(raw, path, ends)
+    media.video.end_s = _round(ends.get(media.video.stream))
+    check_safety(media, limits)
     idet = measure_interlace(path, media, profile)
     if idet["scan"] != "unknown":  # static pictures give idet nothing to measure: keep the header's word
         media.video.scan = idet["scan"]
-    media.video.vfr = media.video.vfr or measure_vfr(path, profile)
-    return ProbeResult(media, tech_findings(media, profile), {"idet": idet})
+    media.video.vfr = media.video.vfr or measure_vfr(path, media, profile)
+    streams = stream_summary(raw, ends, media)
+    findings = tech_findings(media, profile) + stream_findings(streams, profile)
+    return ProbeResult(media, findings, {"idet": idet, "streams": streams})
 
 
 def _check_path(path: Path) -> None:
@@ -57,26 +68,38 @@ def run_ffprobe(path: Path, timeout: float) -> dict[str, Any]:
     try:
         out = tools.run("ffprobe", args, timeout=timeout)
     except ToolError as exc:
-        detail = exc.stderr.strip().splitlines()[-1] if exc.stderr.strip() else str(exc)
-        raise InputUnreadable(f"无法解析的媒体文件 / not a readable media file: {detail}") from None
+        raise InputUnreadable(probe_error(exc.stderr) or f"无法解析的媒体文件 / not a readable media file: {exc}") from None
     try:
         return json.loads(out.stdout or b"{}")
     except json.JSONDecodeError:
         raise InputUnreadable("ffprobe returned no usable description") from None
 
 
-def parse_ffprobe(raw: dict[str, Any], path: Path) -> Media:
-    """Pure parser: ffprobe JSON -> Media. Raises InputUnreadable when there is no usable video."""
+def probe_error(stderr: str) -> str:
+    """A reviewer's message for ffprobe's refusal ('' when its log says nothing useful)."""
+    lines = [line for line in (stderr or "").strip().splitlines() if line.strip()]
+    refused = next((m for line in lines if (m := WHITELIST_RE.search(line))), None)
+    if refused:
+        return f"容器格式不允许 / container format not allowed: {refused[1]} (playlists and lists are refused)"
+    if not lines:
+        return ""
+    return f"无法解析的媒体文件 / not a readable media file: {lines[-1][-300:]}"
+
+
+def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None = None) -> Media:
+    """Pure parser: ffprobe JSON (+ measured stream ends) -> Media. Raises InputUnreadable without usable video."""
     fmt = raw.get("format") or {}
-    streams = raw.get("streams") or []
-    video = _first(streams, "video")
+    streams = [s for s in raw.get("streams") or [] if isinstance(s, dict)]
+    if not isinstance(fmt, dict):
+        fmt = {}
+    video = pick_video(streams)
     if not fmt or fmt.get("format_name") in IMAGE_FORMATS or (video and _is_still(video, fmt)):
         raise InputUnreadable("不是视频：静态图片或无法识别的格式 / not a video: still image or unknown format")
     if video is None:
         kind = "audio-only file" if _first(streams, "audio") else "no video stream"
         raise InputUnreadable(f"没有视频流 / {kind}")
-    duration = _float(fmt.get("duration")) or _float(video.get("duration"))
-    if not duration or duration <= 0:
+    duration = _float(fmt.get("duration")) or _stream_duration(video) or max((ends or {}).values(), default=None)
+    if not duration or not math.isfinite(duration) or duration <= 0:
         raise InputUnreadable("无法确定时长 / duration unknown (truncated or not a video)")
     return Media(
         container=_container(fmt),
@@ -95,6 +118,13 @@ def _first(streams: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     return None
 
 
+def pick_video(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The real picture: the first video stream that is neither cover art nor a single still image."""
+    videos = [s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")]
+    moving = [s for s in videos if not _is_still(s, {})]
+    return (moving or videos or [None])[0]
+
+
 def _is_still(video: dict[str, Any], fmt: dict[str, Any]) -> bool:
     frames = _int(video.get("nb_frames"))
     return video.get("codec_name") in {"png", "mjpeg", "bmp", "webp", "gif"} and (frames or 0) <= 1 \
@@ -109,6 +139,19 @@ def _container(fmt: dict[str, Any]) -> str:
     return name.split(",")[0]
 
 
+def _stream_duration(s: dict[str, Any]) -> float | None:
+    """A stream's duration: its own field, or Matroska's DURATION tag (hh:mm:ss.frac)."""
+    value = _float(s.get("duration"))
+    if value:
+        return value
+    tag = str((s.get("tags") or {}).get("DURATION") or "")
+    parts = tag.split(":")
+    if len(parts) != 3:
+        return None
+    h, m, sec = (_float(p) for p in parts)
+    return None if None in (h, m, sec) else h * 3600 + m * 60 + sec
+
+
 def _video_info(s: dict[str, Any]) -> VideoInfo:
     r_rate, avg_rate = _rate(s.get("r_frame_rate")), _rate(s.get("avg_frame_rate"))
     fps = avg_rate or r_rate
@@ -121,7 +164,7 @@ def _video_info(s: dict[str, Any]) -> VideoInfo:
     return VideoInfo(
         codec=s.get("codec_name", "unknown"), width=width, height=height,
         dar=dar, fps=round(fps, 3), vfr=vfr, bit_rate=_int(s.get("bit_rate")),
-        pix_fmt=s.get("pix_fmt", "unknown"), scan=scan,
+        pix_fmt=s.get("pix_fmt", "unknown"), scan=scan, stream=_int(s.get("index")),
     )
 
 
@@ -171,13 +214,12 @@ def _int(value: Any) -> int | None:
     return None if number is None else int(number)
 
 
-def check_safety(media: Media, profile: Profile) -> None:
-    """Refuse inputs beyond the profile's safety limits before any full decode."""
-    limits = profile.safety
+def check_safety(media: Media, limits: Safety) -> None:
+    """Refuse inputs beyond the server's safety limits before any full decode."""
     v = media.video
     problems = []
-    if v.width <= 0 or v.height <= 0:
-        problems.append(f"invalid dimensions {v.width}x{v.height}")
+    if v.width < limits.min_width or v.height < limits.min_height:
+        problems.append(f"invalid dimensions {v.width}x{v.height} (below {limits.min_width}x{limits.min_height})")
     if v.width > limits.max_width or v.height > limits.max_height:
         problems.append(f"dimensions {v.width}x{v.height} exceed {limits.max_width}x{limits.max_height}")
     if media.duration_s > limits.max_duration_s:
@@ -186,8 +228,98 @@ def check_safety(media: Media, profile: Profile) -> None:
         problems.append(f"size {media.size_bytes} bytes exceeds {limits.max_size_bytes}")
     if v.fps > limits.max_fps:
         problems.append(f"frame rate {v.fps} exceeds {limits.max_fps}")
+    work = v.width * v.height * max(v.fps, 1.0) * media.duration_s
+    if work > limits.max_pixel_frames:
+        problems.append(f"decode work {work:.3g} pixel-frames (width x height x fps x duration) "
+                        f"exceeds {limits.max_pixel_frames:.3g}")
     if problems:
         raise InputUnreadable("超出安全限制 / over the safety limits: " + "; ".join(problems))
+
+
+def check_streams(raw: dict[str, Any], limits: Safety, formats: tuple[str, ...]) -> None:
+    """Refuse a container not on the allow-list, or one with absurd stream counts, before reading further."""
+    fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
+    name = str(fmt.get("format_name") or "")
+    if name and not any(part in formats for part in name.split(",")):
+        raise InputUnreadable(f"容器格式不允许 / container format not allowed: {name}")
+    streams = [s for s in raw.get("streams") or [] if isinstance(s, dict)]
+    counts = {kind: sum(1 for s in streams if s.get("codec_type") == kind) for kind in ("video", "audio")}
+    problems = [f"{n} {label} exceed {limit}" for label, n, limit in (
+        ("streams", len(streams), limits.max_streams), ("video streams", counts["video"], limits.max_video_streams),
+        ("audio streams", counts["audio"], limits.max_audio_streams)) if n > limit]
+    if problems:
+        raise InputUnreadable("超出安全限制 / over the safety limits: " + "; ".join(problems))
+
+
+def _stated_duration(raw: dict[str, Any]) -> bool:
+    fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
+    return bool(_float(fmt.get("duration")))
+
+
+def stream_ends(raw: dict[str, Any]) -> dict[int, float]:
+    """Each stream's end time (start + duration) as the container states it."""
+    ends: dict[int, float] = {}
+    for s in raw.get("streams") or []:
+        if not isinstance(s, dict) or _int(s.get("index")) is None:
+            continue
+        duration = _stream_duration(s)
+        if duration:
+            ends[_int(s.get("index"))] = (_float(s.get("start_time")) or 0.0) + duration
+    return ends
+
+
+def scan_packet_ends(path: Path, timeout: float) -> dict[int, float]:
+    """Measure each stream's end from its packets (demux only: no decode) when the container states none."""
+    args = ["-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time", "-of", "csv=p=0", str(path)]
+    out = tools.run("ffprobe", args, timeout=timeout, check=False)
+    return parse_packet_ends(out.stdout.decode("utf-8", "replace"))
+
+
+def parse_packet_ends(text: str) -> dict[int, float]:
+    """Pure parser of `stream_index,pts_time,duration_time` lines -> stream index -> end time."""
+    ends: dict[int, float] = {}
+    for line in text.splitlines():
+        fields = line.split(",")
+        if len(fields) < 2 or not fields[0].strip().isdigit():
+            continue
+        pts = _float(fields[1])
+        if pts is None or not math.isfinite(pts):
+            continue
+        duration = _float(fields[2]) if len(fields) > 2 else None
+        end = pts + (duration if duration and math.isfinite(duration) and duration > 0 else 0.0)
+        index = int(fields[0])
+        ends[index] = max(ends.get(index, end), end)
+    return ends
+
+
+def stream_summary(raw: dict[str, Any], ends: dict[int, float], media: Media) -> dict[str, Any]:
+    """Counts and end times of the streams that matter: the analysed video, the first audio, extra audio."""
+    streams = [s for s in raw.get("streams") or [] if isinstance(s, dict)]
+    audio = [s for s in streams if s.get("codec_type") == "audio"]
+    audio_end = ends.get(_int(audio[0].get("index"))) if audio else None
+    return {"video_index": media.video.stream, "video_end_s": media.video.end_s,
+            "audio_end_s": _round(audio_end), "duration_s": media.duration_s, "audio_streams": len(audio)}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def stream_findings(streams: dict[str, Any], profile: Profile) -> list[Finding]:
+    """signal.video_short (picture ends well before the sound) and tech.audio_streams (extra audio)."""
+    found: list[Finding] = []
+    cfg = profile.signal.video_short
+    video_end = streams["video_end_s"]
+    longest = max(x for x in (streams["audio_end_s"], streams["duration_s"]) if x is not None)
+    if video_end is not None and longest - video_end >= cfg.min_gap_s:
+        found.append(Finding("signal.video_short", cfg.severity,
+                             f"视频画面比声音提前结束 {longest - video_end:.1f} 秒", round(video_end, 2), round(longest, 2),
+                             {"video_end_s": video_end, "end_s": longest, "limit_s": cfg.min_gap_s}))
+    audio = profile.audio
+    if streams["audio_streams"] > audio.max_streams:
+        found.append(_f("tech.audio_streams", audio.streams_severity,
+                        f"有 {streams['audio_streams']} 条音轨（只分析第一条）", streams["audio_streams"], audio.max_streams))
+    return found
 
 
 def measure_interlace(path: Path, media: Media, profile: Profile) -> dict[str, Any]:
@@ -195,7 +327,7 @@ def measure_interlace(path: Path, media: Media, profile: Profile) -> dict[str, A
     cfg = profile.video
     counts = [0, 0, 0]
     for start in _windows(media.duration_s, cfg.idet_windows):
-        args = ["-hide_banner", "-nostdin", "-ss", f"{start:.2f}", "-i", str(path), "-map", "0:v:0",
+        args = ["-hide_banner", "-nostdin", "-ss", f"{start:.2f}", "-i", str(path), "-map", video_map(media),
                 "-frames:v", str(cfg.idet_frames), "-vf", f"idet=intl_thres={cfg.idet_intl_thres}", "-an", "-f", "null", "-"]
         out = tools.run("ffmpeg", args, timeout=60, check=False)
         match = IDET_RE.search(out.stderr)
@@ -215,12 +347,27 @@ def _windows(duration: float, count: int) -> list[float]:
     return [duration * (i + 1) / (count + 1) for i in range(count)]
 
 
-def measure_vfr(path: Path, profile: Profile, seconds: float = 20.0) -> bool:
-    """True when frame durations in the first `seconds` vary by more than 10 % (variable frame rate)."""
-    args = ["-v", "error", "-select_streams", "v:0", "-read_intervals", f"%+{seconds}",
-            "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
-    out = tools.run("ffprobe", args, timeout=profile.safety.probe_timeout_s, check=False)
-    times = sorted(t for t in (_float(x.strip().rstrip(",")) for x in out.stdout.decode().split()) if t is not None)
+def video_map(media: Media) -> str:
+    """ffmpeg's -map for the analysed video stream (the real picture, not cover art)."""
+    return "0:v:0" if media.video.stream is None else f"0:{media.video.stream}"
+
+
+def measure_vfr(path: Path, media: Media, profile: Profile) -> bool:
+    """True when frame durations vary by more than 10 % in any of a few windows spread over the file."""
+    cfg = profile.video
+    select = "v:0" if media.video.stream is None else str(media.video.stream)
+    for start in _windows(media.duration_s, cfg.vfr_windows):
+        args = ["-v", "error", "-select_streams", select, "-read_intervals", f"{start:.2f}%+{cfg.vfr_window_s}",
+                "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
+        out = tools.run("ffprobe", args, timeout=server().safety.probe_timeout_s, check=False)
+        if is_variable(out.stdout.decode("utf-8", "replace")):
+            return True
+    return False
+
+
+def is_variable(text: str) -> bool:
+    """Pure: do the packet times in `text` (one per line) have frame durations varying by > 10 %?"""
+    times = sorted(t for t in (_float(x.strip().rstrip(",")) for x in text.split()) if t is not None and math.isfinite(t))
     deltas = [b - a for a, b in zip(times, times[1:]) if b > a]
     if len(deltas) < 10:
         return False

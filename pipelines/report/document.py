@@ -62,7 +62,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         metrics["artifacts"] = dict(report.artifacts)
     doc = {
         "schema_version": "1", "job_id": report.job_id, "source": report.source, "profile": report.profile,
-        "verdict": report.verdict, "media": to_jsonable(report.media),
+        "verdict": report.verdict, "media": _public_media(report.media),
         "findings": to_jsonable(report.sorted_findings()), "metrics": to_jsonable(metrics),
         "transcript": to_jsonable(report.transcript), "stages": to_jsonable(report.stages),
         "created_at": report.created_at,
@@ -70,6 +70,15 @@ def to_dict(report: Report) -> dict[str, Any]:
     if report.package is not None:
         doc["package"] = to_jsonable(report.package)
     validate(doc)
+    return doc
+
+
+def _public_media(media: Media | None) -> dict[str, Any] | None:
+    """report.json's `media`: SPEC's keys only (stream index and end stay internal)."""
+    doc = to_jsonable(media)
+    if doc is not None:
+        doc["video"].pop("stream", None)
+        doc["video"].pop("end_s", None)
     return doc
 
 

@@ -1,0 +1,109 @@
+"""The server's safety limits and input rules (config/server.yaml), never a profile's.
+
+A profile travels with a job and may come from a submitter; what keeps a worker safe
+(picture size, duration, total decode work, stream counts, which demuxers and protocols
+ffmpeg may use) comes only from this installation's configuration.
+`LESSONQC_SERVER_CONFIG` names a YAML file overriding any subset of config/server.yaml.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config import CONFIG_DIR
+from pipelines.errors import ProfileError
+
+SERVER_CONFIG = CONFIG_DIR / "server.yaml"
+SERVER_CONFIG_ENV = "LESSONQC_SERVER_CONFIG"
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Limits checked from the probe, before anything decodes the whole file."""
+
+    max_width: int
+    max_height: int
+    min_width: int
+    min_height: int
+    max_duration_s: float
+    max_size_bytes: int
+    max_fps: float
+    max_pixel_frames: float
+    max_streams: int
+    max_video_streams: int
+    max_audio_streams: int
+    probe_timeout_s: float
+    scan_timeout_s: float
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What ffmpeg and ffprobe may open: protocols and demuxers (format names)."""
+
+    protocols: tuple[str, ...]
+    formats: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FarmLimits:
+    """Bounds on the farm's messages that a profile cannot raise."""
+
+    max_time_limit_s: float
+    max_deliveries: int
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    safety: Safety
+    inputs: Inputs
+    farm: FarmLimits
+
+
+def server() -> ServerConfig:
+    """The server configuration (defaults overlaid with LESSONQC_SERVER_CONFIG), loaded once per value."""
+    return _load(os.environ.get(SERVER_CONFIG_ENV, ""))
+
+
+@lru_cache(maxsize=4)
+def _load(override: str) -> ServerConfig:
+    data = _read(SERVER_CONFIG)
+    if override:
+        _overlay(data, _read(Path(override)), override, "")
+    return ServerConfig(Safety(**data["safety"]), Inputs(tuple(data["inputs"]["protocols"]),
+                                                         tuple(data["inputs"]["formats"])),
+                        FarmLimits(**data["farm"]))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{path}: cannot read server configuration ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: the server configuration must be a mapping of keys")
+    return data
+
+
+def _overlay(base: dict[str, Any], override: dict[str, Any], source: str, prefix: str) -> None:
+    for key, value in override.items():
+        if key not in base:
+            raise ProfileError(f"{source}: unknown server configuration key '{prefix}{key}'")
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise ProfileError(f"{source}: key '{prefix}{key}' must be a mapping")
+            _overlay(base[key], value, source, f"{prefix}{key}.")
+        elif type(value) is bool or not isinstance(value, (int, float) if isinstance(base[key], (int, float)) else type(base[key])):
+            raise ProfileError(f"{source}: key '{prefix}{key}' must be {type(base[key]).__name__}")
+        else:
+            base[key] = value
+
+
+def input_guard() -> list[str]:
+    """Options that go before every ffmpeg/ffprobe input: allowed protocols and demuxers only."""
+    rules = server().inputs
+    return ["-protocol_whitelist", ",".join(rules.protocols), "-format_whitelist", ",".join(rules.formats)]
