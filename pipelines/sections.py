@@ -73,16 +73,6 @@ class Languages(Section):
 
 
 @dataclass(frozen=True)
-class Safety(Section):
-    max_width: Size
-    max_height: Size
-    max_duration_s: Positive
-    max_size_bytes: Size
-    max_fps: Positive
-    probe_timeout_s: Positive
-
-
-@dataclass(frozen=True)
 class Duration(Section):
     min_s: Seconds
     max_s: Seconds
@@ -122,6 +112,8 @@ class Video(Section):
     field_order_dominance: Share
     bitrate_review_below: NonNegative
     bitrate_severity: Severity
+    vfr_windows: Size
+    vfr_window_s: Positive
 
     def problem(self) -> str | None:
         return None if re.fullmatch(r"\d+:\d+", self.aspect) else f"aspect must read W:H, got {self.aspect!r}"
@@ -137,6 +129,8 @@ class Audio(Section):
     bitrate_severity: Severity
     sample_rates: list[Size]
     sample_rate_severity: Severity
+    max_streams: Size
+    streams_severity: Severity
 
 
 @dataclass(frozen=True)
@@ -199,6 +193,12 @@ class Clipping(Section):
 
 
 @dataclass(frozen=True)
+class VideoShort(Section):
+    min_gap_s: Positive
+    severity: Severity
+
+
+@dataclass(frozen=True)
 class Signal(Section):
     skip_nonref_frames: bool
     analysis_fps: Positive
@@ -210,6 +210,7 @@ class Signal(Section):
     decode_errors: DecodeErrors
     loudness: Loudness
     silence: Silence
+    video_short: VideoShort
     clipping: Clipping
 
 
@@ -607,7 +608,6 @@ class Sections(Section):
     description: str
     category: str
     languages: Languages
-    safety: Safety
     duration: Duration
     file: FileRules
     video: Video
