@@ -23,6 +23,7 @@ from index.models import Job
 from index.review import LoginSession, User
 
 from . import accounts, lesson as lessons, queue, sessions, workflow
+from .levels import LEVEL_NAMES
 from .pages import STATIC, SECURITY_HEADERS, render
 from .settings import ConsoleSettings
 from .throttle import SlidingWindow
@@ -206,8 +207,15 @@ def _page_url(f: queue.QueueFilter, page: int) -> str:
 
 # ---- lesson --------------------------------------------------------------------------------------
 
-DONE_MESSAGES = {"pass": "已通过，报送上一级。", "return": "已退回教师修改。", "reject": "已标记为不通过。",
+DONE_MESSAGES = {"return": "已退回教师修改。", "reject": "已标记为不通过。",
                  "confirmed": "已确认该问题。", "dismissed": "已排除该问题。"}
+
+
+def _done_message(done: str, view: lessons.LessonView) -> str | None:
+    if done == "pass" and view.decisions:
+        forwarded = view.decisions[-1].next_level
+        return f"已通过，已报送{LEVEL_NAMES[forwarded]}。" if forwarded else "已通过部级遴选。"
+    return DONE_MESSAGES.get(done)
 
 
 @router.get("/lessons/{job_id}")
@@ -224,7 +232,7 @@ def lesson_page(request: Request, job_id: str, done: str = "") -> Response:
         view = lessons.load(s, job)
         return _page(request, "lesson.html", user=user, csrf=row.csrf_token, v=view,
                      can_act=workflow.can_act(user, job), next_id=queue.next_pending(s, user, job),
-                     done=DONE_MESSAGES.get(done), video_url=console.video_url(job.id),
+                     done=_done_message(done, view), video_url=console.video_url(job.id),
                      thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/lessons/{job.id}/files/{p}",
                      duration=float(view.media.get("duration_s") or 0.0))
 

@@ -1,0 +1,135 @@
+"""The reviewer console in headless Chromium (Debian's chromium + chromedriver, driven by Selenium).
+
+A county reviewer logs in, sees only the region's lessons, opens one, clicks a finding (the
+player seeks to its start), dismisses a finding with a note and passes the lesson; a city
+reviewer then sees it with the county's decision in its history. Screenshots of the queue and
+lesson pages are saved under .cache/artifacts (LESSONQC_ARTIFACTS overrides).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index import db as indexdb
+from tests import consolekit as kit
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(os.environ.get("LESSONQC_ARTIFACTS") or Path(__file__).resolve().parent.parent / ".cache" / "artifacts")
+
+
+@pytest.fixture
+def browser():
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        if os.environ.get("CI"):
+            pytest.fail("CI: chromium and chromium-driver must be installed (make setup installs them)")
+        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
+    yield from kit.chrome()
+
+
+@pytest.fixture
+def live(tmp_path, console_lesson):
+    database = indexdb.open_database(f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    kit.seed(database, *console_lesson)
+    server = kit.serve(kit.console_app(database))
+    yield server, database
+    server.stop()
+
+
+def log_in(driver, url: str, name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/console/")
+    driver.find_element(By.NAME, "username").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(kit.PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "queue-total"))
+
+
+def wait_for(driver, condition, timeout: float = 15):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def shot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
+def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser, live, console_lesson):
+    from selenium.webdriver.common.by import By
+
+    server, database = live
+    _, _, doc = console_lesson
+    ad = kit.finding_seq(doc, "text.ad")
+    start = doc["findings"][ad]["start_s"]
+    log_in(browser, server.url, "county_xihu")
+    rows = {r.get_attribute("data-job") for r in browser.find_elements(By.CSS_SELECTOR, "tr.lesson-row")}
+    assert rows == {"xihu-a", "xihu-b"}
+    assert "<script>alert(1)</script>认识图形" in browser.find_element(By.ID, "queue").text, "shown as text, escaped"
+    assert shot(browser, "console-queue.png").stat().st_size > 10_000
+
+    browser.find_element(By.CSS_SELECTOR, "tr[data-job='xihu-a'] td.title a").click()
+    wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
+    browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .message").click()
+    wait_for(browser, lambda d: abs(d.execute_script("return document.getElementById('player').currentTime") - start) <= 1.0)
+
+    card = browser.find_element(By.ID, f"finding-{ad}")
+    card.find_element(By.NAME, "note").send_keys("引用的是教材配套网站，已核实")
+    card.find_element(By.CSS_SELECTOR, "button[value=dismissed]").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
+    assert "已排除" in browser.find_element(By.ID, f"review-{ad}").text
+
+    browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .message").click()     # the picture: player at the ad
+    wait_for(browser, lambda d: d.execute_script("var v = document.getElementById('player');"
+                                                 "return !v.seeking && v.readyState >= 3 && v.currentTime > 1"))
+    browser.execute_script("window.scrollTo(0, 0)")
+    shot(browser, "console-lesson.png")
+    browser.find_element(By.CSS_SELECTOR, "#decision-form input[value=pass]").click()
+    browser.find_element(By.ID, "reason").send_keys("画面与讲解规范，同意推荐")
+    browser.find_element(By.ID, "decide").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
+    assert "已报送市级遴选" in browser.find_element(By.ID, "flash").text
+    assert kit.level_of(database, "xihu-a") == "city"
+
+    browser.delete_all_cookies()
+    log_in(browser, server.url, "city_hangzhou")
+    assert {r.get_attribute("data-job") for r in browser.find_elements(By.CSS_SELECTOR, "tr.lesson-row")} == {"xihu-a"}
+    browser.find_element(By.CSS_SELECTOR, "tr[data-job='xihu-a'] td.title a").click()
+    history = wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))[0].text
+    assert "县级初选" in history and "通过" in history and "county_xihu" in history and "同意推荐" in history
+    assert browser.find_elements(By.ID, "decision-form"), "the city level may now decide"
+
+
+def test_keyboard_shortcuts_walk_findings_and_decide(browser, live, console_lesson):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    server, database = live
+    _, _, doc = console_lesson
+    timed = [i for i, f in enumerate(doc["findings"]) if f["start_s"] is not None]
+    log_in(browser, server.url, "county_xihu")
+    browser.get(f"{server.url}/console/lessons/xihu-b")
+    wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
+    body = browser.find_element(By.TAG_NAME, "body")
+    for _ in range(timed[0] + 1):
+        body.send_keys("j")
+    assert "selected" in browser.find_element(By.ID, f"finding-{timed[0]}").get_attribute("class")
+    start = doc["findings"][timed[0]]["start_s"]
+    wait_for(browser, lambda d: abs(d.execute_script("return document.getElementById('player').currentTime") - start) <= 1.0)
+    body.send_keys("c")
+    wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{timed[0]}"))
+    browser.find_element(By.TAG_NAME, "body").send_keys("x")
+    reason = browser.switch_to.active_element
+    assert reason.get_attribute("id") == "reason"
+    reason.send_keys("含广告信息")
+    reason.send_keys(Keys.CONTROL, Keys.ENTER)
+    wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
+    assert "不通过" in browser.find_element(By.ID, "history-list").text
+    assert kit.level_of(database, "xihu-b") == "county"
