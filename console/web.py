@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Callable
 from urllib.parse import urlencode
 
@@ -34,16 +33,25 @@ DecisionHook = Callable[[str, dict[str, Any]], None]   # (job id, decision recor
 
 @dataclass
 class Console:
-    """What the routes need, set on app.state.console by install()."""
+    """What the routes need, set on app.state.console by install().
 
-    db: Database
+    `database` opens the index on first use; `video_url` names the player's source (the API's
+    range-request video endpoint, which accepts the console's session cookie); `on_decision`
+    hands each committed decision to the platform (the signed decision callback).
+    """
+
+    database: Callable[[], Database]
     settings: ConsoleSettings
     on_decision: DecisionHook | None = None
-    video_url: Callable[[str], str] = lambda job_id: f"{PREFIX}/lessons/{job_id}/video"
+    video_url: Callable[[str], str] = lambda job_id: f"/api/v1/jobs/{job_id}/video"
     throttle: SlidingWindow = field(init=False)
 
     def __post_init__(self) -> None:
         self.throttle = SlidingWindow(self.settings.login_rate_per_client, self.settings.login_rate_window_s)
+
+    @property
+    def db(self) -> Database:
+        return self.database()
 
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -305,16 +313,12 @@ def report_file(request: Request, job_id: str, path: str) -> Response:
     return FileResponse(found, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/lessons/{job_id}/video")
-def video(request: Request, job_id: str) -> Response:
-    """The lesson's video for the player (Starlette's FileResponse answers HTTP range requests)."""
-    with _console(request).db.session() as s:
-        login = _login(request, s)
-        job = queue.visible(s, login[0], job_id) if login else None
-        media = Path(job.media_path) if job and job.media_path else None
-    if media is None or not media.is_file():
-        return Response(status_code=404)
-    return FileResponse(media, media_type="video/mp4", headers={"Cache-Control": "private, max-age=3600"})
+def viewer(s: Session, cookie: str | None, job_id: str) -> User | None:
+    """The reviewer behind a console session cookie, if they may see `job_id` (the API's video check)."""
+    login = sessions.resolve(s, cookie)
+    if login is None or queue.visible(s, login[0], job_id) is None:
+        return None
+    return login[0]
 
 
 # ---- users (admin) -------------------------------------------------------------------------------

@@ -62,6 +62,7 @@ def latest_reviews(reviews: Sequence[FindingReview], level: str) -> dict[int, Fi
 class DecisionRecord:
     """One decision as the platform sees it (GET /jobs/{id}/decisions, the decision callback)."""
 
+    id: int
     level: str
     action: str
     reason: str
@@ -77,7 +78,7 @@ def records(session: Session, job_id: str) -> list[DecisionRecord]:
     out = []
     for d in decisions_of(session, job_id):
         in_force = latest_reviews([r for r in reviews if r.created_at <= d.created_at], d.level)
-        out.append(DecisionRecord(d.level, d.action, d.reason, d.reviewer, d.created_at.isoformat(), d.next_level,
+        out.append(DecisionRecord(d.id, d.level, d.action, d.reason, d.reviewer, d.created_at.isoformat(), d.next_level,
                                   [{"seq": s, "status": r.status, "note": r.note, "reviewer": r.reviewer}
                                    for s, r in sorted(in_force.items())]))
     return out

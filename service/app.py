@@ -1,17 +1,23 @@
 """The ASGI app: FastAPI with routers per resource, JSON errors, /healthz and /openapi.json."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import redis
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from console import settings as console_settings
+from console import web as console_web
+from workers import api as farm_api
 from workers.connection import redis_client
 
 from . import errors, schemas
 from .deps import database
-from .routers import jobs, outputs
+from .routers import decisions, jobs, outputs
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """LessonQC's platform API (SPEC.md "Platform HTTP API (v1)"). Every /api route needs
 `Authorization: Bearer <token>` (tokens: `lessonqc tokens create NAME`). Errors are JSON {code, message}."""
@@ -24,10 +30,21 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.include_router(jobs.router)
     app.include_router(outputs.router)
+    app.include_router(outputs.media_router)
+    app.include_router(decisions.router)
+    console_web.install(app, console_web.Console(database, console_settings.load(), on_decision=_decided))
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=schemas.Health, tags=["health"],
                       responses=schemas.error_responses(503))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _decided(job_id: str, record: dict[str, Any]) -> None:
+    """A console decision is committed: queue its signed callback (a broker outage never undoes it)."""
+    try:
+        farm_api.notify_decision(job_id, int(record["id"]))
+    except Exception as exc:  # noqa: BLE001 - the decision stands; GET /decisions still has it
+        log.warning("job %s: decision callback not queued: %s", job_id, exc)
 
 
 def healthz() -> schemas.Health:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Annotated, Iterator
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from console import sessions as console_sessions
+from console import web as console_web
 from index import db, tokens
 from workers import indexing
 
@@ -34,6 +36,23 @@ def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, De
         if row is None:
             raise ApiError(401, "auth.invalid_token", "the token is unknown or revoked", CHALLENGE)
         return row.name
+
+
+def require_viewer(job_id: str, request: Request,
+                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """A bearer token, or the console's session cookie of a reviewer who may see this job (the player).
+
+    A reviewer outside the job's level and region gets 404, as in the console."""
+    if credentials is not None:
+        return require_token(credentials)
+    cookie = request.cookies.get(console_sessions.COOKIE)
+    if not cookie:
+        raise ApiError(401, "auth.required", "a bearer token or a console login is required", CHALLENGE)
+    with database().session() as s:
+        user = console_web.viewer(s, cookie, job_id)
+        if user is None:
+            raise ApiError(404, "job.not_found", f"no job {job_id}")
+        return f"console:{user.name}"
 
 
 Caller = Annotated[str, Depends(require_token)]

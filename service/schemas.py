@@ -105,6 +105,30 @@ class JobPage(BaseModel):
     next_offset: int | None
 
 
+class FindingReviewOut(BaseModel):
+    seq: int = Field(description="the finding's index in the report's findings")
+    status: Literal["confirmed", "dismissed"]
+    note: str
+    reviewer: str
+
+
+class DecisionOut(BaseModel):
+    id: int
+    level: Level
+    action: Literal["pass", "return", "reject"] = Field(description="pass: forwarded to next_level; return: to the teacher")
+    reason: str
+    reviewer: str
+    decided_at: datetime
+    next_level: Level | None
+    findings: list[FindingReviewOut] = Field(description="the level's finding reviews in force when it decided")
+
+
+class Decisions(BaseModel):
+    job_id: str
+    level: Level = Field(description="the level the lesson is at now")
+    decisions: list[DecisionOut] = Field(description="every decision, oldest first (append-only)")
+
+
 class Health(BaseModel):
     status: Literal["ok"]
     database: str

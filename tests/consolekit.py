@@ -125,16 +125,24 @@ def serve(app: Any) -> LiveServer:
     return LiveServer(f"http://127.0.0.1:{port}", server, thread)
 
 
-def console_app(database: indexdb.Database, settings: console_settings.ConsoleSettings | None = None,
-                hook: Any = None) -> Any:
-    """A FastAPI app with only the console mounted."""
-    from fastapi import FastAPI
+def service_app(monkeypatch: Any, folder: Path, database_url: str, media: Path,
+                settings: console_settings.ConsoleSettings | None = None, hook: Any = None) -> tuple[Any, Any]:
+    """The real `lessonqc serve` app on `database_url`, videos under `media`; optionally other console
+    settings or decision hook. Returns (app, the index Database)."""
+    from service.app import create_app
+    from workers import indexing, serviceconfig
 
-    from console.web import install
-
-    app = FastAPI()
-    install(app, Console(database, settings or fast_settings(), on_decision=hook))
-    return app
+    reports = folder / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    for key, value in (("LESSONQC_DATABASE_URL", database_url), ("LESSONQC_MEDIA_ROOTS", str(media)),
+                       ("LESSONQC_REPORT_DIR", str(reports))):
+        monkeypatch.setenv(key, value)
+    serviceconfig.load.cache_clear()
+    app = create_app()
+    if settings is not None or hook is not None:
+        app.state.console = Console(indexing.database, settings or fast_settings(),
+                                    on_decision=hook or app.state.console.on_decision)
+    return app, indexing.database()
 
 
 def chrome() -> Iterator[Any]:

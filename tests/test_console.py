@@ -13,17 +13,18 @@ from console.web import filter_args, parse_filter
 from index import db as indexdb
 from index import decisions as records
 from index.models import utcnow
+from index.models import Job
 from index.review import Decision, User
 from tests import consolekit as kit
 
 
 @pytest.fixture
-def site(index_url, console_lesson):
-    """A seeded index and a client factory for the console app on it."""
-    database = indexdb.open_database(index_url)
-    kit.seed(database, *console_lesson)
+def site(index_url, console_lesson, tmp_path, monkeypatch):
+    """The real service app on a seeded index; decisions handed to the platform hook are recorded."""
     sent: list[tuple[str, dict]] = []
-    app = kit.console_app(database, hook=lambda job_id, record: sent.append((job_id, record)))
+    app, database = kit.service_app(monkeypatch, tmp_path, index_url, console_lesson[0].parent,
+                                    hook=lambda job_id, record: sent.append((job_id, record)))
+    kit.seed(database, *console_lesson)
     return database, app, sent
 
 
@@ -99,8 +100,8 @@ def test_five_wrong_passwords_lock_the_account_for_a_while(site):
 
 
 def test_login_attempts_per_client_are_rate_limited(site):
-    database, _, _ = site
-    app = kit.console_app(database, replace(kit.fast_settings(), login_rate_per_client=3))
+    _, app, _ = site
+    app.state.console = replace(app.state.console, settings=replace(kit.fast_settings(), login_rate_per_client=3))
     client = TestClient(app)
     token = kit.csrf_of(client.get("/console/login").text)
     codes = [client.post("/console/login", data={"username": "nobody", "password": "x", "csrf_token": token}).status_code
@@ -122,8 +123,8 @@ def test_session_cookie_flags_and_logout(site):
     assert client.post("/console/logout", data={"csrf_token": kit.csrf_of(page.text)},
                        follow_redirects=False).status_code == 303
     assert client.get("/console/", follow_redirects=False).status_code == 303
-    secure = kit.console_app(database, replace(kit.fast_settings(), secure_cookies=True))
-    client = TestClient(secure, base_url="https://testserver")
+    app.state.console = replace(app.state.console, settings=replace(kit.fast_settings(), secure_cookies=True))
+    client = TestClient(app, base_url="https://testserver")
     token = kit.csrf_of(client.get("/console/login").text)
     answer = client.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD,
                                                  "csrf_token": token}, follow_redirects=False)
@@ -213,3 +214,75 @@ def test_users_need_a_region_below_national_and_a_long_password(index_url):
         with pytest.raises(accounts.UserError):
             accounts.add_user(s, accounts.NewUser("d", "city", "浙江省", "long-enough-1"), settings)
         assert s.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_player_streams_from_the_api_with_the_console_login(site):
+    _, app, _ = site
+    county = login(app, "county_xihu")
+    page = county.get("/console/lessons/xihu-a")
+    assert 'src="/api/v1/jobs/xihu-a/video"' in page.text
+    part = county.get("/api/v1/jobs/xihu-a/video", headers={"Range": "bytes=0-1023"})
+    assert part.status_code == 206 and len(part.content) == 1024 and part.headers["content-range"].startswith("bytes 0-1023/")
+    assert county.get("/api/v1/jobs/shangcheng-a/video", headers={"Range": "bytes=0-9"}).status_code == 404
+    assert TestClient(app).get("/api/v1/jobs/xihu-a/video").status_code == 401
+    assert county.get("/api/v1/jobs/xihu-a/report").status_code == 401, "only the video accepts a console login"
+
+
+def test_decisions_reach_the_platform_api_and_a_signed_callback(index_url, console_lesson, tmp_path, monkeypatch):
+    import dramatiq
+
+    from tests.apikit import SECRET, CallbackReceiver, make_token, service_env
+    from workers import broker as brokers
+    from workers import callbacks
+
+    service_env(monkeypatch, tmp_path, index_url)
+    monkeypatch.setenv(brokers.BROKER_ENV, "stub")
+    binding = brokers.install(brokers.make_stub())
+    receiver = CallbackReceiver()
+    worker = dramatiq.Worker(binding.broker, worker_timeout=50, worker_threads=1)
+    worker.start()
+    try:
+        app, database = kit.service_app(monkeypatch, tmp_path, index_url, console_lesson[0].parent)
+        kit.seed(database, *console_lesson)
+        with database.session() as s:
+            s.get(Job, "xihu-a").callback_url = receiver.url
+        county = login(app, "county_xihu")
+        token = kit.csrf_of(county.get("/console/lessons/xihu-a").text)
+        county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "同意", "csrf_token": token})
+        platform = TestClient(app, headers={"Authorization": f"Bearer {make_token()}"})
+        answer = platform.get("/api/v1/jobs/xihu-a/decisions").json()
+        assert answer["level"] == "city"
+        assert [(d["level"], d["action"], d["reason"], d["reviewer"], d["next_level"]) for d in answer["decisions"]] == \
+            [("county", "pass", "同意", "county_xihu", "city")]
+        assert platform.get("/api/v1/jobs/nope/decisions").status_code == 404
+        binding.broker.join("callback", timeout=30_000)
+        assert len(receiver.received) == 1
+        got = receiver.received[0]
+        assert callbacks.verify(got.body, got.headers["x-lessonqc-signature"], SECRET.encode())
+        body = __import__("json").loads(got.body)
+        assert body["event"] == "review.decided" and body["decision"]["action"] == "pass"
+        assert body["decision"]["id"] == answer["decisions"][0]["id"]
+    finally:
+        worker.stop()
+        receiver.close()
+        brokers.uninstall()
+
+
+def test_users_command_creates_reviewers_with_the_password_from_stdin(tmp_path, monkeypatch, capsys):
+    import io
+
+    from workers.cli import main as cli_main
+
+    monkeypatch.setenv("LESSONQC_DATABASE_URL", f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert cli_main(["users", "add", "wang", "--level", "county", "--region", "浙江省/杭州市/西湖区"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli_main(["users", "add", "li", "--level", "city", "--region", "浙江省/杭州市", "--admin"]) == 4
+    assert "at least 8 characters" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("another-long-one\n"))
+    assert cli_main(["users", "add", "root", "--level", "national", "--admin"]) == 0
+    assert cli_main(["users", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "wang\tcounty\t浙江省/杭州市/西湖区\t-" in listing and "root\tnational\t-\tadmin" in listing
+    assert cli_main(["users", "disable", "wang"]) == 0 and "wang\tcounty\t浙江省/杭州市/西湖区\tdisabled" in \
+        (cli_main(["users", "list"]), capsys.readouterr().out)[1]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from index import db as indexdb
 from tests import consolekit as kit
 
 pytestmark = pytest.mark.browser
@@ -30,10 +29,12 @@ def browser():
 
 
 @pytest.fixture
-def live(tmp_path, console_lesson):
-    database = indexdb.open_database(f"sqlite:///{tmp_path / 'index.sqlite3'}")
+def live(tmp_path, console_lesson, monkeypatch):
+    """`lessonqc serve`'s app on a real socket over a seeded SQLite index (the player streams from /api/v1)."""
+    app, database = kit.service_app(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'index.sqlite3'}",
+                                    console_lesson[0].parent, settings=kit.fast_settings())
     kit.seed(database, *console_lesson)
-    server = kit.serve(kit.console_app(database))
+    server = kit.serve(app)
     yield server, database
     server.stop()
 

@@ -125,6 +125,13 @@ def deliver_callback(job_id: str) -> None:
     indexing.deliver_callback(job_id, _CALLBACKS)
 
 
+@dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
+                max_backoff=int(_CALLBACKS.max_backoff_s * 1000))
+def deliver_decision(job_id: str, decision_id: int) -> None:
+    """POST a review level's decision, signed, to the job's callback URL (retried with backoff)."""
+    indexing.deliver_decision(job_id, decision_id, _CALLBACKS)
+
+
 @dramatiq.actor(queue_name="callback", max_retries=3)
 def callback_failed(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     """Deliveries ran out of retries: the job's callback is marked failed (its report stays published)."""

@@ -58,6 +58,17 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
     return spec.job_id
 
 
+def notify_decision(job_id: str, decision_id: int) -> None:
+    """Queue the signed decision callback of a job that named a callback URL (the console calls this)."""
+    from .actors import deliver_decision
+
+    with indexing.database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is None or not job.callback_url:
+            return
+    deliver_decision.send(job_id, decision_id)
+
+
 def status(job_id: str) -> dict[str, Any]:
     """State (queued/running/done/error), verdict and per-task states; a published report decides the state."""
     checked_id(job_id)

@@ -62,6 +62,13 @@ def summary(doc: dict[str, Any], public_url: str) -> dict[str, Any]:
             "report_url": f"{base}/api/v1/jobs/{doc['job_id']}/report"}
 
 
+def decision_summary(job_id: str, record: dict[str, Any], public_url: str) -> dict[str, Any]:
+    """What a callback says when a review level decides (the record of GET /jobs/{id}/decisions)."""
+    base = public_url.rstrip("/")
+    return {"event": "review.decided", "job_id": job_id, "decision": record,
+            "decisions_url": f"{base}/api/v1/jobs/{job_id}/decisions"}
+
+
 def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 

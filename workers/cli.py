@@ -11,7 +11,7 @@ from . import exitcodes
 # Each module exposes add_parser(subparsers); its parser sets `func(args) -> int` (the exit code).
 # `service.commands` (serve, tokens) is loaded by name: the HTTP service sits above workers/.
 COMMAND_MODULES = ["workers.cmd_check", "workers.cmd_models", "workers.cmd_farm", "workers.cmd_index",
-                   "service.commands"]
+                   "service.commands", "service.cmd_users"]
 
 
 class Parser(argparse.ArgumentParser):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from index import db, repository
+from index import decisions as review_records
 from index.models import Job
 
 from . import callbacks, reportstore, serviceconfig, settings
@@ -74,6 +75,21 @@ def deliver_callback(job_id: str, settings_: serviceconfig.Callbacks) -> None:
         _record_callback(job_id, "pending", str(exc))
         raise
     _record_callback(job_id, "delivered", None)
+
+
+def deliver_decision(job_id: str, decision_id: int, settings_: serviceconfig.Callbacks) -> None:
+    """One delivery of a level's decision to the job's callback URL (CallbackFailed re-raised for a retry)."""
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        found = [r for r in review_records.records(session, job_id) if r.id == decision_id]
+        url = job.callback_url if job is not None else None
+    if not url or not found:
+        return
+    payload = callbacks.decision_summary(job_id, review_records.as_dict(found[0]), serviceconfig.load().public_url)
+    try:
+        callbacks.deliver(url, payload, settings_)
+    except callbacks.CallbackRefused as exc:  # no longer allowed (config changed): retrying cannot help
+        log.warning("job %s: decision callback refused: %s", job_id, exc)
 
 
 def callback_gave_up(job_id: str) -> None:

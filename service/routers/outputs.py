@@ -12,11 +12,14 @@ from pipelines.errors import MediaPathRefused
 from workers import paths, reportstore, settings
 
 from .. import schemas
-from ..deps import DbSession, require_token
+from ..deps import DbSession, require_token, require_viewer
 from ..errors import ApiError
 
 router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_token)],
                    responses=schemas.error_responses(401, 404, 409))
+# The video also answers the console's player (session cookie, reviewer scope): its own dependency.
+media_router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_viewer)],
+                         responses=schemas.error_responses(401, 404))
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
                ".mkv": "video/x-matroska"}
 
@@ -61,10 +64,11 @@ def artifact(job_id: str, path: str, session: DbSession) -> FileResponse:
     return FileResponse(target)
 
 
-@router.get("/video", response_class=FileResponse, summary="The submitted video (honours Range requests)",
-            responses={200: {"content": {"video/mp4": {}}}, 206: {"description": "partial content",
-                                                                  "content": {"video/mp4": {}}},
-                       416: {"model": schemas.ErrorOut, "description": "range not satisfiable"}})
+@media_router.get("/video", response_class=FileResponse,
+                  summary="The submitted video (honours Range requests; a bearer token or a console login)",
+                  responses={200: {"content": {"video/mp4": {}}},
+                             206: {"description": "partial content", "content": {"video/mp4": {}}},
+                             416: {"model": schemas.ErrorOut, "description": "range not satisfiable"}})
 def video(job_id: str, session: DbSession) -> FileResponse:
     job = repository.get_job(session, job_id)
     if job is None:
