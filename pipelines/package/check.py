@@ -1,8 +1,12 @@
-"""The package check: unpack safely, tell each file's part, check the video in full and every
-document with the same norms, report missing, unreadable and unexpected parts.
+"""The package check in three steps that the embedded check and the farm share:
 
-The video's findings are those of `pipelines.check` (the same stages, the same report); the
-report gains the `package` section and the package.* and doc.* findings.
+1. `prepare`: unpack safely and sort the files (the video, documents, unexpected files);
+2. `check_document`: read one document, tell its part, judge it with the video's on-screen
+   norms (the farm runs one per document on the ocr queue);
+3. `finish`: the package section, unexpected and missing parts, into the report.
+
+The video gets the full check in between (`pipelines.check.analyse`, or the farm's tasks),
+so its findings are exactly those of a video-only check.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipelines import check as video_check
-from pipelines.domain import Finding, PackagePart, PackageSummary, StageRun
+from pipelines.domain import Finding, PackagePart, PackageSummary, StageOutput, StageRun, to_jsonable
 from pipelines.errors import LessonQCError
 from pipelines.package import documents, roles
 from pipelines.package.archive import PackageFile, PackageRefused, open_package
@@ -33,12 +37,24 @@ class UnknownCategory(LessonQCError):
 
 
 @dataclass
-class Sorted:
-    """The package's files by kind."""
+class Manifest:
+    """A prepared package (JSON-safe through `to_dict`): which file is the video, which are documents."""
 
-    videos: list[PackageFile] = field(default_factory=list)
+    category: str
+    video: PackageFile | None = None
     documents: list[PackageFile] = field(default_factory=list)
-    unexpected: list[tuple[PackageFile, str]] = field(default_factory=list)   # (file, why)
+    unexpected: list[tuple[PackageFile, str | None, str]] = field(default_factory=list)  # (file, role, why)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"category": self.category, "video": _file_dict(self.video),
+                "documents": [_file_dict(d) for d in self.documents],
+                "unexpected": [[_file_dict(f), role, why] for f, role, why in self.unexpected], "seconds": self.seconds}
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Manifest:
+        return cls(doc["category"], _file(doc["video"]), [_file(d) for d in doc["documents"]],
+                   [(_file(f), role, why) for f, role, why in doc["unexpected"]], float(doc.get("seconds", 0.0)))
 
 
 def category_of(name: str, profile: Profile) -> roles.Category:
@@ -49,20 +65,32 @@ def category_of(name: str, profile: Profile) -> roles.Category:
     return roles.Category(name, profile.package)
 
 
+# ---- the embedded check ----
+
 def check_package(source: Path, category: str, profile: Profile, out_dir: Path, job_id: str | None = None,
                   progress: video_check.ProgressFn | None = None, skip: frozenset[str] = frozenset(),
                   stages: video_check.Stages | None = None) -> Report:
     """Pre-screen one submission package and write report.json/report.html into `out_dir`.
 
     The video part gets the full check with `stages` (default: the registry's) less `skip`."""
-    cat = category_of(category, profile)
+    category_of(category, profile)
     report = Report(job_id or reports.new_job_id(), str(source), profile.name)
     report.package = PackageSummary(category)
     with tempfile.TemporaryDirectory(prefix="lessonqc-package-") as tmp:
+        workdir = Path(tmp)
         try:
-            PackageCheck(cat, profile, Path(tmp), report, progress, skip, stages).run(source)
+            manifest = prepare(source, category, profile, workdir)
         except PackageRefused as exc:
             report.findings.append(refused(exc))
+        else:
+            if manifest.video is not None:
+                _announce(progress, manifest.video.name)
+                video_check.analyse(manifest.video.path, profile, _fresh(workdir / "video"), report, progress, skip,
+                                    video_check.stage_map(stages))
+            _announce(progress, "documents")
+            outputs = [check_document(doc, category, profile, workdir / f"doc-{i:03d}")
+                       for i, doc in enumerate(manifest.documents)]
+            finish(report, manifest, outputs, profile)
         reports.write(report, out_dir)
     return report
 
@@ -73,122 +101,135 @@ def refused(exc: PackageRefused) -> Finding:
     return Finding("input.unreadable", "fail", f"提交包被拒收 / package refused: {exc}", evidence=evidence)
 
 
-class PackageCheck:
-    """One package: its files sorted, the video checked, the documents read and checked."""
+# ---- step 1: prepare ----
 
-    def __init__(self, category: roles.Category, profile: Profile, workdir: Path, report: Report,
-                 progress: video_check.ProgressFn | None, skip: frozenset[str], stages: video_check.Stages | None = None):
-        self.cat, self.profile, self.cfg = category, profile, profile.package
-        self.workdir, self.report, self.progress, self.skip = workdir, report, progress, skip
-        self.stages = stages
-        self.severity = self.cfg.severity
-        self.docs = DocChecker(profile, workdir / "evidence")
-        self.parts: list[PackagePart] = []
-
-    def run(self, source: Path) -> None:
-        started = time.monotonic()
-        files = self._sort(open_package(source, self.workdir, self.cfg))
-        self.report.stages[STAGE] = StageRun("ok", 0.0)
-        unpack_s = time.monotonic() - started
-        self._video(files.videos)
-        self._announce("documents")
-        started = time.monotonic()
-        for file in files.documents:
-            self._document(file)
-        for file, why in files.unexpected:
-            self._unexpected(file, None, why)
-        self._missing()
-        self.report.package.parts = _ordered(self.parts, self.cat)
-        self.report.metrics[STAGE] = {**self.docs.metrics, "files": len(self.parts)}
-        self.report.stages[STAGE].seconds = unpack_s + time.monotonic() - started
-
-    def _sort(self, files: list[PackageFile]) -> Sorted:
-        out = Sorted()
-        for file in files:
-            if roles.is_ignored(file.name, self.cfg):
-                continue
-            if roles.is_executable(file.suffix, _head(file.path), self.cfg):
-                out.unexpected.append((file, "可执行文件或脚本 / executable or script"))
-            elif file.suffix in self.cfg.video_suffixes:
-                out.videos.append(file)
-            elif file.suffix in self.cfg.document_suffixes:
-                out.documents.append(file)
-            else:
-                out.unexpected.append((file, "无法判断用途的文件 / a file whose part cannot be told"))
-        return out
-
-    # the video -------------------------------------------------------------------------------
-    def _video(self, videos: list[PackageFile]) -> None:
-        if not videos:
-            return
-        named = [v for v in videos if roles.by_name(PurePosixPath(v.name).stem, [self.cat.video], self.cat)]
-        chosen = max(named or videos, key=lambda v: v.path.stat().st_size)
-        for other in videos:
-            if other is not chosen:
-                self._unexpected(other, self.cat.video, "多余的视频（只检测一个）/ an extra video (one is checked)")
-        self._announce(self.cat.video)
-        workdir = self.workdir / "video"
-        workdir.mkdir()
-        video_check.analyse(chosen.path, self.profile, workdir, self.report, self.progress, self.skip,
-                            video_check.stage_map(self.stages))
-        bad = [f for f in self.report.findings if f.code == "input.unreadable"]
-        for finding in bad:   # inside a package, a bad video is a part that cannot be opened
-            self.report.findings.remove(finding)
-            self.report.findings.append(self._unreadable(chosen, f"视频无法检测 / the video cannot be checked: "
-                                                                 f"{finding.message}", self.cat.video))
-        self.parts.append(_part(self.cat.video, chosen, None, "unreadable" if bad else "ok"))
-
-    # documents -------------------------------------------------------------------------------
-    def _document(self, file: PackageFile) -> None:
-        try:
-            doc = documents.read(file.path, file.suffix, self.cfg, self.workdir / "documents" / _slot(self.parts))
-        except Exception as exc:  # noqa: BLE001 - a reader's own failure on a hostile file is still "cannot open"
-            if not isinstance(exc, DocumentUnreadable):
-                log.warning("reading %s failed", file.name, exc_info=True)
-                exc = DocumentUnreadable(f"无法读取 / cannot read: {type(exc).__name__}: {exc}")
-            role = roles.by_name(PurePosixPath(file.name).stem, self.cat.documents, self.cat)
-            self.report.findings.append(self._unreadable(file, str(exc), role))
-            self.parts.append(_part(role, file, None, "unreadable"))
-            return
-        role = roles.document_role(file.name, doc, self.cat)
-        if role is None:
-            self._unexpected(file, None, "无法判断是哪一部分材料 / cannot tell which part this document is", doc)
+def prepare(source: Path, category: str, profile: Profile, workdir: Path) -> Manifest:
+    """Unpack (PackageRefused when unsafe) and sort the files; the video part is chosen here."""
+    started = time.monotonic()
+    cat, cfg = category_of(category, profile), profile.package
+    manifest = Manifest(category)
+    videos: list[PackageFile] = []
+    for file in open_package(source, workdir, cfg):
+        if roles.is_ignored(file.name, cfg):
+            continue
+        if roles.is_executable(file.suffix, _head(file.path), cfg):
+            manifest.unexpected.append((file, None, "可执行文件或脚本 / executable or script"))
+        elif file.suffix in cfg.video_suffixes:
+            videos.append(file)
+        elif file.suffix in cfg.document_suffixes:
+            manifest.documents.append(file)
         else:
-            self.parts.append(_part(role, file, doc, "ok"))
-        self._check_document(file, doc)
+            manifest.unexpected.append((file, None, "无法判断用途的文件 / a file whose part cannot be told"))
+    _choose_video(manifest, videos, cat)
+    manifest.seconds = time.monotonic() - started
+    return manifest
 
-    def _check_document(self, file: PackageFile, doc: Document) -> None:
-        """doc.* findings; a reader bug on one document makes the stage an error, never a crash."""
-        try:
-            self.report.findings += self.docs.check(file.name, doc)
-        except Exception as exc:  # noqa: BLE001 - isolation: one document's failure makes the verdict review
-            log.warning("checking %s failed", file.name, exc_info=True)
-            self.report.stages[STAGE] = StageRun("error", 0.0, f"{file.name}: {type(exc).__name__}: {exc}")
 
-    # package findings ------------------------------------------------------------------------
-    def _unreadable(self, file: PackageFile, why: str, role: str | None = None) -> Finding:
-        evidence = {"file": file.name, "reason": why, **({"part": role} if role else {})}
-        return Finding("package.unreadable", self.severity.unreadable, f"文件无法打开：{file.name} — {why}", evidence=evidence)
+def _choose_video(manifest: Manifest, videos: list[PackageFile], cat: roles.Category) -> None:
+    """The video named as the category's video part (else the largest); any other is unexpected."""
+    if not videos:
+        return
+    named = [v for v in videos if roles.by_name(PurePosixPath(v.name).stem, [cat.video], cat)]
+    manifest.video = max(named or videos, key=lambda v: v.path.stat().st_size)
+    for other in videos:
+        if other is not manifest.video:
+            manifest.unexpected.append((other, cat.video, "多余的视频（只检测一个）/ an extra video (one is checked)"))
 
-    def _unexpected(self, file: PackageFile, role: str | None, why: str, doc: Document | None = None) -> None:
-        evidence = {"file": file.name, "reason": why}
-        self.report.findings.append(Finding("package.unexpected", self.severity.unexpected,
-                                            f"提交包中有不明文件：{file.name} — {why}", evidence=evidence))
-        self.parts.append(_part(role, file, doc, "unexpected"))
 
-    def _missing(self) -> None:
-        present = {p.role for p in self.parts if p.status != "unexpected"}
-        for role in self.cat.required:
-            if role in present:
-                continue
-            evidence = {"part": role, "category": self.cat.name, "required": self.cat.required}
-            message = f"缺少{role}（{self.cat.name}须提交）/ missing part {role}, required for {self.cat.name}"
-            self.report.findings.append(Finding("package.missing", self.severity.missing, message, evidence=evidence))
-            self.parts.append(PackagePart(role, None, None, None, "missing"))
+# ---- step 2: one document ----
 
-    def _announce(self, stage: str) -> None:
-        if self.progress is not None:
-            self.progress(stage, 0.0, 0.0)
+def check_document(file: PackageFile, category: str, profile: Profile, workdir: Path) -> StageOutput:
+    """Read, tell and judge one document: its findings, and `metrics["part"]` (the PackagePart)."""
+    started = time.monotonic()
+    cat, cfg = category_of(category, profile), profile.package
+    try:
+        doc = documents.read(file.path, file.suffix, cfg, workdir)
+    except Exception as exc:  # noqa: BLE001 - a reader's own failure on a hostile file is still "cannot open"
+        if not isinstance(exc, DocumentUnreadable):
+            log.warning("reading %s failed", file.name, exc_info=True)
+        why = str(exc) if isinstance(exc, DocumentUnreadable) else f"无法读取 / cannot read: {type(exc).__name__}: {exc}"
+        role = roles.by_name(PurePosixPath(file.name).stem, cat.documents, cat)
+        return _output([unreadable(file.name, why, cfg, role)], _part(role, file, None, "unreadable"), started)
+    role = roles.document_role(file.name, doc, cat)
+    findings = [] if role else [unexpected(file.name, "无法判断是哪一部分材料 / cannot tell which part this document is", cfg)]
+    checker = DocChecker(profile, workdir / "evidence", prefix=workdir.name)
+    findings += checker.check(file.name, doc)
+    output = _output(findings, _part(role, file, doc, "ok" if role else "unexpected"), started)
+    output.metrics.update(checker.metrics)
+    return output
+
+
+def _output(findings: list[Finding], part: PackagePart, started: float) -> StageOutput:
+    return StageOutput(findings=findings, metrics={"part": to_jsonable(part), "seconds": time.monotonic() - started})
+
+
+# ---- step 3: finish ----
+
+def finish(report: Report, manifest: Manifest, outputs: list[StageOutput | None], profile: Profile) -> None:
+    """The package section and package.* findings; `outputs` per document (None: its task failed)."""
+    cat, cfg = category_of(manifest.category, profile), profile.package
+    report.package = PackageSummary(manifest.category)
+    parts = [_video_part(report, manifest, cfg)] if manifest.video is not None else []
+    errors = []
+    for file, output in zip(manifest.documents, outputs):
+        if output is None:
+            errors.append(file.name)
+            parts.append(_part(None, file, None, "unreadable"))
+            continue
+        report.findings += output.findings
+        parts.append(PackagePart(**output.metrics["part"]))
+    for file, role, why in manifest.unexpected:
+        report.findings.append(unexpected(file.name, why, cfg))
+        parts.append(_part(role, file, None, "unexpected"))
+    parts += _missing(report, parts, cat, cfg)
+    report.package.parts = _ordered(parts, cat)
+    report.metrics[STAGE] = _metrics(outputs, len(parts))
+    seconds = manifest.seconds + sum(o.metrics.get("seconds", 0.0) for o in outputs if o is not None)
+    report.stages[STAGE] = StageRun("error", seconds, f"documents not checked: {', '.join(errors)}") if errors \
+        else StageRun("ok", seconds)
+
+
+def _video_part(report: Report, manifest: Manifest, cfg: Any) -> PackagePart:
+    """The video's part; its input.unreadable becomes package.unreadable (the documents still count)."""
+    video = manifest.video
+    cat_video = cfg.categories[manifest.category].video
+    bad = [f for f in report.findings if f.code == "input.unreadable"]
+    for finding in bad:
+        report.findings.remove(finding)
+        report.findings.append(unreadable(video.name, f"视频无法检测 / the video cannot be checked: {finding.message}",
+                                          cfg, cat_video))
+    return _part(cat_video, video, None, "unreadable" if bad else "ok")
+
+
+def _missing(report: Report, parts: list[PackagePart], cat: roles.Category, cfg: Any) -> list[PackagePart]:
+    present = {p.role for p in parts if p.status != "unexpected"}
+    missing = []
+    for role in (r for r in cat.required if r not in present):
+        evidence = {"part": role, "category": cat.name, "required": cat.required}
+        message = f"缺少{role}（{cat.name}须提交）/ missing part {role}, required for {cat.name}"
+        report.findings.append(Finding("package.missing", cfg.severity.missing, message, evidence=evidence))
+        missing.append(PackagePart(role, None, None, None, "missing"))
+    return missing
+
+
+def unreadable(name: str, why: str, cfg: Any, role: str | None = None) -> Finding:
+    evidence = {"file": name, "reason": why, **({"part": role} if role else {})}
+    return Finding("package.unreadable", cfg.severity.unreadable, f"文件无法打开：{name} — {why}", evidence=evidence)
+
+
+def unexpected(name: str, why: str, cfg: Any) -> Finding:
+    return Finding("package.unexpected", cfg.severity.unexpected, f"提交包中有不明文件：{name} — {why}",
+                   evidence={"file": name, "reason": why})
+
+
+def _metrics(outputs: list[StageOutput | None], files: int) -> dict[str, Any]:
+    """Document counters summed over documents."""
+    total: dict[str, Any] = {"files": files, "documents": len(outputs)}
+    for output in (o for o in outputs if o is not None):
+        for key, value in output.metrics.items():
+            if isinstance(value, (int, float)) and key != "seconds":
+                total[key] = round(total.get(key, 0) + value, 4)
+    return total
 
 
 def _part(role: str | None, file: PackageFile, doc: Document | None, status: str) -> PackagePart:
@@ -202,11 +243,24 @@ def _ordered(parts: list[PackagePart], cat: roles.Category) -> list[PackagePart]
     return sorted(parts, key=lambda p: (rank.get(p.role, len(rank)), p.file or ""))
 
 
-def _slot(parts: list[Any]) -> str:
-    return f"{len(parts):03d}"
+def _file_dict(file: PackageFile | None) -> dict[str, str] | None:
+    return None if file is None else {"path": str(file.path), "name": file.name}
+
+
+def _file(doc: dict[str, str] | None) -> PackageFile | None:
+    return None if doc is None else PackageFile(Path(doc["path"]), doc["name"])
+
+
+def _fresh(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(8)
 
+
+def _announce(progress: video_check.ProgressFn | None, stage: str) -> None:
+    if progress is not None:
+        progress(stage, 0.0, 0.0)

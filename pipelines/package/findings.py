@@ -50,7 +50,8 @@ def span(text: str, piece: str) -> str:
 class DocChecker:
     """Checks documents with a profile's on-screen rules; thumbnails go into `workdir`."""
 
-    def __init__(self, profile: Any, workdir: Path):
+    def __init__(self, profile: Any, workdir: Path, prefix: str = "doc"):
+        self.prefix = prefix
         self.onscreen = profile.onscreen
         self.cfg = profile.package.documents
         self.rules = load_rules(rules_path(self.onscreen.ads.rules_file))
@@ -198,7 +199,7 @@ class DocChecker:
         if canvas is None or self.thumbnails >= self.cfg.max_thumbnails:
             return
         self.thumbnails += 1
-        out = self.workdir / f"doc-{self.thumbnails:03d}-{finding.code.replace('.', '_')}.jpg"
+        out = self.workdir / f"{self.prefix}-{self.thumbnails:02d}-{finding.code.replace('.', '_')}.jpg"
         if draw_boxes(canvas, boxes, out, self.cfg.thumbnail_width) is not None:
             finding.evidence["thumbnail"] = str(out)
 
