@@ -64,7 +64,7 @@ class Job(Base):
     callback_error: Mapped[str | None] = mapped_column(Text)
 
     lesson: Mapped[Lesson | None] = relationship(back_populates="job", uselist=False, cascade="all, delete-orphan",
-                                                  lazy="selectin")
+                                                  lazy="joined")
     findings: Mapped[list[Finding]] = relationship(back_populates="job", cascade="all, delete-orphan",
                                                    order_by="Finding.seq")
 
