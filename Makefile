@@ -10,7 +10,7 @@ DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv model redis demo test bench worker clean
+.PHONY: setup system venv model redis demo test bench worker serve clean
 
 setup: system venv model
 
@@ -50,6 +50,9 @@ test: setup redis
 
 worker: setup redis
 	$(BIN)/lessonqc worker --queues probe media ocr speech report --processes 2 --threads 1
+
+serve: setup redis
+	$(BIN)/lessonqc serve --host 127.0.0.1 --port 8080
 
 bench: setup
 	$(BIN)/python -m bench.run_all

@@ -73,11 +73,13 @@ def throughput(base: str, token: str, params: dict[str, Any], seconds: float, cl
 
     def loop() -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
-            while time.perf_counter() < deadline:
+            while True:  # at least one request per client
                 started = time.perf_counter()
                 answer = http.get("/api/v1/jobs", params=params)
                 assert answer.status_code == 200, answer.text
                 latencies.append(time.perf_counter() - started)
+                if started > deadline:
+                    break
 
     threads = [threading.Thread(target=loop) for _ in range(clients)]
     started = time.perf_counter()
@@ -86,6 +88,26 @@ def throughput(base: str, token: str, params: dict[str, Any], seconds: float, cl
     for t in threads:
         t.join()
     return len(latencies) / (time.perf_counter() - started), statistics.median(latencies) * 1000
+
+
+def in_process_pages(url: str, seconds: float) -> float:
+    """Pages per second of the same GET /jobs work without HTTP: token check, query, codes, answer models."""
+    from index import db, repository, tokens
+    from service import schemas, views
+
+    database = db.open_database(url)
+    count, deadline = 0, time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        with database.session() as session:
+            tokens.verify(session, "lqc_bench-not-a-token")
+        with database.session() as session:
+            page, total = repository.list_jobs(session, repository.JobFilter(), 50, 0)
+            codes = repository.codes_by_job(session, [j.id for j in page])
+            schemas.JobPage(items=[views.summary(j, codes[j.id]) for j in page], total=total, limit=50, offset=0,
+                            next_offset=50).model_dump_json()
+        count += 1
+    return count / (time.perf_counter() - started)
 
 
 def timed(n: int, fn: Callable[[int], object]) -> list[float]:
@@ -159,6 +181,11 @@ def main() -> int:
         for label, params in variants.items():
             rps, p50 = throughput(base, token, params, args.seconds, args.clients)
             print(f"{label:<48} {rps:7.1f} req/s   p50 {p50:6.1f} ms   ({args.clients} clients)")
+        one_rps, one_p50 = throughput(base, token, {}, args.seconds, 1)
+        direct = in_process_pages(url, args.seconds)
+        print(f"{'GET /jobs, 1 client':<48} {one_rps:7.1f} req/s   p50 {one_p50:6.1f} ms")
+        print(f"{'same page in-process (query + models, no HTTP)':<48} {direct:7.1f} pages/s   "
+              f"HTTP/in-process time ratio {direct / one_rps:.2f}")
         submit_latency(base, token, args.submits)
     finally:
         if server is not None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.bench_check", "bench.bench_speech", "bench.bench_onscreen", "bench.bench_lab", "bench.bench_farm"]
+BENCHMARKS = ["bench.bench_check", "bench.bench_speech", "bench.bench_onscreen", "bench.bench_lab", "bench.bench_farm",
+              "bench.bench_api"]
 
 
 def main() -> int:
