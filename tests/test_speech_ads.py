@@ -108,6 +108,14 @@ def test_an_audience_sentence_before_it_opens_the_promotion(cues) -> None:
     assert (found.start_s, found.end_s) == (2.47, 12.0)   # 7 of 17 spoken characters into the first segment
 
 
+def test_neighbouring_sentences_that_mention_a_channel_belong_to_the_promotion(cues) -> None:
+    transcript = [seg(0.0, 4.0, "好，我们来看下一题。"), seg(4.2, 8.0, "我们的学习群已经开放了。"),
+                  seg(8.1, 12.0, "想进群的同学请私信我。"), seg(12.1, 16.0, "关注公众号也能找到老师。"),
+                  seg(16.1, 20.0, "下面我们来做一个小练习。")]
+    found = spoken_ads.ad_findings(transcript, cues, 20.0, 3.0)
+    assert [(f.start_s, f.end_s) for f in found] == [(4.2, 16.0)]
+
+
 def test_a_weak_cue_is_not_confirmed_by_a_promotion_it_is_not_part_of(cues) -> None:
     transcript = [seg(0.0, 6.0, "小明购买一个书包要花多少钱"), seg(15.0, 20.0, "请拨打咨询热线4008886666")]
     found = spoken_ads.ad_findings(transcript, cues, 20.0, 3.0)

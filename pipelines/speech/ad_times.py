@@ -2,13 +2,15 @@
 
 Transcript segments are VAD chunks (a stretch of steady speech), often holding a lesson
 sentence and the promotion in one breath, so a segment's bounds can start seconds early.
-Inside a segment, time is shared out in proportion to the spoken characters. A promotion
-often opens with its audience in a sentence of its own (想了解更多课程的家长，请拨打…): a
-sentence right before it that matches a `lead_in` pattern is part of the promotion.
+Inside a segment, time is shared out in proportion to the spoken characters. The range then
+grows by whole neighbouring sentences that belong to the promotion: one before that names its
+audience (`lead_in` patterns: 想了解更多课程的家长，请拨打…), and sentences on either side that
+mention a promotion word themselves (我们的学习群已经开放了。想进群的同学请私信我。).
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipelines.domain import TranscriptSegment
@@ -16,13 +18,14 @@ from pipelines.speech.ad_text import fold_text, sentence_bounds, spoken_share
 
 
 @dataclass(frozen=True)
-class LeadIn:
-    """Sentences that open a promotion: patterns on the folded sentence, at most `max_chars` long,
-    in the same segment or in one ending at most `join_gap_s` before."""
+class Reach:
+    """How far a promotion's range grows: lead-in patterns (on the folded sentence, at most `max_chars`),
+    at most `steps` sentences each way, across segments at most `join_gap_s` apart."""
 
     patterns: tuple[re.Pattern[str], ...]
     max_chars: int
     join_gap_s: float
+    steps: int
 
     def opens(self, sentence: str) -> bool:
         folded = fold_text(sentence).text
@@ -37,35 +40,62 @@ class Place:
     offset: int
 
 
-def promotion_times(transcript: list[TranscriptSegment], first: Place, last: Place,
-                    lead_in: LeadIn) -> tuple[float, float]:
-    """(start, end) seconds: from the sentence holding `first` (or its lead-in) to the end of the one holding `last`."""
-    start = _lead_in(transcript, _sentence_start(transcript, first), lead_in)
-    end_seg = transcript[last.segment]
-    _, hi = sentence_bounds(end_seg.text, max(last.offset - 1, 0), last.offset)
-    return round(_time_at(transcript, start), 2), round(_time_at(transcript, Place(last.segment, hi)), 2)
+def promotion_times(transcript: list[TranscriptSegment], first: Place, last: Place, reach: Reach,
+                    mentions: Callable[[str], bool]) -> tuple[float, float]:
+    """(start, end) seconds: the sentences from the one holding `first` to the one holding `last`, grown by
+    neighbours that open the promotion or `mentions` a promotion word."""
+    start = Place(first.segment, sentence_bounds(transcript[first.segment].text, first.offset, first.offset + 1)[0])
+    end = Place(last.segment, sentence_bounds(transcript[last.segment].text, max(last.offset - 1, 0), last.offset)[1])
+    for _ in range(reach.steps):
+        before = _previous(transcript, start, reach.join_gap_s)
+        if before is None or not (reach.opens(_text(transcript, *before)) or mentions(_text(transcript, *before))):
+            break
+        start = before[0]
+    for _ in range(reach.steps):
+        after = _next(transcript, end, reach.join_gap_s)
+        if after is None or not mentions(_text(transcript, *after)):
+            break
+        end = after[1]
+    return round(_time_at(transcript, start), 2), round(_time_at(transcript, end), 2)
 
 
-def _sentence_start(transcript: list[TranscriptSegment], place: Place) -> Place:
-    lo, _ = sentence_bounds(transcript[place.segment].text, place.offset, place.offset + 1)
-    return Place(place.segment, lo)
+def _text(transcript: list[TranscriptSegment], start: Place, end: Place) -> str:
+    return transcript[start.segment].text[start.offset:end.offset]
 
 
-def _lead_in(transcript: list[TranscriptSegment], start: Place, lead_in: LeadIn) -> Place:
-    """`start`, or the start of the sentence just before it when that sentence opens the promotion."""
+def _previous(transcript: list[TranscriptSegment], start: Place, join_gap_s: float) -> tuple[Place, Place] | None:
+    """The sentence ending just before `start` (in its segment, or the previous one when close), or None."""
     segment, offset = start.segment, start.offset
-    if offset == 0:
-        if segment == 0 or transcript[segment].start_s - transcript[segment - 1].end_s > lead_in.join_gap_s:
-            return start
-        segment, offset = segment - 1, len(transcript[segment - 1].text)
     text = transcript[segment].text
-    end = offset
-    while end > 0 and not text[end - 1].isalnum():
-        end -= 1
-    if end == 0:
-        return start
-    lo, _ = sentence_bounds(text, end - 1, end)
-    return Place(segment, lo) if lead_in.opens(text[lo:end]) else start
+    while offset > 0 and not text[offset - 1].isalnum():
+        offset -= 1
+    if offset == 0:
+        if segment == 0 or transcript[segment].start_s - transcript[segment - 1].end_s > join_gap_s:
+            return None
+        segment -= 1
+        text = transcript[segment].text
+        offset = len(text)
+        while offset > 0 and not text[offset - 1].isalnum():
+            offset -= 1
+        if offset == 0:
+            return None
+    lo, _ = sentence_bounds(text, offset - 1, offset)
+    return Place(segment, lo), Place(segment, offset)
+
+
+def _next(transcript: list[TranscriptSegment], end: Place, join_gap_s: float) -> tuple[Place, Place] | None:
+    """The sentence starting just after `end` (in its segment, or the next one when close), or None."""
+    segment, offset = end.segment, end.offset
+    text = transcript[segment].text
+    while offset < len(text) and not text[offset].isalnum():
+        offset += 1
+    if offset >= len(text):
+        if segment + 1 >= len(transcript) or transcript[segment + 1].start_s - transcript[segment].end_s > join_gap_s:
+            return None
+        segment, offset = segment + 1, 0
+        text = transcript[segment].text
+    lo, hi = sentence_bounds(text, offset, offset + 1)
+    return (Place(segment, lo), Place(segment, hi)) if lo < hi else None
 
 
 def _time_at(transcript: list[TranscriptSegment], place: Place) -> float:

@@ -24,7 +24,7 @@ from pypinyin import Style, lazy_pinyin
 from config import CONFIG_DIR
 from pipelines.domain import Finding, TranscriptSegment
 from pipelines.speech.ad_text import Folded, fold_digits, fold_text, is_counting
-from pipelines.speech.ad_times import LeadIn, Place, promotion_times
+from pipelines.speech.ad_times import Place, Reach, promotion_times
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,9 @@ class AdMatcher:
     """Finds promotion cues in text, per a rules file (config/speech_ads.yaml)."""
 
     def __init__(self, rules: list[AdRule], folds: list[tuple[str, str]], digits: dict[str, str], run_min: int,
-                 call: CallToAction, lead_in: LeadIn):
+                 call: CallToAction, reach: Reach):
         self.rules = rules
-        self.lead_in = lead_in
+        self.reach = reach
         self.folds = folds
         self.digits = digits
         self.run_min = run_min
@@ -116,11 +116,11 @@ class AdMatcher:
         rules += [AdRule(item["id"], True, pattern=re.compile(item["regex"])) for item in data.get("patterns", [])]
         folds = [(a, b) for a, b in data["sound"]["folds"]]
         numerals = data["numerals"]
-        lead = data["lead_in"]
-        lead_in = LeadIn(tuple(re.compile(p) for p in lead["patterns"]), int(lead["max_chars"]),
-                         float(lead["join_gap_s"]))
+        grow = data["reach"]
+        reach = Reach(tuple(re.compile(p) for p in grow["lead_in"]), int(grow["max_chars"]),
+                      float(grow["join_gap_s"]), int(grow["steps"]))
         return cls(rules, folds, dict(numerals["digits"]), int(numerals["run_min"]),
-                   _call_to_action(data["call_to_action"]), lead_in)
+                   _call_to_action(data["call_to_action"]), reach)
 
     def find(self, text: str) -> list[AdMatch]:
         """Every cue in `text`, sorted by position; a span matched by characters is not repeated by sound,
@@ -132,6 +132,15 @@ class AdMatcher:
         found = [m for m in found if m.strong or not any(a <= m.start and m.end <= b for a, b in strong)]
         found.sort(key=lambda m: (m.start, -m.end, m.rule))
         return [m for k, m in enumerate(found) if not _inside_same_rule(m, found[:k])]
+
+    def mentions(self, text: str) -> bool:
+        """Whether `text` holds a listed phrase or a call-to-action/channel word of two characters or more,
+        by characters, outside ordinary senses (a sentence that belongs to a promotion next to it)."""
+        folded = fold_text(text).text
+        for phrase in self.call.not_ads:
+            folded = folded.replace(phrase, " ")
+        words = [w.text for w in self.call.actions + self.call.channels if len(w.text) > 1]
+        return any(w in folded for w in words + [r.phrase for r in self.rules if r.phrase])
 
     def syllables(self, text: str) -> list[str]:
         """Toneless, folded pinyin per character (non-Chinese characters stand for themselves)."""
@@ -302,7 +311,7 @@ def ad_findings(transcript: list[TranscriptSegment], cues: AdMatcher, cooccur_s:
             groups[-1].append(hit)
         else:
             groups.append([hit])
-    return [_ad_finding(transcript, group, cues.lead_in) for group in groups]
+    return [_ad_finding(transcript, group, cues) for group in groups]
 
 
 def _located(transcript: list[TranscriptSegment], cues: AdMatcher, join_gap_s: float) -> list[Located]:
@@ -346,7 +355,7 @@ def _counted(transcript: list[TranscriptSegment], hits: list[Located], cooccur_s
     return [h for h in hits if h.match.strong or confirmed(h)]
 
 
-def _ad_finding(transcript: list[TranscriptSegment], group: list[Located], lead_in: LeadIn) -> Finding:
+def _ad_finding(transcript: list[TranscriptSegment], group: list[Located], cues: AdMatcher) -> Finding:
     first = min(group, key=lambda h: (h.first, h.start))
     last = max(group, key=lambda h: (h.last, h.end))
     matches = [h.match for h in group]
@@ -356,5 +365,6 @@ def _ad_finding(transcript: list[TranscriptSegment], group: list[Located], lead_
     evidence = {"key": "spoken_ad", "rules": rules, "heard": [m.heard for m in matches],
                 "how": sorted({m.how for m in matches}),
                 "transcript": "".join(transcript[i].text for i in range(first.first, last.last + 1))}
-    start_s, end_s = promotion_times(transcript, Place(first.first, first.start), Place(last.last, last.end), lead_in)
+    start_s, end_s = promotion_times(transcript, Place(first.first, first.start), Place(last.last, last.end),
+                                     cues.reach, cues.mentions)
     return Finding("speech.ad", severity, f"疑似口播推广：{heard}", start_s, end_s, evidence)
