@@ -89,6 +89,7 @@ def test_a_digit_run_pairs_only_outside_decimals_and_counting(cues) -> None:
     assert [m.rule for m in cues.find("热线408886666")] == ["channel+number"]
     assert cues.find("热线3.408886666") == [] and cues.find("热线123456789") == []
     assert cues.find("热线4088866") != [] and cues.find("热线408886") == []   # 7 digits and more
+    assert [m.rule for m in cues.find("408886666是我们的热线")] == ["channel+number"]
 
 
 def test_words_in_their_ordinary_sense_are_no_cue(cues) -> None:

@@ -221,8 +221,8 @@ class AdMatcher:
         folded = fold_digits(text, self.digits, self.run_min)
         out: list[Span] = []
         for m in re.finditer(r"[0-9]+", folded.text):
-            before = folded.text[m.start() - 1] if m.start() else ""
-            if (shape.min_digits <= len(m.group()) <= shape.max_digits and before not in shape.not_after
+            decimal = m.start() > 0 and folded.text[m.start() - 1] in shape.not_after
+            if (shape.min_digits <= len(m.group()) <= shape.max_digits and not decimal
                     and not is_counting(m.group(), shape.counting_min)):
                 lo, hi = folded.source_span(m.start(), m.end())
                 out.append(Span("number", lo, hi, "text"))
