@@ -40,6 +40,10 @@ class JobCreate(BaseModel):
     region: str | None = Field(default=None, max_length=200, description="e.g. 浙江省/杭州市/西湖区")
     callback_url: str | None = Field(default=None, max_length=2000)
     lesson: Lesson = Field(default_factory=Lesson)
+    package_category: str | None = Field(
+        default=None, max_length=50,
+        description="the media is a submission package (folder or .zip: video + documents) of this category: "
+                    "学科课程 / 特殊教育 / 实验教学 / 人工智能教育 / 阅读课")
 
 
 class UploadForm(BaseModel):
@@ -58,6 +62,7 @@ class UploadForm(BaseModel):
     grade: str | None = None
     title: str | None = None
     category: str | None = None
+    package_category: str | None = None
 
 
 class StageState(BaseModel):

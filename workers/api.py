@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from index import repository
 from pipelines import profile as profiles
+from pipelines.package.check import category_of
 from pipelines.report.document import new_job_id
 
 from . import broker as brokers
@@ -37,17 +38,20 @@ class Details:
 
 def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence[str] = (),
            source: str | None = None, job_id: str | None = None, skip: Sequence[str] = (),
-           details: Details = Details()) -> str:
-    """Index and enqueue one video; return its job id. Raises MediaPathRefused / ProfileError /
-    CallbackRefused / BadJobId / JobExists at once."""
+           details: Details = Details(), category: str = "") -> str:
+    """Index and enqueue one video (or, with `category`, a submission package: a folder or .zip);
+    return its job id. Raises MediaPathRefused / ProfileError / UnknownCategory / CallbackRefused /
+    BadJobId / JobExists at once."""
     from .actors import probe_job
 
     real = paths.resolve(path)
-    profiles.load(profile, list(languages))
+    loaded = profiles.load(profile, list(languages))
+    if category:
+        category_of(category, loaded)
     if details.callback_url:
         callbacks.check_url(details.callback_url, serviceconfig.load().callbacks)
     spec = JobSpec(checked_id(job_id or new_job_id()), str(real), profile, tuple(languages), source or str(path),
-                   tuple(skip))
+                   tuple(skip), category)
     if brokers.store().state(spec.job_id) or reportstore.read(settings.report_root(), spec.job_id) is not None:
         raise JobExists(f"job {spec.job_id} already exists: job ids are never reused")
     indexing.record_submission(repository.NewJob(

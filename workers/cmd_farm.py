@@ -37,6 +37,8 @@ def _submit_parser(sub: argparse._SubParsersAction) -> None:
                    help="allow this spoken/written language too (foreign-language course), e.g. en")
     p.add_argument("--skip-stage", metavar="STAGE", action="append", default=[],
                    help="do not run this optional stage (speech, onscreen, lab); it is reported as skipped")
+    p.add_argument("--category", default="", metavar="CATEGORY",
+                   help="submit packages (folder or .zip) of this category: 学科课程, 特殊教育, 实验教学, 人工智能教育, 阅读课")
     p.add_argument("--wait", action="store_true", help="wait for the reports; exit code by the worst verdict")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits per job (default 3600)")
     p.set_defaults(func=run_submit)
@@ -76,7 +78,7 @@ def run_submit(args: argparse.Namespace) -> int:
     for video in args.videos:
         try:
             job_ids.append(api.submit(os.path.abspath(video), args.profile, args.foreign_language, source=video,
-                                      skip=args.skip_stage))
+                                      skip=args.skip_stage, category=args.category))
         except (LessonQCError, redis.RedisError) as exc:
             print(f"lessonqc: {video}: {exc}", file=sys.stderr)
             return exitcodes.USAGE

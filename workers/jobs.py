@@ -21,6 +21,7 @@ from pipelines import assemble, registry
 from pipelines import profile as profiles
 from pipelines import stages as base
 from pipelines.errors import InputUnreadable, MediaPathRefused, ProfileError
+from pipelines.package.archive import PackageRefused
 from pipelines.media.probe import probe
 from pipelines.plan import SIGNAL, Part, Task
 from pipelines import plan as plans
@@ -28,7 +29,7 @@ from pipelines.profile import Profile
 from pipelines.report.document import Report
 from pipelines.domain import Media, StageRun
 
-from . import codec, paths, reportstore
+from . import codec, package_jobs, paths, reportstore
 from .settings import FarmSettings, defaults, for_profile
 from .state import DONE, ERROR, JobStore
 
@@ -48,6 +49,7 @@ class JobSpec:
     languages: tuple[str, ...] = ()  # extra allowed languages (foreign-language course)
     source: str = ""                 # the path as submitted (the report's `source`)
     skip: tuple[str, ...] = ()       # optional stages not to run (reported as skipped)
+    category: str = ""               # set: `media` is a submission package (folder or .zip) of this category
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "languages": list(self.languages), "skip": list(self.skip)}
@@ -55,7 +57,7 @@ class JobSpec:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> JobSpec:
         return cls(reportstore.checked_id(doc["job_id"]), doc["media"], doc["profile"], tuple(doc.get("languages") or ()),
-                   doc.get("source") or doc["media"], tuple(doc.get("skip") or ()))
+                   doc.get("source") or doc["media"], tuple(doc.get("skip") or ()), doc.get("category") or "")
 
 
 class Outbox(Protocol):
@@ -94,26 +96,39 @@ def start(spec: JobSpec, farm: Farm) -> None:
     try:
         path, profile = open_job(spec)
         doc = farm.store.probe(spec.job_id) or _probe(path, profile, spec, farm)
+    except PackageRefused as exc:
+        _publish(spec, package_jobs.refused_report(_report(spec), exc, spec.category), farm, _settings_or_default(spec))
+        return
     except BAD_INPUT as exc:
         fail_job(spec, farm, exc, "probe")
         return
-    _fan_out(spec, farm, codec.media_from_dict(doc["media"]), profile)
+    _fan_out(spec, farm, doc, profile)
 
 
-def _fan_out(spec: JobSpec, farm: Farm, media: Media, profile: Profile) -> None:
-    """Store the plan once, then send every task not yet done (and the report step when all are)."""
+def _fan_out(spec: JobSpec, farm: Farm, doc: dict[str, Any], profile: Profile) -> None:
+    """Store the plan once, then send every task not yet done (and the report step when all are).
+    A package job adds one task per document; its video (if it probed) is planned as any video."""
     settings = for_profile(profile)
-    planned = [t.to_dict() for t in plan(media, profile, settings, spec.skip, farm.stages)]
+    media = codec.media_from_dict(doc["media"]) if "media" in doc else None
+    planned = [t.to_dict() for t in plan(media, profile, settings, spec.skip, farm.stages)] if media else []
+    if spec.category:
+        planned += [t.to_dict() for t in package_jobs.document_tasks(doc, settings.queue_of(package_jobs.STAGE))]
     tasks = [Task.from_dict(t) for t in farm.store.save_plan(spec.job_id, planned)]
     done = farm.store.parts(spec.job_id)
     for task in tasks:
         if task.key not in done:
-            farm.outbox.send_task(spec, task, settings.time_limit_ms(task.media_seconds(media.duration_s)))
+            seconds = settings.time_limit_base_s if package_jobs.is_document(task) else task.media_seconds(media.duration_s)
+            farm.outbox.send_task(spec, task, settings.time_limit_ms(seconds))
     if len(done) >= len(tasks):
         farm.outbox.send_report(spec, settings.time_limit_ms(0))
 
 
 def _probe(path: Path, profile: Profile, spec: JobSpec, farm: Farm) -> dict[str, Any]:
+    if spec.category:
+        workdir = reportstore.work_dir(farm.report_root, spec.job_id, package_jobs.STAGE)
+        doc = package_jobs.prepare(path, spec.category, profile, workdir)
+        farm.store.save_probe(spec.job_id, doc)
+        return doc
     started = time.monotonic()
     result = probe(path, profile)
     doc = codec.probe_to_dict(result, StageRun("ok", time.monotonic() - started))
@@ -142,7 +157,8 @@ def run_task(spec: JobSpec, task: Task, farm: Farm) -> Part | None:
         return None
     farm.store.task_started(spec.job_id, task.key, task.queue)
     try:
-        part = plans.run_task(task, _context(spec, task, farm), farm.stages)
+        part = _document(spec, task, farm) if package_jobs.is_document(task) else \
+            plans.run_task(task, _context(spec, task, farm), farm.stages)
     except BAD_INPUT as exc:
         fail_job(spec, farm, exc, task.stages[0])
         return None
@@ -157,11 +173,29 @@ def run_task(spec: JobSpec, task: Task, farm: Farm) -> Part | None:
 
 def _context(spec: JobSpec, task: Task, farm: Farm) -> base.StageContext:
     path, profile = open_job(spec)
+    doc = _probe_doc(spec, task, farm)
+    workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
+    return base.StageContext(_video(spec, path, doc), codec.media_from_dict(doc["media"]), profile, workdir,
+                             task.start_s, task.length_s)
+
+
+def _probe_doc(spec: JobSpec, task: Task, farm: Farm) -> dict[str, Any]:
     doc = farm.store.probe(spec.job_id)
     if doc is None:
         raise RuntimeError(f"job {spec.job_id}: task {task.key} arrived before its probe result")
+    return doc
+
+
+def _video(spec: JobSpec, path: Path, doc: dict[str, Any]) -> Path:
+    """The video of a job: the media itself, or a package's unpacked video part."""
+    return package_jobs.video_path(doc) if spec.category else path
+
+
+def _document(spec: JobSpec, task: Task, farm: Farm) -> Part:
+    """One document of a package job (ocr queue)."""
+    _, profile = open_job(spec)
     workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
-    return base.StageContext(path, codec.media_from_dict(doc["media"]), profile, workdir, task.start_s, task.length_s)
+    return package_jobs.run_document(task, _probe_doc(spec, task, farm), spec.category, profile, workdir)
 
 
 def record(spec: JobSpec, task: Task, part: Part, farm: Farm) -> None:
@@ -191,15 +225,20 @@ def finalize(spec: JobSpec, farm: Farm) -> str | None:
         return None
     tasks = [Task.from_dict(t) for t in store.plan(spec.job_id) or []]
     parts = {k: codec.part_from_dict(v) for k, v in store.parts(spec.job_id).items()}
-    if not tasks or any(t.key not in parts for t in tasks):
+    if (not tasks and not spec.category) or any(t.key not in parts for t in tasks):
         log.warning("job %s: report step ran before all tasks were in; ignored", spec.job_id)
         return None
     path, profile = open_job(spec)
-    result, run = codec.probe_from_dict(store.probe(spec.job_id))
-    workdir = reportstore.work_dir(farm.report_root, spec.job_id, "report")
-    ctx = base.StageContext(path, result.media, profile, workdir)
+    doc = store.probe(spec.job_id)
     report = Report(spec.job_id, spec.source, profile.name)
-    assemble.assemble(report, result, run, [(t, parts[t.key]) for t in tasks], ctx, farm.stages, spec.skip)
+    video = [t for t in tasks if not package_jobs.is_document(t)]
+    if "media" in doc:
+        result, run = codec.probe_from_dict(doc)
+        workdir = reportstore.work_dir(farm.report_root, spec.job_id, "report")
+        ctx = base.StageContext(_video(spec, path, doc), result.media, profile, workdir)
+        assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip)
+    if spec.category:
+        package_jobs.finish(report, doc, [parts[t.key] for t in tasks if package_jobs.is_document(t)], profile)
     _publish(spec, report, farm, for_profile(profile))
     return report.verdict
 
@@ -207,8 +246,8 @@ def finalize(spec: JobSpec, farm: Farm) -> str | None:
 def fail_job(spec: JobSpec, farm: Farm, exc: Exception, stage: str) -> None:
     """Bad input: an `error` report (finding input.unreadable) at once; later parts are ignored."""
     doc = farm.store.probe(spec.job_id)
-    report = Report(spec.job_id, spec.source, _profile_name(spec))
-    assemble.fail(report, stage, str(exc), codec.probe_from_dict(doc) if doc is not None else None)
+    report = _report(spec)
+    assemble.fail(report, stage, str(exc), codec.probe_from_dict(doc) if doc is not None and "media" in doc else None)
     _publish(spec, report, farm, _settings_or_default(spec))
 
 
@@ -220,6 +259,10 @@ def _publish(spec: JobSpec, report: Report, farm: Farm, settings: FarmSettings) 
     farm.store.finish(spec.job_id, ERROR if verdict == "error" else DONE, verdict, str(folder),
                       ttl_s=settings.state_ttl_s)
     reportstore.cleanup(farm.report_root, spec.job_id)
+
+
+def _report(spec: JobSpec) -> Report:
+    return Report(spec.job_id, spec.source, _profile_name(spec))
 
 
 def _profile_name(spec: JobSpec) -> str:

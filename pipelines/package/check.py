@@ -19,7 +19,7 @@ from typing import Any
 
 from pipelines import check as video_check
 from pipelines.domain import Finding, PackagePart, PackageSummary, StageOutput, StageRun, to_jsonable
-from pipelines.errors import LessonQCError
+from pipelines.errors import ProfileError
 from pipelines.package import documents, roles
 from pipelines.package.archive import PackageFile, PackageRefused, open_package
 from pipelines.package.documents.model import Document, DocumentUnreadable
@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 STAGE = "package"
 
 
-class UnknownCategory(LessonQCError):
-    """A category that the profile's `package.categories` does not list."""
+class UnknownCategory(ProfileError):
+    """A category that the profile's `package.categories` does not list (a usage error, like a bad profile)."""
 
 
 @dataclass

@@ -88,7 +88,7 @@ async def _upload(request: Request, caller: Caller) -> schemas.JobCreated:
 def _form_spec(fields: dict[str, str]) -> schemas.JobCreate:
     lesson = {k: fields[k] for k in views.LESSON_KEYS if fields.get(k)}
     doc: dict[str, Any] = {"media": "upload", "lesson": lesson}
-    for key in ("profile", "region", "callback_url"):
+    for key in ("profile", "region", "callback_url", "package_category"):
         if fields.get(key):
             doc[key] = fields[key]
     for key in ("languages", "skip"):
@@ -111,7 +111,7 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
     source = upload.filename if upload else media
     try:
         farm_api.submit(media, spec.profile, spec.languages, source=source or media, job_id=job_id,
-                        skip=spec.skip, details=details)
+                        skip=spec.skip, details=details, category=spec.package_category or "")
     except MediaPathRefused as exc:
         raise ApiError(422, "media.path_refused", str(exc)) from None
     except ProfileError as exc:
