@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,11 @@ def add_job(session: Session, new: NewJob) -> Job:
         job.lesson = Lesson(**lesson)
     session.add(job)
     return job
+
+
+def mark_running(session: Session, job_id: str) -> None:
+    """queued -> running (a finished job stays finished; an unknown one is left alone)."""
+    session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running"))
 
 
 def upsert_report(db: Database, doc: dict[str, Any], report_dir: str | None) -> Job:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Sequence
 
 from sqlalchemy import select, update
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from .models import ApiToken, utcnow
 
 PREFIX = "lqc_"
+TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (no write per request)
 
 
 def digest(token: str) -> str:
@@ -31,6 +33,13 @@ def verify(session: Session, token: str) -> ApiToken | None:
     if row is None or row.revoked_at is not None:
         return None
     return row
+
+
+def touch(row: ApiToken) -> None:
+    """Record that `row` was used (when its last record is older than TOUCH_EVERY)."""
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        row.last_used_at = now
 
 
 def revoke(session: Session, name: str) -> int:

@@ -58,5 +58,6 @@ def run_token_list(args: argparse.Namespace) -> int:
     with indexing.database().session() as session:
         for row in tokens.all_tokens(session):
             state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "live"
-            print(f"{row.name}\tcreated {row.created_at:%Y-%m-%d %H:%M}\t{state}")
+            used = f"last used {row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never used"
+            print(f"{row.name}\tcreated {row.created_at:%Y-%m-%d %H:%M}\t{state}\t{used}")
     return exitcodes.PASS

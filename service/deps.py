@@ -35,6 +35,7 @@ def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, De
         row = tokens.verify(s, credentials.credentials)
         if row is None:
             raise ApiError(401, "auth.invalid_token", "the token is unknown or revoked", CHALLENGE)
+        tokens.touch(row)
         return row.name
 
 

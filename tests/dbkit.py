@@ -14,7 +14,6 @@ from typing import Iterator
 import pytest
 
 ADMIN_URL = os.environ.get("LESSONQC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-BACKENDS = ("sqlite", pytest.param("postgresql", marks=pytest.mark.postgres))
 
 
 def in_ci() -> bool:

@@ -56,6 +56,22 @@ def test_upsert_report_is_idempotent_and_keeps_submission_metadata(index_url):
         assert job.finished_at == datetime(2026, 11, 30, 1, tzinfo=timezone.utc)
 
 
+def test_a_job_runs_once_its_probe_starts_and_a_finished_job_stays_finished(index_url):
+    database = db.open_database(index_url)
+    with database.session() as session:
+        repository.add_job(session, repository.NewJob("job-a", "lesson.mp4", "micro-primary"))
+    with database.session() as session:
+        repository.mark_running(session, "job-a")
+        repository.mark_running(session, "unknown")
+    with database.session() as session:
+        assert repository.list_jobs(session, repository.JobFilter(status="running"), 10, 0)[1] == 1
+    repository.upsert_report(database, copy.deepcopy(REPORT), None)
+    with database.session() as session:
+        repository.mark_running(session, "job-a")  # a late redelivered probe
+    with database.session() as session:
+        assert repository.get_job(session, "job-a").status == "done"
+
+
 def test_upsert_of_a_job_never_submitted_through_the_index_creates_it(index_url):
     database = db.open_database(index_url)
     doc = {**copy.deepcopy(REPORT), "job_id": "job-b", "verdict": "error", "findings": []}

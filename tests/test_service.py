@@ -90,6 +90,8 @@ def test_tokens_cli_prints_a_token_once_and_lists_names_only(svc, capsys):
     assert cli_main(["tokens", "list"]) == 0
     listed = capsys.readouterr().out
     assert "province-zj" in listed and token not in listed
+    (line,) = [line for line in listed.splitlines() if line.startswith("province-zj")]
+    assert "\tlive\tlast used " in line  # the request above was recorded
 
 
 # ---- creating jobs ----

@@ -52,7 +52,8 @@ class ActorOutbox:
 
 def farm() -> jobs.Farm:
     hook = indexing.after_publish(lambda job_id: deliver_callback.send(job_id))
-    return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook)
+    return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook,
+                     on_start=indexing.mark_running)
 
 
 def _task(spec: dict[str, Any], task: dict[str, Any]) -> None:

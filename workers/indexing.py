@@ -28,6 +28,15 @@ def record_submission(new: repository.NewJob) -> None:
         repository.add_job(session, new)
 
 
+def mark_running(job_id: str) -> None:
+    """The probe step started: a queued job becomes running (best effort: the farm goes on without it)."""
+    try:
+        with database().session() as session:
+            repository.mark_running(session, job_id)
+    except SQLAlchemyError as exc:
+        log.warning("job %s: could not mark it running in the index: %s", job_id, exc)
+
+
 def index_published(job_id: str, folder: Path) -> Job | None:
     """Index the report published in `folder` (idempotent); None when there is no report there."""
     doc = reportstore.read(folder.parent, job_id)

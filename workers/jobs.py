@@ -76,6 +76,7 @@ class Farm:
     outbox: Outbox
     report_root: Path
     on_publish: Callable[[str, Path], None] | None = None  # e.g. index the report, queue its callback
+    on_start: Callable[[str], None] | None = None          # e.g. mark the job running in the index
     stages: Mapping[str, base.Stage] = field(default_factory=registry.all_stages)
 
 
@@ -93,6 +94,8 @@ def start(spec: JobSpec, farm: Farm) -> None:
     if farm.store.is_finished(spec.job_id):
         return
     farm.store.mark_running(spec.job_id)
+    if farm.on_start is not None:
+        farm.on_start(spec.job_id)
     try:
         path, profile = open_job(spec)
         doc = farm.store.probe(spec.job_id) or _probe(path, profile, spec, farm)
