@@ -8,9 +8,10 @@ APT_PACKAGES := ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra
   libreoffice-writer-nogui libreoffice-impress-nogui
 DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
+DEMO_PACKAGE := .cache/demo/sample-package.zip
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv model redis demo test bench worker serve clean
+.PHONY: setup system venv model redis demo demo-package test bench worker serve clean
 
 setup: system venv model
 
@@ -45,6 +46,14 @@ demo: setup $(DEMO_LESSON)
 	  echo "exit code $$rc (0 pass, 1 review, 2 fail, 3 error); open $(DEMO_OUT)/report.html"; \
 	  [ $$rc -le 2 ]
 
+$(DEMO_PACKAGE): | venv
+	$(BIN)/python -m bench.make_package $@
+
+demo-package: setup $(DEMO_PACKAGE)
+	@$(BIN)/lessonqc check $(DEMO_PACKAGE) --category 学科课程 --out $(DEMO_OUT)-package; rc=$$?; \
+	  echo "exit code $$rc (0 pass, 1 review, 2 fail, 3 error); open $(DEMO_OUT)-package/report.html"; \
+	  [ $$rc -le 2 ]
+
 test: setup redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -58,4 +67,4 @@ bench: setup
 	$(BIN)/python -m bench.run_all
 
 clean:
-	rm -rf $(DEMO_OUT) .pytest_cache
+	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ["bench.bench_check", "bench.bench_speech", "bench.bench_onscreen", "bench.bench_lab", "bench.bench_farm",
-              "bench.bench_api"]
+              "bench.bench_api", "bench.bench_package"]
 
 
 def main() -> int:
