@@ -54,13 +54,15 @@ class ServerThread:
 
 @dataclass
 class Received:
+    path: str
     body: bytes
     headers: dict[str, str]
 
 
 @dataclass
 class CallbackReceiver:
-    """A local HTTP server that answers the first `fail_first` POSTs with 500, then 204, and records each."""
+    """A local HTTP server that records each POST; on /hook it answers the first `fail_first` with 500,
+    then 204; on /down always 500 (a platform that never comes back)."""
 
     fail_first: int = 0
     received: list[Received] = field(default_factory=list)
@@ -71,8 +73,9 @@ class CallbackReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.received.append(Received(body, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(500 if len(outer.received) <= outer.fail_first else 204)
+                outer.received.append(Received(self.path, body, {k.lower(): v for k, v in self.headers.items()}))
+                down = self.path == "/down" or len(outer.on("/hook")) <= outer.fail_first
+                self.send_response(500 if down else 204)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -81,9 +84,11 @@ class CallbackReceiver:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def on(self, path: str) -> list[Received]:
+        return [r for r in self.received if r.path == path]
 
     def close(self) -> None:
         self.httpd.shutdown()

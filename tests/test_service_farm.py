@@ -31,44 +31,48 @@ def black_lesson(media_cache: Path) -> Path:
     return out if out.exists() else mediagen.clip(out, 8.0, black_between=(2.0, 5.0), speech=False)
 
 
-@pytest.fixture
-def stack(postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Farm (Redis namespace + one worker process), the API on a socket, a callback receiver that fails once."""
+@pytest.fixture(scope="module")
+def stack(postgres_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """Farm (Redis namespace + one worker process), the API on a socket, a callback receiver (module-wide)."""
     truncate(postgres_url)
-    farm = new_farm(require_redis(), tmp_path)
-    env = service_env(monkeypatch, tmp_path, postgres_url,
-                      callbacks={"min_backoff_s": 0.2, "max_backoff_s": 1, "retries": 4})
-    farm.extra = {k: v for k, v in env.items() if k not in ("LESSONQC_MEDIA_ROOTS", "LESSONQC_REPORT_DIR")}
-    farm.extra["LESSONQC_WARM_MODELS"] = "0"
-    install(farm, monkeypatch)
-    worker = Worker(farm, tmp_path / "worker.log", "--processes", "1", "--threads", "2")
-    server = ServerThread().start()
-    receiver = CallbackReceiver(fail_first=1)
-    try:
-        yield farm, server, receiver
-    finally:
-        receiver.close()
-        server.stop()
-        worker.stop()
-        farm.drop_keys()
-        brokers.uninstall()
-        serviceconfig.load.cache_clear()
+    root = tmp_path_factory.mktemp("service-farm")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        farm = new_farm(require_redis(), root)
+        env = service_env(monkeypatch, root, postgres_url,
+                          callbacks={"min_backoff_s": 0.2, "max_backoff_s": 1, "retries": 4})
+        farm.extra = {k: v for k, v in env.items() if k not in ("LESSONQC_MEDIA_ROOTS", "LESSONQC_REPORT_DIR")}
+        farm.extra["LESSONQC_WARM_MODELS"] = "0"
+        install(farm, monkeypatch)
+        worker = Worker(farm, root / "worker.log", "--processes", "1", "--threads", "2")
+        server = ServerThread().start()
+        receiver = CallbackReceiver(fail_first=1)
+        try:
+            yield farm, server, receiver
+        finally:
+            receiver.close()
+            server.stop()
+            worker.stop()
+            farm.drop_keys()
+            brokers.uninstall()
+            serviceconfig.load.cache_clear()
 
 
 def test_upload_to_signed_callback_to_report(stack, black_lesson: Path):
     farm, server, receiver = stack
     with client(server.url, make_token()) as http:
         answer = http.post("/api/v1/jobs", files={"file": ("影子.mp4", black_lesson.read_bytes(), "video/mp4")},
-                           data={"skip": "speech,onscreen", "callback_url": receiver.url, "region": "浙江省/杭州市/滨江区",
+                           data={"skip": "speech,onscreen", "callback_url": receiver.url(), "region": "浙江省/杭州市/滨江区",
                                  **LESSON})
         assert answer.status_code == 201, answer.text
         job_id = answer.json()["id"]
-        wait_for(lambda: len(receiver.received) >= 2, 120, poll_s=0.2, what="the retried callback")
-        for delivery in receiver.received:  # the failed first attempt and the retry carry the same signed body
+        wait_for(lambda: len(receiver.on("/hook")) >= 2, 120, poll_s=0.2, what="the retried callback")
+        hook = receiver.on("/hook")
+        for delivery in hook:  # the failed first attempt and the retry carry the same signed body
             assert callbacks.verify(delivery.body, delivery.headers["x-lessonqc-signature"], SECRET.encode())
             assert delivery.headers["content-type"] == "application/json"
-        assert receiver.received[0].body == receiver.received[1].body
-        summary = json.loads(receiver.received[1].body)
+        assert not callbacks.verify(hook[0].body + b" ", hook[0].headers["x-lessonqc-signature"], SECRET.encode())
+        assert hook[0].body == hook[1].body
+        summary = json.loads(hook[1].body)
         assert (summary["job_id"], summary["verdict"], summary["event"]) == (job_id, "fail", "report.published")
         assert "signal.black" in summary["codes"] and summary["report_url"].endswith(f"/api/v1/jobs/{job_id}/report")
 
@@ -88,3 +92,16 @@ def test_upload_to_signed_callback_to_report(stack, black_lesson: Path):
 
     assert findings() == len(stored["findings"])
     assert cli_main(["reindex"]) == 0 and findings() == len(stored["findings"])  # a re-run adds no rows
+
+
+def test_a_callback_that_never_succeeds_is_marked_failed_and_the_report_stays(stack, black_lesson: Path):
+    farm, server, receiver = stack
+    with client(server.url, make_token()) as http:
+        answer = http.post("/api/v1/jobs", files={"file": ("down.mp4", black_lesson.read_bytes(), "video/mp4")},
+                           data={"skip": "speech,onscreen", "callback_url": receiver.url("/down")})
+        job_id = answer.json()["id"]
+        job = wait_for(lambda: (j := http.get(f"/api/v1/jobs/{job_id}").json())["callback_state"] == "failed" and j,
+                       120, poll_s=0.3, what="the callback to be given up")
+        assert len(receiver.on("/down")) == 5  # the first attempt and service.callbacks.retries (4) more
+        assert job["verdict"] == "fail" and http.get(f"/api/v1/jobs/{job_id}/report").json() == reportstore.read(
+            farm.reports, job_id)
