@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,28 @@ class Span:
     word: str = ""
 
 
+@dataclass
+class Heard:
+    """A text searched: as said, folded (letters, digits, Chinese), and the folded text's syllables."""
+
+    text: str
+    folded: Folded
+    sounds: list[str]
+
+    @cached_property
+    def starts(self) -> dict[str, list[int]]:
+        """Positions of each syllable in `sounds`."""
+        out: dict[str, list[int]] = {}
+        for i, syllable in enumerate(self.sounds):
+            out.setdefault(syllable, []).append(i)
+        return out
+
+    def find_sound(self, needle: list[str]) -> list[int]:
+        """Where the syllables `needle` occur in a row."""
+        n = len(needle)
+        return [i for i in self.starts.get(needle[0], []) if self.sounds[i:i + n] == needle] if n else []
+
+
 class AdMatcher:
     """Finds promotion cues in text, per a rules file (config/speech_ads.yaml)."""
 
@@ -125,8 +147,10 @@ class AdMatcher:
     def find(self, text: str) -> list[AdMatch]:
         """Every cue in `text`, sorted by position; a span matched by characters is not repeated by sound,
         a weak cue inside a strong one is part of it, a cue inside an ordinary phrase is none."""
+        folded = fold_text(text)
+        heard = Heard(text, folded, self.syllables(folded.text))
         ordinary = self._ordinary(text)
-        found = [m for m in self._phrases(text) + self._patterns(text) + self._calls(text, ordinary)
+        found = [m for m in self._phrases(heard) + self._patterns(text) + self._calls(heard, ordinary)
                  if not any(a <= m.start and m.end <= b for a, b in ordinary)]
         strong = [(m.start, m.end) for m in found if m.strong]
         found = [m for m in found if m.strong or not any(a <= m.start and m.end <= b for a, b in strong)]
@@ -155,25 +179,23 @@ class AdMatcher:
                 syllable = syllable.replace(long, short)
         return syllable
 
-    def _phrases(self, text: str) -> list[AdMatch]:
-        folded = fold_text(text)
-        sounds = self.syllables(folded.text)
+    def _phrases(self, heard: Heard) -> list[AdMatch]:
         found: list[AdMatch] = []
         for rule in (r for r in self.rules if r.phrase):
-            for start, end, how in self._occurrences(text, folded, sounds, rule.phrase, rule.sound):
-                found.append(_match(rule, text, folded, start, end, how))
+            for start, end, how in self._occurrences(heard, rule.phrase, rule.sound):
+                found.append(_match(rule, heard.text, heard.folded, start, end, how))
         return found
 
-    def _occurrences(self, text: str, folded: Folded, sounds: list[str], word: str,
-                     by_sound: bool) -> list[tuple[int, int, str]]:
+    def _occurrences(self, heard: Heard, word: str, by_sound: bool) -> list[tuple[int, int, str]]:
         """[start, end, how) of `word` in the folded text: by characters, and by sound where not by characters
         and said in one breath (视频，好 does not sound like 视频号)."""
+        folded = heard.folded
         spans = {(i, i + len(word)) for i in _find_all(folded.text, word)}
         out = [(s, e, "text") for s, e in sorted(spans)]
         if by_sound:
-            extra = [(i, i + len(word)) for i in _find_seq(sounds, self._sounds[word])]
+            extra = [(i, i + len(word)) for i in heard.find_sound(self._sounds[word])]
             out += [(s, e, "sound") for s, e in extra
-                    if (s, e) not in spans and _one_breath(text, *folded.source_span(s, e))]
+                    if (s, e) not in spans and _one_breath(heard.text, *folded.source_span(s, e))]
         return out
 
     def _patterns(self, text: str) -> list[AdMatch]:
@@ -189,11 +211,11 @@ class AdMatcher:
         folded = fold_text(text)
         return [folded.source_span(i, i + len(p)) for p in self.call.not_ads for i in _find_all(folded.text, p)]
 
-    def _calls(self, text: str, ordinary: list[tuple[int, int]]) -> list[AdMatch]:
+    def _calls(self, heard: Heard, ordinary: list[tuple[int, int]]) -> list[AdMatch]:
         """The general rule: action + channel, action + number, channel + number, close together."""
-        spans = [s for s in self._words(text) + self._numbers(text)
+        spans = [s for s in self._words(heard) + self._numbers(heard.text)
                  if not any(a <= s.start and s.end <= b for a, b in ordinary)]
-        return [_pair_match(text, a, b) for a in spans for b in spans
+        return [_pair_match(heard.text, a, b) for a in spans for b in spans
                 if (a.kind, b.kind) in PAIRS and self._close(a, b) and self._pairs(a, b)]
 
     def _pairs(self, a: Span, b: Span) -> bool:
@@ -203,14 +225,12 @@ class AdMatcher:
         words = self.call.actions if a.kind == "action" else self.call.channels
         return next((w.numbers for w in words if w.text == a.word), True)
 
-    def _words(self, text: str) -> list[Span]:
-        folded = fold_text(text)
-        sounds = self.syllables(folded.text)
+    def _words(self, heard: Heard) -> list[Span]:
         out: list[Span] = []
         for kind, words in (("action", self.call.actions), ("channel", self.call.channels)):
             for word in words:
-                for start, end, how in self._occurrences(text, folded, sounds, word.text, word.sound):
-                    lo, hi = folded.source_span(start, end)
+                for start, end, how in self._occurrences(heard, word.text, word.sound):
+                    lo, hi = heard.folded.source_span(start, end)
                     out.append(Span(kind, lo, hi, how, word.text))
         return [s for s in out if not any(o.kind == s.kind and o.start <= s.start and s.end <= o.end
                                           and o.end - o.start > s.end - s.start for o in out)]
@@ -275,11 +295,6 @@ def _inside_same_rule(match: AdMatch, earlier: list[AdMatch]) -> bool:
 
 def _find_all(haystack: str, needle: str) -> list[int]:
     return [m.start() for m in re.finditer(f"(?={re.escape(needle)})", haystack)] if needle else []
-
-
-def _find_seq(tokens: list[str], needle: list[str]) -> list[int]:
-    n = len(needle)
-    return [i for i in range(len(tokens) - n + 1) if n and tokens[i:i + n] == needle]
 
 
 @lru_cache(maxsize=8)
