@@ -558,6 +558,8 @@ class PackageLimits(Section):
 class PackageDocuments(Section):
     max_pages: Size
     render_dpi: Positive
+    max_render_px: Size
+    max_unpacked_bytes: Size
     scanned_max_chars: Count
     min_image_px: Size
     min_image_share: Share

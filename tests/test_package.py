@@ -146,11 +146,13 @@ def test_encrypted_pdf_corrupt_docx_and_executable(profile, clip, tmp_path):
     data = (folder / "教学设计.docx").read_bytes()
     (folder / "教学设计.docx").write_bytes(data[: len(data) // 2])
     (folder / "setup.exe").write_bytes(b"MZ" + b"\0" * 100)
-    (folder / "说明.txt").write_text("hello", encoding="utf-8")
+    (folder / "<img src=x onerror=alert(1)>.txt").write_text("hello", encoding="utf-8")
     report = run(folder, "学科课程", profile, tmp_path / "out")
     found = {(f.code, f.evidence["file"]) for f in package_findings(report)}
     assert found == {("package.unreadable", "作业练习.pdf"), ("package.unreadable", "教学设计.docx"),
-                     ("package.unexpected", "setup.exe"), ("package.unexpected", "说明.txt")}
+                     ("package.unexpected", "setup.exe"), ("package.unexpected", "<img src=x onerror=alert(1)>.txt")}
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;.txt" in html
     pdf = next(f for f in report.findings if f.evidence.get("file") == "作业练习.pdf")
     assert "encrypted" in pdf.message
     assert {f.severity for f in report.findings if f.code == "package.unexpected"} == {"review"}
@@ -259,3 +261,15 @@ def test_a_broken_video_is_an_unreadable_part_not_a_broken_package(profile, clip
     assert package_findings(report)[0].evidence["file"] == "微课视频.mp4"
     assert {p.role: p.status for p in report.package.parts}["微课视频"] == "unreadable"
     assert report.verdict == "fail"
+
+
+def test_an_office_file_that_unpacks_to_too_much_is_unreadable(clip, tmp_path):
+    rules = tmp_path / "small-cap.yaml"
+    rules.write_text("package:\n  documents:\n    max_unpacked_bytes: 2000000\n", encoding="utf-8")
+    profile = profiles.load(rules)
+    folder = gen.package(tmp_path / "pkg", "学科课程", clip)
+    with zipfile.ZipFile(folder / "课件.pptx", "a", zipfile.ZIP_DEFLATED) as pptx:
+        pptx.writestr("ppt/media/huge.bin", b"\0" * 3_000_000)
+    report = run(folder, "学科课程", profile, tmp_path / "out")
+    assert codes(report) == ["package.unreadable"]
+    assert "zip bomb" in package_findings(report)[0].message

@@ -1,6 +1,7 @@
 """Document readers, one per format (registry by suffix); legacy formats are converted first."""
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,20 @@ def read(path: Path, suffix: str, cfg: Any, workdir: Path) -> Document:
         doc.format = suffix.lstrip(".")
         return doc
     _sniff(path, suffix)
+    if suffix in (".docx", ".pptx"):
+        _check_container(path, cfg.documents.max_unpacked_bytes)
     return READERS[suffix](path, cfg.documents)
+
+
+def _check_container(path: Path, max_bytes: int) -> None:
+    """An Office file is a zip: refuse one that would unpack to more than `max_bytes` (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DocumentUnreadable(f"文件损坏 / corrupt file: {exc}") from None
+    if total > max_bytes:
+        raise DocumentUnreadable(f"文件解压后过大（疑似压缩炸弹）/ unpacks to {total} bytes > {max_bytes} (zip bomb)")
 
 
 def _sniff(path: Path, suffix: str) -> None:

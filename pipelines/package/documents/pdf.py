@@ -21,7 +21,7 @@ from pipelines.package.documents.model import Document, DocumentUnreadable, Pict
 def read(path: Path, cfg: Any) -> Document:
     """Text blocks and page pictures of a PDF."""
     pdf = _open(path)
-    source = PdfSource(pdf, cfg.render_dpi)
+    source = PdfSource(pdf, cfg.render_dpi, cfg.max_render_px)
     doc = Document("pdf", "page", len(pdf), canvas=source.canvas, locate=source.locate)
     for number in range(1, min(len(pdf), cfg.max_pages) + 1):
         _read_page(source, number, doc, cfg)
@@ -56,10 +56,16 @@ def _read_page(source: PdfSource, number: int, doc: Document, cfg: Any) -> None:
 class PdfSource:
     """An open PDF: page text, image areas, rendered pages (the last one kept) and text boxes."""
 
-    def __init__(self, pdf: pdfium.PdfDocument, dpi: float):
+    def __init__(self, pdf: pdfium.PdfDocument, dpi: float, max_px: int):
         self.pdf = pdf
-        self.scale = dpi / 72.0
+        self.dpi_scale = dpi / 72.0
+        self.max_px = max_px
         self._rendered: tuple[int, np.ndarray] | None = None
+
+    def scale_of(self, number: int) -> float:
+        """Points -> pixels for page `number`: the dpi, unless its longer side would pass `max_px`."""
+        page = self.pdf[number - 1]
+        return min(self.dpi_scale, self.max_px / max(1.0, page.get_width(), page.get_height()))
 
     def text(self, number: int) -> str:
         return self.pdf[number - 1].get_textpage().get_text_range()
@@ -74,13 +80,13 @@ class PdfSource:
             left, right = max(0.0, left), min(width, right)
             bottom, top = max(0.0, bottom), min(height, top)
             if right > left and top > bottom and (right - left) * (top - bottom) >= min_share * width * height:
-                boxes.append(self._pixels(left, bottom, right, top, height))
+                boxes.append(self._pixels(left, bottom, right, top, height, self.scale_of(number)))
         return boxes
 
     def canvas(self, number: int) -> np.ndarray | None:
         """Page `number` rendered gray (the last page rendered is kept)."""
         if self._rendered is None or self._rendered[0] != number:
-            bitmap = self.pdf[number - 1].render(scale=self.scale, grayscale=True)
+            bitmap = self.pdf[number - 1].render(scale=self.scale_of(number), grayscale=True)
             self._rendered = (number, np.ascontiguousarray(bitmap.to_numpy().reshape(bitmap.height, bitmap.width, -1)[:, :, 0]))
         return self._rendered[1]
 
@@ -95,8 +101,8 @@ class PdfSource:
         boxes = [textpage.get_charbox(i) for i in range(index, index + count)]
         left, bottom = min(b[0] for b in boxes), min(b[1] for b in boxes)
         right, top = max(b[2] for b in boxes), max(b[3] for b in boxes)
-        return self._pixels(left, bottom, right, top, page.get_height())
+        return self._pixels(left, bottom, right, top, page.get_height(), self.scale_of(number))
 
-    def _pixels(self, left: float, bottom: float, right: float, top: float, height: float) -> Box:
-        s = self.scale
+    @staticmethod
+    def _pixels(left: float, bottom: float, right: float, top: float, height: float, s: float) -> Box:
         return int(left * s), int((height - top) * s), int(right * s), int((height - bottom) * s)
