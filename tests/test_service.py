@@ -6,17 +6,21 @@ job's outputs (report, html, artifacts, video with ranges), error codes, and `le
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import dramatiq
+import httpx
 import pytest
 from sqlalchemy import func, select
 
 from index import tokens
 from index.models import Finding, Job
 from tests import mediagen
-from tests.apikit import ServerThread, client, make_token, service_env
+from tests.apikit import ServerThread, client, free_port, make_token, service_env
 from tests.farmkit import wait_for
 from workers import broker as brokers
 from workers import indexing, reportstore, serviceconfig
@@ -259,3 +263,34 @@ def test_healthz_names_the_index_backend(svc):
     health = svc.http.get("/healthz").json()
     assert health["status"] == "ok" and health["database"] in ("sqlite", "postgresql")
     assert health["database"] == indexing.database().dialect and health["redis"] in ("ok", "unavailable")
+
+
+def test_lessonqc_serve_migrates_then_answers(tmp_path: Path):
+    """The console script path: `lessonqc serve` on a fresh SQLite index, /healthz and /openapi.json answer."""
+    port = free_port()
+    env = {**os.environ, "LESSONQC_REPORT_DIR": str(tmp_path / "reports"), "LESSONQC_MEDIA_ROOTS": str(tmp_path),
+           "LESSONQC_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def healthy():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                return None
+
+        assert wait_for(healthy, 60, poll_s=0.2, what="lessonqc serve")["database"] == "sqlite"
+        assert "/api/v1/jobs" in httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()["paths"]
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/jobs").json()["code"] == "auth.required"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert (tmp_path / "fresh.sqlite3").is_file()
+
+
+def test_marking_a_job_running_is_best_effort_when_the_index_is_down(monkeypatch, caplog, tmp_path: Path):
+    monkeypatch.setenv("LESSONQC_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("LESSONQC_REPORT_DIR", str(tmp_path))
+    indexing.mark_running("job-x")  # the probe step goes on
+    assert "could not mark it running" in caplog.text

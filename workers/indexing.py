@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from index import db, repository
 from index import decisions as review_records
 from index.models import Job
