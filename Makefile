@@ -39,7 +39,7 @@ redis: venv
 	      redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no && sleep 1)
 
 $(DEMO_LESSON): | venv
-	$(BIN)/python bench/make_lesson.py $@ --seconds 600 --ad-at 480 --promo-at 500
+	$(BIN)/python -m bench.make_lesson $@ --seconds 600 --ad-at 480 --promo-at 500
 
 demo: setup $(DEMO_LESSON)
 	@$(BIN)/lessonqc check $(DEMO_LESSON) --out $(DEMO_OUT); rc=$$?; \

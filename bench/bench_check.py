@@ -8,7 +8,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.make_lesson import LessonSpec, make_lesson
 from bench.timing import CACHE, best_of, decode_only, seconds
 from pipelines import registry
 from pipelines import profile as profiles
@@ -17,15 +16,13 @@ from pipelines import stages
 from pipelines.check import check
 from pipelines.frames import StubConsumer
 from pipelines.media.probe import probe
+from testmedia import cached
+from testmedia.lesson import LessonSpec, make_lesson
 
 
 def lesson15() -> Path:
     """The benchmark lesson: 15 min 1080p25, static slides, moving inset, speech (generated once)."""
-    path = CACHE / "lesson15.mp4"
-    if not path.exists():
-        print("generating the 15-minute benchmark lesson (once) ...", flush=True)
-        make_lesson(path, LessonSpec(seconds=900.0))
-    return path
+    return cached(CACHE, "lesson15.mp4", make_lesson, LessonSpec(seconds=900.0))
 
 
 def main() -> None:

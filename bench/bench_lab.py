@@ -9,7 +9,6 @@ pass decodes anyway), and the wall time of a standalone `stream_frames` run with
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
@@ -20,9 +19,9 @@ from pipelines import stages
 from pipelines.frames import StubConsumer
 from pipelines.lab.stage import LabStage
 from pipelines.media.probe import probe
-from tests import labmedia
-from tests.labmedia import Scene
-from tests.mediagen import ffmpeg
+from testmedia import cached, clips
+from testmedia import lab as labmedia
+from testmedia.lab import Scene
 
 BLOCK_S = 180
 ENCODE = ("-c:v", "libx264", "-preset", "ultrafast", "-b:v", "8M", "-maxrate", "8M", "-bufsize", "16M")
@@ -30,34 +29,17 @@ ENCODE = ("-c:v", "libx264", "-preset", "ultrafast", "-b:v", "8M", "-maxrate", "
 
 def block(folder: Path) -> Path:
     """Three minutes of 1080p25: a steady view with a teacher walking, then a slow pan over another bench."""
-    out = folder / "lab-block.mp4"
-    if out.exists():
-        return out
-    a = labmedia.draw_scene(folder / "lab-bench-A.png", 960, 540, 1, "实验一：酸碱中和")
-    b = labmedia.draw_scene(folder / "lab-bench-B.png", 960, 540, 2, "实验二：光的折射", margin=200)
+    a = cached(folder, "lab-bench-A.png", labmedia.draw_scene, 960, 540, 1, "实验一：酸碱中和")
+    b = cached(folder, "lab-bench-B.png", labmedia.draw_scene, 960, 540, 2, "实验二：光的折射", margin=200)
     half = BLOCK_S / 2
     scenes = [Scene(a, half, labmedia.steady(960, 540), "scale=1920:1080", person=True),
               Scene(b, half, labmedia.panned(960, 540, half, 200), "scale=1920:1080")]
-    tmp = out.with_suffix(".tmp.mp4")
-    labmedia.clip(tmp, scenes, fps=25, encode=ENCODE)
-    os.replace(tmp, out)
-    return out
+    return cached(folder, "lab-block.mp4", labmedia.clip, scenes, fps=25, encode=ENCODE)
 
 
 def recording(minutes: int) -> Path:
     """The benchmark recording of `minutes` (a multiple of 3), generated once."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    out = CACHE / f"lab{minutes}.mp4"
-    if out.exists():
-        return out
-    print(f"generating the {minutes}-minute benchmark recording (once) ...", flush=True)
-    piece = block(CACHE)
-    listing = CACHE / f"lab{minutes}.txt"
-    listing.write_text("".join(f"file '{piece.name}'\n" for _ in range(max(1, minutes * 60 // BLOCK_S))))
-    tmp = out.with_suffix(".tmp.mp4")
-    ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(tmp), timeout=1800)
-    os.replace(tmp, out)
-    return out
+    return cached(CACHE, f"lab{minutes}.mp4", clips.repeated, block(CACHE), max(1, minutes * 60 // BLOCK_S))
 
 
 def lab_run(path: Path, work: Path) -> tuple[float, float, float, dict]:

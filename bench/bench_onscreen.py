@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 
 from bench.bench_check import lesson15
-from bench.make_lesson import LessonSpec, slide_plan
 from bench.timing import decode_only, run_frame_stage
 from pipelines.onscreen.stage import OnscreenStage
 from pipelines.domain import StageOutput
+from testmedia.lesson import LessonSpec, slide_plan
 
 LESSON_S = 900.0  # bench_check.lesson15()
 

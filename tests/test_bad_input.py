@@ -11,13 +11,13 @@ import yaml
 
 from pipelines import profile as profiles
 from pipelines.check import check
-from tests import mediagen
+from testmedia import cached, clips
+from testmedia.base import DATA, ffmpeg
 
 
 @pytest.fixture(scope="session")
 def good_clip(media_cache: Path) -> Path:
-    out = media_cache / "bad-source.mp4"
-    return out if out.exists() else mediagen.clip(out, 6.0)
+    return cached(media_cache, "bad-source.mp4", clips.clip, 6.0)
 
 
 def _truncate(src: Path, dest: Path, keep: float) -> Path:
@@ -42,23 +42,21 @@ def make_bad(kind: str, tmp: Path, good: Path, cache: Path) -> Path:
     if kind == "truncated_moov_at_end":
         return _truncate(good, tmp / "truncated.mp4", 0.5)
     if kind == "truncated_faststart":
-        src = cache / "bad-faststart.mp4"
-        if not src.exists():
-            mediagen.clip(src, 12.0, extra=["-movflags", "+faststart"])
+        src = cached(cache, "bad-faststart.mp4", clips.clip, 12.0, extra=["-movflags", "+faststart"])
         return _truncate(src, tmp / "truncated-fs.mp4", 0.4)
     if kind == "audio_only":
         out = tmp / "audio.mp4"
-        mediagen.ffmpeg("-i", str(mediagen.DATA / "zh_lesson_fraction_1.flac"), "-c:a", "aac", str(out))
+        ffmpeg("-i", str(DATA / "zh_lesson_fraction_1.flac"), "-c:a", "aac", str(out))
         return out
     if kind == "still_image":
         out = tmp / "slide.png"
-        mediagen.ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360", "-frames:v", "1", str(out))
+        ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360", "-frames:v", "1", str(out))
         renamed = tmp / "slide.mp4"
         out.rename(renamed)
         return renamed
     if kind == "absurd_dimensions":
         out = tmp / "huge.mp4"
-        mediagen.ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=8192x64:r=25:d=0.2", "-c:v", "libx264", "-preset", "ultrafast", str(out))
+        ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=8192x64:r=25:d=0.2", "-c:v", "libx264", "-preset", "ultrafast", str(out))
         return out
     raise ValueError(kind)
 

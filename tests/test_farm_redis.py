@@ -19,7 +19,7 @@ from pipelines import profile as profiles
 from pipelines.check import check
 from pipelines.errors import MediaPathRefused
 from pipelines.report.document import to_dict
-from tests import mediagen
+from testmedia import cached, clips
 from tests.farmkit import FarmEnv, Worker, assert_same_findings, install, new_farm, require_redis, wait_for
 from workers import api
 from workers import broker as brokers
@@ -27,7 +27,7 @@ from workers.jobs import JobSpec
 
 pytestmark = pytest.mark.redis
 
-LESSONS = {  # name -> (mediagen.clip keyword arguments, the finding it plants)
+LESSONS = {  # name -> (testmedia.clips.clip keyword arguments, the finding it plants)
     "black": ({"black_between": (2.0, 5.0), "speech": False}, "signal.black"),
     "noaudio": ({"audio": False}, "tech.no_audio"),
     "letterbox": ({"video_tail": "scale=640:270,pad=640:360:0:45:black"}, "signal.letterbox"),
@@ -43,8 +43,7 @@ def redis_url() -> str:
 def lessons(media_cache: Path) -> dict[str, Path]:
     made = {}
     for name, (kwargs, _) in LESSONS.items():
-        out = media_cache / f"farm-{name}.mp4"
-        made[name] = out if out.exists() else mediagen.clip(out, 8.0, **kwargs)
+        made[name] = cached(media_cache, f"farm-{name}.mp4", clips.clip, 8.0, **kwargs)
     return made
 
 
@@ -91,9 +90,7 @@ def test_bad_input_gives_error_report_without_retries_and_the_worker_keeps_servi
     install(farm, monkeypatch)
     text = farm.media / "notes.mp4"
     text.write_text("这不是视频，只是文本。\n" * 50, encoding="utf-8")
-    faststart = media_cache / "farm-faststart.mp4"
-    if not faststart.exists():
-        mediagen.clip(faststart, 12.0, speech=False, extra=["-movflags", "+faststart"])
+    faststart = cached(media_cache, "farm-faststart.mp4", clips.clip, 12.0, speech=False, extra=["-movflags", "+faststart"])
     truncated = farm.media / "truncated.mp4"
     truncated.write_bytes(faststart.read_bytes()[: int(faststart.stat().st_size * 0.4)])
     bad = [api.submit(text), api.submit(truncated)]

@@ -20,7 +20,7 @@ from pipelines.errors import MediaPathRefused, ProfileError
 from pipelines.media.probe import probe
 from pipelines.report.document import to_dict
 from pipelines.domain import Finding, Media, StageOutput, StageRun
-from tests import mediagen
+from testmedia import cached, clips
 from tests.farmkit import assert_same_findings, wait_for
 from workers import api, codec, jobs, paths, settings, warmup
 from workers import broker as brokers
@@ -66,8 +66,7 @@ def extra_stage(request, monkeypatch: pytest.MonkeyPatch) -> stages.Stage:
 
 @pytest.fixture(scope="session")
 def silent_clip(media_cache: Path) -> Path:
-    out = media_cache / "farm-unit-black.mp4"
-    return out if out.exists() else mediagen.clip(out, 8.0, black_between=(2.0, 5.0), speech=False)
+    return cached(media_cache, "farm-unit-black.mp4", clips.clip, 8.0, black_between=(2.0, 5.0), speech=False)
 
 
 @pytest.fixture

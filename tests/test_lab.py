@@ -1,11 +1,10 @@
 """The lab stage: shots, lab.shaky / lab.blurry / lab.exposure / lab.static, contact sheet, merge.
 
-Clips are generated with ffmpeg from drawn bench scenes (tests/labmedia.py), 960x540 at 10 fps;
+Clips are generated with ffmpeg from drawn bench scenes (testmedia/lab.py), 960x540 at 10 fps;
 exact codes and time ranges within TOL seconds are asserted.
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -26,12 +25,13 @@ from pipelines.lab.stage import LabConsumer, LabStage
 from pipelines.media.probe import probe
 from pipelines.domain import Media, StageOutput, VideoInfo
 from pipelines.lab.shots import ShotRules, cut_indices
-from tests import labmedia
-from tests.labmedia import Scene, pink_noise
+from testmedia import cached
+from testmedia import lab as labmedia
+from testmedia.base import SANS
+from testmedia.lab import Scene, pink_noise
 
 TOL = 1.0
 W, H, FPS = 960, 540, 10
-VERSION = "v1"
 LAB_CODES = {"lab.shaky", "lab.blurry", "lab.exposure", "lab.static"}
 
 
@@ -43,8 +43,8 @@ def lab_profile() -> profiles.Profile:
 @pytest.fixture(scope="module")
 def pictures(media_cache: Path) -> tuple[Path, Path]:
     """Two bench scenes: A with the default margin, B wide enough to pan across."""
-    a = labmedia.draw_scene(media_cache / f"lab-{VERSION}-A.png", W, H, 1, "实验一：酸碱中和")
-    b = labmedia.draw_scene(media_cache / f"lab-{VERSION}-B.png", W, H, 2, "实验二：光的折射", margin=200)
+    a = cached(media_cache, "lab-A.png", labmedia.draw_scene, W, H, 1, "实验一：酸碱中和")
+    b = cached(media_cache, "lab-B.png", labmedia.draw_scene, W, H, 2, "实验二：光的折射", margin=200)
     return a, b
 
 
@@ -64,14 +64,9 @@ def _scenes(name: str, a: Path, b: Path) -> list[Scene]:
 
 @pytest.fixture(scope="module")
 def clip(media_cache: Path, pictures: tuple[Path, Path]):
-    """Path of a named clip, generated once (written aside, then renamed: never half a file)."""
+    """Path of a named clip, generated once per spec."""
     def make(name: str) -> Path:
-        out = media_cache / f"lab-{VERSION}-{name}.mp4"
-        if not out.exists():
-            tmp = out.with_suffix(".tmp.mp4")
-            labmedia.clip(tmp, _scenes(name, *pictures), FPS)
-            os.replace(tmp, out)
-        return out
+        return cached(media_cache, f"lab-{name}.mp4", labmedia.clip, _scenes(name, *pictures), FPS)
     return make
 
 
@@ -225,7 +220,7 @@ def _slide(background: int, ink: int) -> np.ndarray:
     """A projected slide: a plain background with lines of text (Pillow, CJK font)."""
     img = Image.new("L", (W, H), background)
     draw = ImageDraw.Draw(img)
-    font = ImageFont.truetype(labmedia.CJK_FONT, 40)
+    font = ImageFont.truetype(SANS, 40)
     for row in range(5):
         draw.text((80, 60 + row * 90), "实验步骤：将酚酞滴入氢氧化钠溶液", font=font, fill=ink)
     return np.asarray(img)

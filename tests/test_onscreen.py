@@ -12,7 +12,8 @@ from pipelines import stages
 from pipelines.onscreen.stage import OnscreenStage
 from pipelines.media.probe import probe
 from pipelines.domain import Finding, StageOutput
-from tests.onscreen_media import SANS, SANS_BOLD, SERIF, Slide, Text, Video, cached
+from testmedia import cached
+from testmedia.slides import SANS, SANS_BOLD, SERIF, Slide, Text, Video, render
 
 CODES = {"text.ad", "text.qr_code", "text.traditional", "text.watermark", "intro.title_card"}
 QR_PAYLOAD = "https://example.com/answers?id=42"
@@ -90,11 +91,11 @@ def near(value: float | None, expected: float, tolerance: float = 1.0) -> bool:
 
 @pytest.fixture(scope="module")
 def defects(media_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> StageOutput:
-    return run_stage(cached(DEFECTS, media_cache, "defects"), tmp_path_factory.mktemp("defects"))
+    return run_stage(cached(media_cache, "onscreen-defects.mp4", render, DEFECTS), tmp_path_factory.mktemp("defects"))
 
 
 def test_clean_lesson_raises_nothing(media_cache: Path, tmp_path: Path) -> None:
-    output = run_stage(cached(CLEAN, media_cache, "clean"), tmp_path)
+    output = run_stage(cached(media_cache, "onscreen-clean.mp4", render, CLEAN), tmp_path)
     assert [(f.code, f.message) for f in output.findings if f.code in CODES] == []
     assert output.metrics["ocr_frames"] <= len(CLEAN.slides) + 2
     assert output.metrics["sampled_frames"] >= 2 * 20
@@ -146,7 +147,7 @@ def test_title_card_missing_teacher(defects: StageOutput) -> None:
 
 
 def test_no_title_card(media_cache: Path, tmp_path: Path) -> None:
-    output = run_stage(cached(NO_TITLE, media_cache, "no-title"), tmp_path)
+    output = run_stage(cached(media_cache, "onscreen-no-title.mp4", render, NO_TITLE), tmp_path)
     card = only(output, "intro.title_card")
     assert card.evidence["missing"] == ["教材版本", "学科", "年级", "课名", "主讲教师"]
     assert "片头" in card.message
@@ -154,7 +155,7 @@ def test_no_title_card(media_cache: Path, tmp_path: Path) -> None:
 
 
 def test_segments_merge_like_whole_video(media_cache: Path, tmp_path: Path, defects: StageOutput) -> None:
-    path = cached(DEFECTS, media_cache, "defects")
+    path = cached(media_cache, "onscreen-defects.mp4", render, DEFECTS)
     parts = [run_stage(path, tmp_path / "a", 0.0, 17.0), run_stage(path, tmp_path / "b", 17.0, None)]
     prof = profile.load("micro-primary")
     ctx = stages.StageContext(path, probe(path, prof).media, prof, tmp_path)

@@ -20,7 +20,7 @@ from pipelines.onscreen.codes import find_codes
 from pipelines.domain import Finding, Media, VideoInfo
 from pipelines.onscreen.scenes import SceneTracker
 from pipelines.onscreen.watermark import EdgePersistence, consistency
-from tests.onscreen_media import SANS, SERIF
+from testmedia.base import SANS, SERIF
 
 PROFILE = profile.load("micro-primary")
 CFG = PROFILE.onscreen

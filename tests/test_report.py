@@ -7,7 +7,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bench.make_lesson import LessonSpec, make_lesson
 from pipelines import registry
 from pipelines import profile as profiles
 from pipelines.report import document as reports
@@ -15,6 +14,8 @@ from pipelines import stages
 from pipelines.frames import FrameConsumer
 from pipelines.check import check
 from pipelines.domain import Finding, StageRun, TranscriptSegment
+from testmedia import cached
+from testmedia.lesson import LessonSpec, make_lesson
 
 EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
@@ -22,8 +23,7 @@ EVIL = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 @pytest.fixture(scope="session")
 def control_lesson(media_cache: Path) -> Path:
     """A compliant 1080p25 lesson: title card, Chinese slides, teacher inset, Mandarin speech (16 s)."""
-    out = media_cache / "control-lesson.mp4"
-    return out if out.exists() else make_lesson(out, LessonSpec(seconds=16.0, slide_s=5.0, title_s=6.0))
+    return cached(media_cache, "control-lesson.mp4", make_lesson, LessonSpec(seconds=16.0, slide_s=5.0, title_s=6.0))
 
 
 @pytest.fixture(scope="session")

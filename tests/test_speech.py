@@ -17,8 +17,8 @@ from pipelines.speech.asr import simplified, split_by_chunks
 from pipelines.speech.measures import TALLY_KEY, SpeechTally
 from pipelines.registry import all_stages
 from pipelines.stages import StageContext
-from tests import speechmedia as sm
-from tests.speechmedia import Piece
+from testmedia import speech as sm
+from testmedia.speech import Piece
 
 LESSON_TEXTS = [  # what the three lesson clips say, and what whisper base wrote for them
     "同学们好，今天我们一起学习分数的意义。把一个整体平均分成若干份，表示这样的一份或几份的数，叫做分数。",
@@ -79,17 +79,15 @@ def zh_profile() -> profiles.Profile:
 
 @pytest.fixture(scope="module")
 def mandarin_run(speech_dir: Path, tmp_path_factory, zh_profile) -> StageOutput:
-    wav = speech_dir / "mandarin.wav"
-    sm.lesson(wav, sm.mandarin(2), speech_dir)
+    wav, _ = sm.track(speech_dir, "mandarin.wav", sm.mandarin(2))
     return SpeechStage().analyse(wav, context(wav, tmp_path_factory.mktemp("zh"), zh_profile))
 
 
 @pytest.fixture(scope="module")
 def mixed(speech_dir: Path) -> tuple[Path, tuple[float, float]]:
     """Mandarin, an English stretch, Mandarin; returns the WAV and the English (start, end)."""
-    wav = speech_dir / "mixed.wav"
     pieces = sm.mandarin(1) + [Piece("silence", 1.0), Piece("english"), Piece("silence", 1.0)] + sm.mandarin(1)
-    bounds = sm.lesson(wav, pieces, speech_dir)
+    wav, bounds = sm.track(speech_dir, "mixed.wav", pieces)
     return wav, bounds[len(sm.mandarin(1)) + 1]
 
 
@@ -161,8 +159,8 @@ def test_segments_merge_to_the_whole_run(mixed, mixed_run: StageOutput, tmp_path
 
 @pytest.mark.model
 def test_mostly_silent_lesson_is_low_speech(speech_dir: Path, tmp_path: Path, zh_profile) -> None:
-    wav = speech_dir / "silent.wav"
-    sm.lesson(wav, [Piece("silence", 40.0), Piece("zh_lesson_fraction_1.flac"), Piece("silence", 40.0)], speech_dir)
+    wav, _ = sm.track(speech_dir, "silent.wav",
+                      [Piece("silence", 40.0), Piece("zh_lesson_fraction_1.flac"), Piece("silence", 40.0)])
     out = SpeechStage().analyse(wav, context(wav, tmp_path, zh_profile))
     low = codes(out, "speech.low_speech")
     assert len(low) == 1 and low[0].severity == "fail"
@@ -173,10 +171,10 @@ def test_mostly_silent_lesson_is_low_speech(speech_dir: Path, tmp_path: Path, zh
 
 @pytest.mark.model
 def test_spoken_promotion_is_found_in_its_time_range(speech_dir: Path, tmp_path: Path, zh_profile) -> None:
-    wav = speech_dir / "promo.wav"
     pieces = [Piece("zh_lesson_fraction_1.flac"), Piece("silence", 1.0), Piece("zh_promo_wechat.flac"),
               Piece("silence", 1.0), Piece("zh_lesson_fraction_3.flac")]
-    promo_start, promo_end = sm.lesson(wav, pieces, speech_dir)[2]
+    wav, bounds = sm.track(speech_dir, "promo.wav", pieces)
+    promo_start, promo_end = bounds[2]
     out = SpeechStage().analyse(wav, context(wav, tmp_path, zh_profile))
     ads = codes(out, "speech.ad")
     assert len(ads) == 1, ads
@@ -360,8 +358,7 @@ def test_a_window_long_segment_is_split_at_sentence_chunks() -> None:
 
 @pytest.mark.model
 def test_window_by_window_and_batched_decoding_agree(speech_dir: Path, tmp_path: Path, zh_profile) -> None:
-    wav = speech_dir / "promo-only.wav"
-    sm.lesson(wav, [Piece("zh_promo_wechat.flac")], speech_dir)
+    wav, _ = sm.track(speech_dir, "promo-only.wav", [Piece("zh_promo_wechat.flac")])
     custom = tmp_path / "sequential.yaml"
     custom.write_text("speech:\n  model:\n    device: cpu\n    cpu:\n      batch_size: 0\n", encoding="utf-8")
     outs = [SpeechStage().analyse(wav, context(wav, tmp_path / p.name, p))

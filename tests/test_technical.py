@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import random
-
 import pytest
 import yaml
 
 from pipelines import profile as profiles
 from pipelines.check import check
-from tests import mediagen
+from testmedia import cached, clips
+from testmedia.base import drawtext
 
 TOL = 0.5
 CLIPS = {
@@ -32,7 +31,7 @@ CLIPS = {
     "frozen": (dict(seconds=14, still_between=(3, 10)), ".mp4"),
     "slides_only": (dict(seconds=20, still_between=(0, 20)), ".mp4"),
     "dark_slide": (dict(seconds=14, video_tail="drawbox=x=0:y=0:w=iw:h=ih:color=0x101010:t=fill,"
-                        + mediagen.drawtext("谢谢观看", size=36, color="white")), ".mp4"),
+                        + drawtext("谢谢观看", size=36, color="white")), ".mp4"),
     "letterbox": (dict(video_tail="scale=640:240,pad=640:360:0:60:black"), ".mp4"),
     "pillarbox": (dict(video_tail="scale=480:360,pad=640:360:80:0:black"), ".mp4"),
     "silence": (dict(seconds=26, audio_tail="volume=enable='between(t,4,22)':volume=0"), ".mp4"),
@@ -46,10 +45,7 @@ def make(media_cache: Path):
     """Generate (once per cache) the named clip and return its path."""
     def _make(name: str) -> Path:
         kwargs, suffix = CLIPS[name]
-        out = media_cache / f"tech-{name}{suffix}"
-        if not out.exists():
-            mediagen.clip(out, **({"seconds": 8.0} | kwargs))
-        return out
+        return cached(media_cache, f"tech-{name}{suffix}", clips.clip, **({"seconds": 8.0} | kwargs))
     return _make
 
 
@@ -126,15 +122,9 @@ def test_loudness_too_quiet_fails(make, short_profile, tmp_path):
 
 
 def test_decode_errors(make, short_profile, tmp_path, media_cache):
-    damaged = media_cache / "tech-damaged.mp4"
-    if not damaged.exists():
-        src = mediagen.clip(media_cache / "tech-damaged-src.mp4", 8.0, extra=["-movflags", "+faststart"],
-                            vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18"])
-        data = bytearray(src.read_bytes())
-        noise = random.Random(7)
-        for offset in range(len(data) // 4, len(data) - 5000, len(data) // 12):
-            data[offset:offset + 3000] = noise.randbytes(3000)
-        damaged.write_bytes(bytes(data))
+    src = cached(media_cache, "tech-damaged-src.mp4", clips.clip, 8.0, extra=["-movflags", "+faststart"],
+                 vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-crf", "18"])
+    damaged = cached(media_cache, "tech-damaged.mp4", clips.damaged, src)
     found = codes(run(damaged, short_profile, tmp_path))
     assert "signal.decode_errors" in found
     assert found["signal.decode_errors"][0].evidence["count"] >= 1
@@ -177,9 +167,7 @@ def test_dark_slide_with_a_short_title_is_neither_black_nor_letterboxed(make, sh
 
 def test_portrait_phone_video_is_judged_as_shown(make, short_profile, tmp_path, media_cache):
     """A 640x360 recording flagged to display a quarter turn is a 360x640 portrait video."""
-    rotated = media_cache / "tech-rotated.mp4"
-    if not rotated.exists():
-        mediagen.rotate_display(make("black"), rotated)
+    rotated = cached(media_cache, "tech-rotated.mp4", clips.rotated, make("black"))
     report = run(rotated, short_profile, tmp_path)
     found = codes(report)
     assert found["tech.resolution"][0].evidence["value"] == "360x640"

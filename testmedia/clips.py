@@ -1,38 +1,24 @@
-"""Real test media, generated with ffmpeg (lavfi, drawtext with Noto CJK), cached per session.
-
-Every generator takes the output path first and returns it; nothing here is mocked.
-"""
+"""Short lesson-like clips (lavfi, drawtext, Mandarin speech) for the tech, signal, CLI and farm tests."""
 from __future__ import annotations
 
-import subprocess
+import random
+import struct
+import tempfile
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
-CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+from testmedia.base import DATA, LESSON_CLIPS, ffmpeg
 
-
-def ffmpeg(*args: str, timeout: float = 300) -> None:
-    """Run ffmpeg quietly; fail loudly with its stderr."""
-    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *map(str, args)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg failed: {' '.join(cmd)}\n{proc.stderr}")
-
-
-def drawtext(text: str, size: int = 64, x: str = "(w-text_w)/2", y: str = "(h-text_h)/2",
-             color: str = "black", enable: str | None = None) -> str:
-    """A drawtext filter with the Noto CJK font; `text` is escaped for the filter syntax."""
-    safe = text.replace("\\", "\\\\").replace(":", "\\:").replace("'", "\\'").replace("%", "\\%")
-    spec = f"drawtext=fontfile={CJK_FONT}:text='{safe}':fontsize={size}:fontcolor={color}:x={x}:y={y}"
-    return spec + (f":enable='{enable}'" if enable else "")
+CBR_5M = ("-c:v", "libx264", "-preset", "ultrafast", "-b:v", "5M", "-minrate", "5M", "-maxrate", "5M",
+          "-bufsize", "5M", "-x264-params", "nal-hrd=cbr")
+AAC_128K = ("-c:a", "aac", "-b:a", "128k", "-ar", "48000")
 
 
 def speech_track(out: Path, seconds: float, clips: list[str] | None = None, gap_s: float = 0.6) -> Path:
     """A 48 kHz stereo WAV of `seconds`: the Mandarin lesson clips looped with short pauses."""
-    clips = clips or ["zh_lesson_fraction_1.flac", "zh_lesson_fraction_2.flac", "zh_lesson_fraction_3.flac"]
+    clips = clips or list(LESSON_CLIPS)
     inputs: list[str] = []
-    for clip in clips:
-        inputs += ["-i", str(DATA / clip)]
+    for clip_name in clips:
+        inputs += ["-i", str(DATA / clip_name)]
     pads = ";".join(f"[{i}:a]aresample=48000,apad=pad_dur={gap_s}[c{i}]" for i in range(len(clips)))
     joined = "".join(f"[c{i}]" for i in range(len(clips)))
     graph = f"{pads};{joined}concat=n={len(clips)}:v=0:a=1,aloop=loop=-1:size=2e9,atrim=0:{seconds},pan=stereo|c0=c0|c1=c0[out]"
@@ -61,29 +47,46 @@ def clip(out: Path, seconds: float = 8.0, size: str = "640x360", fps: int = 25, 
     vgraph += (video_tail and "," + video_tail) + "[v]"
     args = ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
     graph, amap = vgraph, []
+    track = out.with_suffix(".speech.wav")
     if audio:
-        source = speech_track(out.with_suffix(".speech.wav"), seconds) if speech else None
-        if source:
-            args = ["-i", str(source)]
+        if speech:
+            args = ["-i", str(speech_track(track, seconds))]
         graph += f";[0:a]atrim=0:{seconds},asetpts=N/SR/TB{audio_tail and ',' + audio_tail}[a]"
-        amap = ["-map", "[a]"] + (acodec or ["-c:a", "aac", "-b:a", "128k", "-ar", "48000"])
-    ffmpeg(*args, "-filter_complex", graph, "-map", "[v]", *amap,
-           *(vcodec or ["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "5M", "-minrate", "5M", "-maxrate", "5M",
-                        "-bufsize", "5M", "-x264-params", "nal-hrd=cbr"]),
-           "-r", str(fps), "-t", str(seconds), *(extra or []), str(out))
-    out.with_suffix(".speech.wav").unlink(missing_ok=True)
+        amap = ["-map", "[a]"] + list(acodec or AAC_128K)
+    try:
+        ffmpeg(*args, "-filter_complex", graph, "-map", "[v]", *amap, *(vcodec or CBR_5M),
+               "-r", str(fps), "-t", str(seconds), *(extra or []), str(out))
+    finally:
+        track.unlink(missing_ok=True)
     return out
 
 
-def rotate_display(src: Path, dest: Path) -> Path:
-    """Copy an MP4 with its first track's display matrix set to a quarter turn (a phone held upright)."""
-    import struct
-
+def rotated(out: Path, src: Path) -> Path:
+    """A copy of an MP4 with its first track's display matrix set to a quarter turn (a phone held upright)."""
     data = bytearray(src.read_bytes())
     box = data.find(b"tkhd")
     version = data[box + 4]
     # tkhd: version/flags, times and ids, reserved, duration, reserved, layer, group, volume, reserved, matrix
     matrix = box + 4 + 4 + (8 if version == 0 else 16) + 4 + 4 + (4 if version == 0 else 8) + 8 + 8
     data[matrix:matrix + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
-    dest.write_bytes(bytes(data))
-    return dest
+    out.write_bytes(bytes(data))
+    return out
+
+
+def damaged(out: Path, src: Path, seed: int = 7) -> Path:
+    """A copy of `src` with 3000-byte runs of noise every twelfth of the file after its first quarter."""
+    data = bytearray(src.read_bytes())
+    noise = random.Random(seed)
+    for offset in range(len(data) // 4, len(data) - 5000, len(data) // 12):
+        data[offset:offset + 3000] = noise.randbytes(3000)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def repeated(out: Path, src: Path, times: int) -> Path:
+    """`src` played `times` times in a row, by stream copy (a long recording from one encoded block)."""
+    with tempfile.TemporaryDirectory(prefix="repeat-") as tmp:
+        listing = Path(tmp) / "list.txt"
+        listing.write_text("".join(f"file '{src.resolve()}'\n" for _ in range(times)), encoding="utf-8")
+        ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(out), timeout=1800)
+    return out

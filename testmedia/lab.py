@@ -1,4 +1,4 @@
-"""Lab-recording test media: drawn bench scenes (Pillow) turned into clips with ffmpeg.
+"""Lab-recording media: drawn bench scenes (Pillow) turned into clips with ffmpeg.
 
 A scene is a still picture with natural-like (1/f) texture, bench objects and
 a caption; clips crop it (steady, panned or shaken), overlay moving "people",
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .mediagen import CJK_FONT, ffmpeg
+from testmedia.base import SANS, ffmpeg
 
 MARGIN = 48  # extra pixels around the output size, so crops can move
 
@@ -40,7 +40,7 @@ def draw_scene(out: Path, width: int, height: int, seed: int, caption: str, marg
         box = [x, y, x + int(rng.integers(40, 160)), y + int(rng.integers(40, 140))]
         color = tuple(int(c) for c in rng.integers(30, 230, 3))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=color, outline=(20, 20, 20), width=3)
-    font = ImageFont.truetype(CJK_FONT, max(24, height // 14))
+    font = ImageFont.truetype(SANS, max(24, height // 14))
     draw.text((margin + width // 10, margin + height // 12), caption, font=font, fill=(250, 250, 240),
               stroke_width=2, stroke_fill=(10, 10, 10))
     img.save(out)

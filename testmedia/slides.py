@@ -5,20 +5,16 @@ every frame and an optional moving inset (a stand-in teacher camera) in a corner
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from tests.mediagen import ffmpeg
+from testmedia.base import SANS, SANS_BOLD, SERIF, ffmpeg
 
-SANS = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-SERIF = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
-SANS_BOLD = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
+__all__ = ["SANS", "SANS_BOLD", "SERIF", "Slide", "Text", "Video", "render"]
 SIZE = (1280, 720)
 
 
@@ -74,7 +70,7 @@ def mark_image(text: str) -> Image.Image:
     return img
 
 
-def render(video: Video, out: Path) -> Path:
+def render(out: Path, video: Video) -> Path:
     """Encode `video` to `out` (1280x720, 25 fps, H.264 + silent AAC)."""
     with tempfile.TemporaryDirectory(prefix="onscreen-") as tmp:
         folder = Path(tmp)
@@ -86,13 +82,11 @@ def render(video: Video, out: Path) -> Path:
         (folder / "list.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
         overlays, graph = _graph(video, folder)
         inputs = [a for group in overlays for a in group]
-        partial = folder / out.name
         ffmpeg("-f", "concat", "-safe", "0", "-i", str(folder / "list.txt"), *inputs,
                "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo",
                "-filter_complex", graph, "-map", "[v]", "-map", f"{1 + len(overlays)}:a",
                "-t", f"{sum(s.seconds for s in video.slides)}", "-r", "25", "-c:v", "libx264",
-               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", str(partial))
-        partial.replace(out)
+               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", str(out))
     return out
 
 
@@ -110,10 +104,3 @@ def _graph(video: Video, folder: Path) -> tuple[list[list[str]], str]:
         graph += f";[{last}][{len(overlays)}:v]overlay=x=W-w-30:y=24:shortest=1[marked]"
         last = "marked"
     return overlays, graph + f";[{last}]null[v]"
-
-
-def cached(video: Video, cache: Path, name: str) -> Path:
-    """`video` rendered once into `cache` (the file name carries a digest of the spec)."""
-    digest = hashlib.sha1(json.dumps(asdict(video), sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:10]
-    out = cache / f"onscreen-{name}-{digest}.mp4"
-    return out if out.exists() and out.stat().st_size > 0 else render(video, out)
