@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from pipelines import registry
-from tests import mediagen
+from testmedia import cached
+from testmedia.clips import clip
 
 SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab"]
 
@@ -33,15 +34,10 @@ def small_profile(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def clips(media_cache: Path) -> dict[str, Path]:
-    made = {"plain": media_cache / "cli-plain.mp4", "lowrate": media_cache / "cli-lowrate.mp4",
-            "black": media_cache / "cli-black.mp4"}
-    if not made["plain"].exists():
-        mediagen.clip(made["plain"], 6.0)
-    if not made["lowrate"].exists():
-        mediagen.clip(made["lowrate"], 6.0, vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "200k"])
-    if not made["black"].exists():
-        mediagen.clip(made["black"], 16.0, black_between=(3, 14))
-    return made
+    return {"plain": cached(media_cache, "cli-plain.mp4", clip, 6.0),
+            "lowrate": cached(media_cache, "cli-lowrate.mp4", clip, 6.0,
+                              vcodec=["-c:v", "libx264", "-preset", "ultrafast", "-b:v", "200k"]),
+            "black": cached(media_cache, "cli-black.mp4", clip, 16.0, black_between=(3, 14))}
 
 
 @pytest.mark.parametrize("clip, code, verdict", [("plain", 0, "PASS"), ("lowrate", 1, "REVIEW"), ("black", 2, "FAIL")])
@@ -66,7 +62,7 @@ def test_json_output_and_one_folder_per_video(clips, small_profile, tmp_path):
     first, end = decoder.raw_decode(proc.stdout)
     second, _ = decoder.raw_decode(proc.stdout[end:].lstrip())
     assert (first["verdict"], second["verdict"]) == ("pass", "review")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["01-cli-plain", "02-cli-lowrate"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"01-{clips['plain'].stem}", f"02-{clips['lowrate'].stem}"]
     skipped = {name for name, stage in first["stages"].items() if stage["status"] == "skipped"}
     assert skipped == set(registry.all_stages()), "every optional stage was skipped as asked"
 
@@ -88,3 +84,29 @@ def test_missing_model_or_tool_stops_before_any_video_with_exit_4(clips, tmp_pat
     proc = lessonqc("check", str(clips["plain"]), "--out", str(tmp_path / "o"), env=env)
     assert proc.returncode == 4 and words in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists(), "nothing was checked"
+
+
+def test_check_and_submit_share_their_job_options():
+    from workers import cli
+
+    parser = cli.build_parser()
+    shared = ["--profile", "lab", "--foreign-language", "en", "--skip-stage", "speech"]
+    check_args = vars(parser.parse_args(["check", "a.mp4", *shared]))
+    submit_args = vars(parser.parse_args(["submit", "a.mp4", *shared]))
+    keys = ("profile", "foreign_language", "skip_stage")
+    assert [check_args[k] for k in keys] == [submit_args[k] for k in keys] == ["lab", ["en"], ["speech"]]
+
+
+def test_one_handler_maps_errors_to_exit_codes(capsys, monkeypatch):
+    from pipelines.errors import InputUnreadable, ProfileError
+    from workers import cli, exitcodes
+
+    monkeypatch.setenv("LESSONQC_MEDIA_ROOTS", "/")
+    assert cli.main(["submit", "/no/such/lesson.mp4", "--profile", "no-such-profile"]) == exitcodes.USAGE
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "lessonqc: unknown profile 'no-such-profile' (built-in: lab, micro-primary, micro-secondary)"]
+    assert exitcodes.for_error(InputUnreadable("x")) == exitcodes.ERROR
+    assert exitcodes.for_error(ProfileError("x")) == exitcodes.USAGE
+    assert exitcodes.for_error(KeyError("x")) is None, "a bug stays an internal error (exit 5)"
+    assert exitcodes.for_verdicts(["pass", "fail", "review"]) == exitcodes.FAIL
+    assert exitcodes.for_verdicts(["error", "fail"]) == exitcodes.ERROR

@@ -21,7 +21,7 @@ from . import broker as brokers
 from . import callbacks, indexing, paths, reportstore, serviceconfig, settings
 from .jobs import JobSpec
 from .reportstore import checked_id
-from .state import DONE, ERROR, JobExists, JobNotFound
+from .state import DONE, ERROR, JobExists, JobFailed, JobNotFound
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def wait(job_id: str, timeout_s: float = 3600.0, poll_s: float = 0.5) -> dict[st
     while (doc := report(job_id)) is None:
         state = status(job_id)
         if state.get("state") == ERROR and not state.get("report"):
-            raise RuntimeError(f"job {job_id} failed without a report: {state.get('error')}")
+            raise JobFailed(f"job {job_id} failed without a report: {state.get('error')}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id}: no report after {timeout_s:.0f} s")
         time.sleep(poll_s)

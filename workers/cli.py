@@ -46,10 +46,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lessonqc: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # noqa: BLE001 - last resort: a clear line, the traceback only with -v
+    except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
+        return _exit_code(exc)
+
+
+def _exit_code(exc: Exception) -> int:
+    """One line on stderr and the documented exit code; the traceback only with -v, for faults."""
+    code = exitcodes.for_error(exc)
+    if code is None:
         logging.getLogger("lessonqc").debug("internal error", exc_info=True)
-        print(f"lessonqc: internal error: {sys.exc_info()[1]!r} (run with -v for details)", file=sys.stderr)
+        print(f"lessonqc: internal error: {exc!r} (run with -v for details)", file=sys.stderr)
         return exitcodes.INTERNAL
+    logging.getLogger("lessonqc").debug("error", exc_info=True)
+    print(f"lessonqc: {exc}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 
@@ -12,15 +11,13 @@ from pipelines import profile as profiles
 from pipelines.check import check, preflight
 from pipelines.errors import LessonQCError
 from pipelines.package.check import category_of, check_package
-from pipelines.report.page import clock
-from pipelines.domain import Finding
-from pipelines.report.document import Report, to_dict
+from pipelines.report.document import to_dict
 
 from . import exitcodes, paths
+from .cmd_common import add_job_options, print_summary
 from .progress import TerminalProgress
 
 log = logging.getLogger(__name__)
-SEVERITY_ORDER = {"error": 3, "fail": 2, "review": 1, "pass": 0}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,31 +25,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Pre-screen lesson videos (or submission packages: a folder or .zip with "
                                    "--category) and write report.json + report.html.")
     p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO|PACKAGE")
-    p.add_argument("--category", metavar="CATEGORY",
-                   help="check submission packages (folder or .zip) of this category: "
-                        "学科课程, 特殊教育, 实验教学, 人工智能教育, 阅读课")
-    p.add_argument("--profile", default="micro-primary",
-                   help=f"built-in profile ({', '.join(profiles.available())}) or a YAML file path")
-    p.add_argument("--foreign-language", metavar="LANG", action="append", default=[],
-                   help="allow this spoken/written language too (foreign-language course), e.g. en")
+    add_job_options(p)
     p.add_argument("--out", type=Path, default=Path("lessonqc-out"), help="report folder (one sub-folder per video when several)")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout instead of the summary")
-    p.add_argument("--skip-stage", metavar="STAGE", action="append", default=[],
-                   help="do not run this optional stage (speech, onscreen, lab); it is reported as skipped")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     skip = frozenset(args.skip_stage)
-    try:
-        profile = profiles.load(args.profile, args.foreign_language)
-        preflight(profile, skip)
-        _check_usage(args, profile)
-    except LessonQCError as exc:
-        print(f"lessonqc: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+    profile = profiles.load(args.profile, args.foreign_language)
+    preflight(profile, skip)  # a missing tool or model: exit 4 before any video (workers/cli.py)
+    _check_usage(args, profile)
     verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category) for video in args.videos]
-    return exitcodes.BY_VERDICT[max(verdicts, key=SEVERITY_ORDER.__getitem__)]
+    return exitcodes.for_verdicts(verdicts)
 
 
 def _check_usage(args: argparse.Namespace, profile: profiles.Profile) -> None:
@@ -84,29 +69,9 @@ def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool,
             report = check(video, profile, out, progress=progress, skip=skip, roots=tuple(paths.media_roots()))
     finally:
         progress.close()
+    doc = to_dict(report)
     if as_json:
-        print(json.dumps(to_dict(report), ensure_ascii=False, indent=2))
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        print_summary(report, out, time.monotonic() - started)
+        print_summary(doc, f"{time.monotonic() - started:.1f} s", out / "report.html")
     return report.verdict
-
-
-def print_summary(report: Report, out: Path, seconds: float) -> None:
-    """A readable terminal summary: verdict, each finding with its time, where the report is."""
-    print(f"{report.source}  ->  {report.verdict.upper()}  (profile {report.profile}, {seconds:.1f} s)")
-    for f in report.sorted_findings():
-        when = _where(f)
-        print(f"  {f.severity:<7} {f.code:<22} {when:<13} {f.message}")
-    failed = [f"{n}: {s.error}" for n, s in report.stages.items() if s.status == "error" and s.error != "input unreadable"]
-    for line in failed:
-        print(f"  stage error  {line}")
-    print(f"  report: {out / 'report.html'}")
-
-
-def _where(f: Finding) -> str:
-    """A finding's time range, or its file and page/slide (documents)."""
-    if f.start_s is not None:
-        return f"{clock(f.start_s)}-{clock(f.end_s if f.end_s is not None else f.start_s)}"
-    place = str(f.evidence.get("file", ""))
-    unit = next((u for u in ("page", "slide") if u in f.evidence), None)
-    return f"{place} {unit[0]}.{f.evidence[unit]}" if unit else place

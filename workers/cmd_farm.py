@@ -8,16 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import redis
-
-from pipelines import profile as profiles
-from pipelines.errors import LessonQCError
-from pipelines.report.page import clock
-
 from . import api, exitcodes
+from .cmd_common import add_job_options, print_summary
 from .settings import QUEUES
-
-SEVERITY_ORDER = {"error": 3, "fail": 2, "review": 1, "pass": 0}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,14 +24,7 @@ def _submit_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("submit", help="enqueue videos on the farm (prints one job id per video)",
                        description="Enqueue videos (paths under LESSONQC_MEDIA_ROOTS) for the worker farm.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video path (relative paths: from this folder)")
-    p.add_argument("--profile", default="micro-primary",
-                   help=f"built-in profile ({', '.join(profiles.available())}) or a YAML path the workers can read")
-    p.add_argument("--foreign-language", metavar="LANG", action="append", default=[],
-                   help="allow this spoken/written language too (foreign-language course), e.g. en")
-    p.add_argument("--skip-stage", metavar="STAGE", action="append", default=[],
-                   help="do not run this optional stage (speech, onscreen, lab); it is reported as skipped")
-    p.add_argument("--category", default="", metavar="CATEGORY",
-                   help="submit packages (folder or .zip) of this category: 学科课程, 特殊教育, 实验教学, 人工智能教育, 阅读课")
+    add_job_options(p, "a YAML path the workers can read")
     p.add_argument("--wait", action="store_true", help="wait for the reports; exit code by the worst verdict")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits per job (default 3600)")
     p.set_defaults(func=run_submit)
@@ -76,36 +62,23 @@ def _worker_parser(sub: argparse._SubParsersAction) -> None:
 def run_submit(args: argparse.Namespace) -> int:
     job_ids: list[str] = []
     for video in args.videos:
-        try:
-            job_ids.append(api.submit(os.path.abspath(video), args.profile, args.foreign_language, source=video,
-                                      skip=args.skip_stage, category=args.category))
-        except (LessonQCError, redis.RedisError) as exc:
-            print(f"lessonqc: {video}: {exc}", file=sys.stderr)
-            return exitcodes.USAGE
+        job_ids.append(api.submit(os.path.abspath(video), args.profile, args.foreign_language, source=video,
+                                  skip=args.skip_stage, category=args.category or ""))
         print(f"{job_ids[-1]}\t{video}", flush=True)
     if not args.wait:
         return exitcodes.PASS
-    verdicts = [_print_report(api.wait(job, args.timeout)) for job in job_ids]
-    return exitcodes.BY_VERDICT[max(verdicts, key=SEVERITY_ORDER.__getitem__)]
+    return exitcodes.for_verdicts(_print_report(api.wait(job, args.timeout)) for job in job_ids)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    try:
-        docs = [api.status(job) for job in args.jobs] if args.jobs else [_queue_depths()]
-    except (LessonQCError, redis.RedisError) as exc:
-        print(f"lessonqc: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+    docs = [api.status(job) for job in args.jobs] if args.jobs else [_queue_depths()]
     for doc in docs:
         print(json.dumps(doc, ensure_ascii=False, indent=2) if args.json else _status_text(doc))
     return exitcodes.PASS
 
 
 def run_report(args: argparse.Namespace) -> int:
-    try:
-        doc = api.wait(args.job, args.timeout) if args.wait else api.report(args.job)
-    except (LessonQCError, redis.RedisError, TimeoutError, RuntimeError) as exc:
-        print(f"lessonqc: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+    doc = api.wait(args.job, args.timeout) if args.wait else api.report(args.job)
     if doc is None:
         print(f"lessonqc: job {args.job} has no report yet ({api.status(args.job)['state']}); try --wait",
               file=sys.stderr)
@@ -161,13 +134,5 @@ def _status_text(doc: dict[str, Any]) -> str:
 
 
 def _print_report(doc: dict[str, Any]) -> str:
-    """A terminal summary of a report.json document; returns its verdict."""
-    print(f"{doc['source']}  ->  {doc['verdict'].upper()}  (profile {doc['profile']}, job {doc['job_id']})")
-    for f in doc["findings"]:
-        when = "" if f["start_s"] is None else f"{clock(f['start_s'])}-{clock(f['end_s'] if f['end_s'] is not None else f['start_s'])}"
-        print(f"  {f['severity']:<7} {f['code']:<22} {when:<13} {f['message']}")
-    for name, stage in doc["stages"].items():
-        if stage["status"] == "error" and stage["error"] != "input unreadable":
-            print(f"  stage error  {name}: {stage['error']}")
-    print(f"  report: {api.report_dir(doc['job_id']) / 'report.html'}")
-    return doc["verdict"]
+    """The shared terminal summary of a farm report; returns its verdict."""
+    return print_summary(doc, f"job {doc['job_id']}", api.report_dir(doc["job_id"]) / "report.html")

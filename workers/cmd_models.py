@@ -7,8 +7,6 @@ from pathlib import Path
 
 from models import loader, store
 from pipelines import profile as profiles
-from models.errors import ModelError
-from pipelines.errors import LessonQCError
 
 from . import exitcodes
 
@@ -32,11 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_install(args: argparse.Namespace) -> int:
-    try:
-        print(store.install(args.name, args.wheel_dir, args.timeout))
-    except (LessonQCError, ModelError) as exc:
-        print(f"lessonqc: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+    print(store.install(args.name, args.wheel_dir, args.timeout))
     return 0
 
 
@@ -52,10 +46,6 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_path(args: argparse.Namespace) -> int:
-    try:
-        choice = loader.choose(profiles.load(args.profile).data["speech"]["model"])
-    except (LessonQCError, ModelError) as exc:
-        print(f"lessonqc: {exc}", file=sys.stderr)
-        return exitcodes.USAGE
+    choice = loader.choose(profiles.load(args.profile).speech.model.to_dict())
     print(f"{choice.source}\t{choice.device}/{choice.compute_type}")
     return 0

@@ -43,6 +43,10 @@ class JobExists(LessonQCError):
     """A job with this id was submitted before: an id is never reused (a finished job is never reset)."""
 
 
+class JobFailed(LessonQCError):
+    """A job ended in error without publishing a report."""
+
+
 @dataclass(frozen=True)
 class Completion:
     """What recording one task result did: whether it was new, and how many tasks are done."""

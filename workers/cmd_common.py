@@ -1,0 +1,44 @@
+"""What `lessonqc check` and the farm commands share: job options and the terminal summary."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pipelines import profile as profiles
+from pipelines.report.page import clock
+
+
+def add_job_options(p: argparse.ArgumentParser, profile_source: str = "a YAML file path") -> None:
+    """--profile, --foreign-language, --skip-stage, --category: how one input is checked, wherever it runs."""
+    p.add_argument("--profile", default="micro-primary",
+                   help=f"built-in profile ({', '.join(profiles.available())}) or {profile_source}")
+    p.add_argument("--foreign-language", metavar="LANG", action="append", default=[],
+                   help="allow this spoken/written language too (foreign-language course), e.g. en")
+    p.add_argument("--skip-stage", metavar="STAGE", action="append", default=[],
+                   help="do not run this optional stage (speech, onscreen, lab); it is reported as skipped")
+    p.add_argument("--category", metavar="CATEGORY",
+                   help="the inputs are submission packages (folder or .zip) of this category: "
+                        "学科课程, 特殊教育, 实验教学, 人工智能教育, 阅读课")
+
+
+def print_summary(doc: dict[str, Any], note: str, html: Path) -> str:
+    """A readable summary of a report.json document: verdict, findings with their time, the page; its verdict."""
+    print(f"{doc['source']}  ->  {doc['verdict'].upper()}  (profile {doc['profile']}, {note})")
+    for f in doc["findings"]:  # report.json lists them worst first
+        print(f"  {f['severity']:<7} {f['code']:<22} {_where(f):<13} {f['message']}")
+    for name, stage in doc["stages"].items():
+        if stage["status"] == "error" and stage.get("error") != "input unreadable":
+            print(f"  stage error  {name}: {stage['error']}")
+    print(f"  report: {html}")
+    return doc["verdict"]
+
+
+def _where(f: dict[str, Any]) -> str:
+    """A finding's time range, or its file and page/slide (documents of a package)."""
+    if f["start_s"] is not None:
+        return f"{clock(f['start_s'])}-{clock(f['end_s'] if f['end_s'] is not None else f['start_s'])}"
+    evidence = f.get("evidence") or {}
+    place = str(evidence.get("file", ""))
+    unit = next((u for u in ("page", "slide") if u in evidence), None)
+    return f"{place} {unit[0]}.{evidence[unit]}" if unit else place
