@@ -81,7 +81,10 @@ def defaults() -> dict[str, Any]:
                 if key in merged:
                     raise ProfileError(f"{path}: top-level key '{key}' is already defined in {owner[key]}")
                 merged[key], owner[key] = value, str(path)
-        _profile(merged, lambda key: owner.get(key.split(".")[0].split("[")[0], str(DEFAULTS_DIR)), "default")
+        try:
+            _profile(merged, lambda key: owner.get(key.split(".")[0].split("[")[0], str(DEFAULTS_DIR)), "default")
+        except ProfileError as err:
+            raise ProfileError(f"{err} (a defaults key and its typed model in pipelines/sections.py go together)") from None
         _DEFAULTS = merged
     return _DEFAULTS
 
