@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from bench.make_lesson import LessonSpec, make_lesson
+from testmedia import cached
+from testmedia.lesson import LessonSpec, make_lesson
 from index import db as indexdb
 from index import repository
 from index.models import Job
@@ -46,10 +47,8 @@ def make_checked_lesson(media: Path, out: Path) -> tuple[Path, Path, dict[str, A
     from pipelines import profile as profiles
     from pipelines.check import check
 
-    video = media / "console-lesson.mp4"
-    if not video.exists():
-        make_lesson(video, LessonSpec(seconds=20, slide_s=5, title_s=4, width=1280, height=720,
-                                      ad_slide_at=10, promo_speech_at=14))
+    video = cached(media, "console-lesson.mp4", make_lesson, LessonSpec(seconds=20, slide_s=5, title_s=4, width=1280,
+                                                                        height=720, ad_slide_at=10, promo_speech_at=14))
     check(video, profiles.load("micro-primary"), out)
     return video, out, json.loads((out / "report.json").read_text(encoding="utf-8"))
 

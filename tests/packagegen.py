@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
-from tests import mediagen
+from testmedia import cached, clips
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 SC_INDEX = 2   # Noto Sans CJK SC in the collection
@@ -120,10 +120,7 @@ def scanned_pdf(path: Path, pages: list[list[str]]) -> Path:
 # packages ----------------------------------------------------------------------------------
 def video(cache: Path) -> Path:
     """A 3-second lesson-like clip (no speech), generated once per cache."""
-    out = cache / "package-video-3s.mp4"
-    if not out.exists():
-        mediagen.clip(out, seconds=3.0, size="320x180", speech=False)
-    return out
+    return cached(cache, "package-video-3s.mp4", clips.clip, seconds=3.0, size="320x180", speech=False)
 
 
 def write_part(folder: Path, role: str, video_path: Path) -> Path:

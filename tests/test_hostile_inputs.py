@@ -16,7 +16,7 @@ from pipelines.frames import FrameSpec
 from pipelines.media import decode
 from pipelines.media.source import opened
 from pipelines.errors import InputUnreadable, MediaPathRefused, ToolError
-from tests import mediagen
+from testmedia.base import ffmpeg
 
 SPINE = frozenset({"speech", "onscreen", "lab"})  # these cases are about probe and signal
 
@@ -30,7 +30,7 @@ def profile():
 def secret(tmp_path_factory) -> Path:
     """A real video outside the media root: nothing may read it through a file inside."""
     out = tmp_path_factory.mktemp("outside") / "secret.ts"
-    mediagen.ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-c:v", "libx264", "-preset", "ultrafast", out)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-c:v", "libx264", "-preset", "ultrafast", out)
     return out
 
 
@@ -88,14 +88,14 @@ def test_a_frame_stream_is_never_empty_and_an_empty_one_is_refused():
 
 def test_a_one_pixel_wide_video_ends_with_a_report(tmp_path, profile):
     out = tmp_path / "onepx.mkv"
-    mediagen.ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x360:r=25:d=2", "-vf", "scale=1:360", "-c:v", "ffv1", out)
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=64x360:r=25:d=2", "-vf", "scale=1:360", "-c:v", "ffv1", out)
     report, found = _run(out, tmp_path, profile)
     assert report.verdict == "error" and "invalid dimensions 1x360" in found["input.unreadable"].message
 
 
 def test_a_streamed_webm_without_duration_is_measured_from_its_packets(tmp_path, profile):
     out = tmp_path / "recorder.webm"
-    mediagen.ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4", "-f", "lavfi", "-i", "sine=d=4",
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=4", "-f", "lavfi", "-i", "sine=d=4",
                     "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus", "-f", "webm",
                     "-live", "1", out)
     report, found = _run(out, tmp_path, profile)
@@ -106,7 +106,7 @@ def test_a_streamed_webm_without_duration_is_measured_from_its_packets(tmp_path,
 
 def test_a_video_stream_shorter_than_its_audio_is_signal_video_short(tmp_path, profile):
     out = tmp_path / "short-picture.mp4"
-    mediagen.ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-f", "lavfi", "-i", "sine=d=8",
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180:r=25:d=3", "-f", "lavfi", "-i", "sine=d=8",
                     "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", out)
     report, found = _run(out, tmp_path, profile)
     short = found["signal.video_short"]
@@ -116,9 +116,9 @@ def test_a_video_stream_shorter_than_its_audio_is_signal_video_short(tmp_path, p
 
 def test_extra_audio_streams_are_a_review_and_cover_art_is_not_the_picture(tmp_path, profile):
     cover = tmp_path / "cover.jpg"
-    mediagen.ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x320", "-frames:v", "1", cover)
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x320", "-frames:v", "1", cover)
     out = tmp_path / "cover-first.mkv"
-    mediagen.ffmpeg("-loop", "1", "-framerate", "1", "-t", "1", "-i", cover, "-f", "lavfi", "-i",
+    ffmpeg("-loop", "1", "-framerate", "1", "-t", "1", "-i", cover, "-f", "lavfi", "-i",
                     "testsrc2=s=320x180:r=25:d=4", "-f", "lavfi", "-i", "sine=d=4", "-f", "lavfi", "-i", "sine=f=220:d=4",
                     "-map", "0:v", "-map", "1:v", "-map", "2:a", "-map", "3:a", "-c:v:0", "mjpeg", "-frames:v:0", "1",
                     "-c:v:1", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", out)
@@ -130,7 +130,7 @@ def test_extra_audio_streams_are_a_review_and_cover_art_is_not_the_picture(tmp_p
 
 def test_eight_k_at_240_fps_passes_each_limit_but_not_the_work_budget(tmp_path, profile, monkeypatch):
     out = tmp_path / "8k240.mkv"
-    mediagen.ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=7680x4320:r=240:d=0.05", "-c:v", "libx264", "-preset",
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=7680x4320:r=240:d=0.05", "-c:v", "libx264", "-preset",
                     "ultrafast", out)
     server = tmp_path / "server.yaml"  # the same budget over a short clip: 8K x 240 fps for 0.05 s
     server.write_text(yaml.safe_dump({"safety": {"max_pixel_frames": 1.0e8}}))
@@ -143,7 +143,7 @@ def test_too_many_streams_are_refused_before_decoding(tmp_path, profile):
     out = tmp_path / "streams.mkv"
     inputs = [a for _ in range(10) for a in ("-f", "lavfi", "-i", "sine=d=1")]
     maps = [a for i in range(10) for a in ("-map", f"{i + 1}:a")]
-    mediagen.ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=1", *inputs, "-map", "0:v", *maps,
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=160x90:r=25:d=1", *inputs, "-map", "0:v", *maps,
                     "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", out)
     report, found = _run(out, tmp_path, profile)
     assert report.verdict == "error" and "10 audio streams exceed 8" in found["input.unreadable"].message

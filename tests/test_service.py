@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from index import tokens
 from index.models import Finding, Job
-from tests import mediagen
+from testmedia import cached, clips
 from tests.apikit import ServerThread, client, free_port, make_token, service_env
 from tests.farmkit import wait_for
 from workers import broker as brokers
@@ -38,8 +38,7 @@ def server():
 
 @pytest.fixture(scope="session")
 def small_clip(media_cache: Path) -> Path:
-    out = media_cache / "api-black.mp4"
-    return out if out.exists() else mediagen.clip(out, 4.0, size="320x180", black_between=(1.0, 3.0), speech=False)
+    return cached(media_cache, "api-black.mp4", clips.clip, 4.0, size="320x180", black_between=(1.0, 3.0), speech=False)
 
 
 @pytest.fixture

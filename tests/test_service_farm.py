@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from index.models import Finding
-from tests import mediagen
+from testmedia import cached, clips
 from tests.apikit import SECRET, CallbackReceiver, ServerThread, client, make_token, service_env
 from tests.dbkit import truncate
 from tests.farmkit import Worker, install, new_farm, require_redis, wait_for
@@ -27,8 +27,7 @@ LESSON = {"teacher": "李老师", "school": "滨江实验小学", "subject": "�
 
 @pytest.fixture(scope="module")
 def black_lesson(media_cache: Path) -> Path:
-    out = media_cache / "farm-black.mp4"
-    return out if out.exists() else mediagen.clip(out, 8.0, black_between=(2.0, 5.0), speech=False)
+    return cached(media_cache, "farm-black.mp4", clips.clip, 8.0, black_between=(2.0, 5.0), speech=False)
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from pipelines import profile as profiles
 from pipelines.domain import TranscriptSegment
 from pipelines.speech import ads as spoken_ads
 from pipelines.speech.stage import SpeechStage
-from tests import speechmedia as sm
-from tests.speechmedia import Piece
+from testmedia import speech as sm
+from testmedia.speech import Piece
 from tests.test_speech import codes, context
 
 ISSUE_HEARD = "请播打资讯热线了。408886666我们的老师会为您一对一服务"  # whisper base, issue 10: one digit lost
@@ -129,13 +129,10 @@ def test_a_weak_cue_is_not_confirmed_by_a_promotion_it_is_not_part_of(cues) -> N
 def test_misheard_hotline_after_look_alikes_is_one_fail_in_its_time_range(media_cache: Path, tmp_path: Path) -> None:
     """Look-alike maths (打八折, 购买, 联系上下文, π), a lesson sentence, the hotline 0.35 s after it (one VAD
     chunk), a lesson clip: exactly one speech.ad, fail, covering the hotline +-0.5 s."""
-    folder = media_cache / "speech"
-    folder.mkdir(parents=True, exist_ok=True)
-    wav = folder / "hotline.wav"
     pieces = [Piece("tts/lookalike_shop.flac"), Piece("silence", 1.5), Piece("tts/lesson_end.flac"),
               Piece("silence", 0.35), Piece("tts/hotline_400.flac"), Piece("silence", 1.0),
               Piece("zh_lesson_fraction_3.flac")]
-    bounds = sm.lesson(wav, pieces, folder)
+    wav, bounds = sm.track(media_cache / "speech", "hotline.wav", pieces)
     out = SpeechStage().analyse(wav, context(wav, tmp_path, profiles.load("micro-primary")))
     ads = codes(out, "speech.ad")
     assert [(f.severity, f.code) for f in ads] == [("fail", "speech.ad")], ads
