@@ -568,6 +568,7 @@ class PackageDocuments(Section):
     band_overlap: Annotated[float, Bounds(ge=0, le=0.9)]
     min_traditional_chars: Size
     libreoffice_timeout_s: Positive
+    office_pictures: bool
     thumbnail_width: Size
     max_thumbnails: Count
 

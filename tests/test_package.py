@@ -18,6 +18,7 @@ from tests import packagegen as gen
 
 FAST = frozenset({"speech", "onscreen", "lab"})   # these tests are about the documents
 ROOT = Path(__file__).resolve().parent.parent
+OFFICE = shutil.which("soffice") is not None or bool(os.environ.get("CI"))   # CI installs LibreOffice (Makefile)
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +99,8 @@ def test_ad_url_in_a_task_sheet_footer(profile, clip, tmp_path):
     assert (ev["file"], ev["page"], ev["part"]) == ("学习任务单.docx", 1, ["footer"])
     assert ev["matches"][0]["text"] == "www.youke-shop.com"
     assert report.verdict == "fail"
+    if OFFICE:   # the laid-out page with the box, at the bottom of the page (the footer)
+        assert (tmp_path / "out" / ev["thumbnail"]).is_file() and ev["box"][1] > 1200
 
 
 def test_qr_code_picture_on_a_slide(profile, clip, tmp_path):
@@ -123,6 +126,8 @@ def test_traditional_characters_in_a_lesson_design_table(profile, clip, tmp_path
     assert (finding.evidence["page"], finding.evidence["part"]) == (2, ["table"])
     assert {"導", "複", "舊", "識", "認", "數"} <= set(finding.evidence["chars"])
     assert "环" not in finding.evidence["chars"]
+    if OFFICE:
+        assert (tmp_path / "out" / finding.evidence["thumbnail"]).is_file()
 
 
 def test_phone_number_on_a_scanned_pdf_page(profile, clip, tmp_path):

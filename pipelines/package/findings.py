@@ -114,17 +114,26 @@ class DocChecker:
                         text="\n".join(span(b.text, found[0]) for b, found in lines[:5]))
         message = f"文档出现繁体字/异体字：{''.join(chars)} / traditional characters in a document ({_place(evidence)})"
         finding = Finding("doc.traditional", self.onscreen.traditional.severity, message, evidence=evidence)
-        self._boxed_page(finding, doc, page, [span(b.text, f[0])[:20] for b, f in lines[:3]])
+        self._boxed_page(finding, doc, page, [_needle(b.text, f[0]) for b, f in lines[:3]])
         return finding
 
     def _boxed_page(self, finding: Finding, doc: Document, page: int, texts: list[str]) -> None:
-        """A PDF page's picture with the text-layer boxes of `texts`."""
-        if doc.canvas is None or doc.locate is None:
+        """The laid-out page's picture with the boxes of `texts`. A .docx's page number is an
+        estimate: the page where the layout shows the text replaces it."""
+        view = doc.view() if doc.view is not None else None
+        if view is None:
             return
-        boxes = [b for b in (doc.locate(page, t) for t in texts if t) if b is not None]
-        if boxes:
-            finding.evidence["box"] = list(union(boxes))
-            self._thumbnail(finding, doc.canvas(page), boxes)
+        found = [f for f in (view.find(t, page) for t in texts if t) if f is not None]
+        if doc.exact_pages:
+            found = [f for f in found if f[0] == page]
+        if not found:
+            return
+        shown = found[0][0]
+        boxes = [box for number, box in found if number == shown]
+        finding.evidence["box"] = list(union(boxes))
+        if shown != page:
+            finding.evidence.update({doc.unit: shown, "page_estimated": page})
+        self._thumbnail(finding, view.canvas(shown), boxes)
 
     # pictures ---------------------------------------------------------------------------------
     def _pictures(self, name: str, doc: Document) -> list[Finding]:
@@ -202,6 +211,12 @@ class DocChecker:
         out = self.workdir / f"{self.prefix}-{self.thumbnails:02d}-{finding.code.replace('.', '_')}.jpg"
         if draw_boxes(canvas, boxes, out, self.cfg.thumbnail_width) is not None:
             finding.evidence["thumbnail"] = str(out)
+
+
+def _needle(text: str, char: str) -> str:
+    """A few characters from `char` on: short enough to sit on one laid-out line."""
+    at = text.find(char)
+    return text[at:at + 6]
 
 
 def _also_on(findings: list[Finding], unit: str, page: int) -> None:

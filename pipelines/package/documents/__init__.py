@@ -1,6 +1,7 @@
 """Document readers, one per format (registry by suffix); legacy formats are converted first."""
 from __future__ import annotations
 
+import functools
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,11 +21,19 @@ def read(path: Path, suffix: str, cfg: Any, workdir: Path) -> Document:
         converted = legacy.convert(path, legacy_targets[suffix], workdir, cfg.documents.libreoffice_timeout_s)
         doc = READERS[converted.suffix](converted, cfg.documents)
         doc.format = suffix.lstrip(".")
-        return doc
+        return _with_view(doc, converted, workdir, cfg.documents)
     _sniff(path, suffix)
     if suffix in (".docx", ".pptx"):
         _check_container(path, cfg.documents.max_unpacked_bytes)
+        return _with_view(READERS[suffix](path, cfg.documents), path, workdir, cfg.documents)
     return READERS[suffix](path, cfg.documents)
+
+
+def _with_view(doc: Document, path: Path, workdir: Path, cfg: Any) -> Document:
+    """Office pages are laid out (LibreOffice -> PDF) only when a finding needs its page picture."""
+    if cfg.office_pictures:
+        doc.view = functools.cache(functools.partial(legacy.office_view, path, workdir / "view", cfg))
+    return doc
 
 
 def _check_container(path: Path, max_bytes: int) -> None:

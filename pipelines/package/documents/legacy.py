@@ -5,11 +5,26 @@ conversions never share (or lock) one, and nothing is written in the user's home
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 from pipelines import tools
 from pipelines.errors import ToolError, ToolMissing
-from pipelines.package.documents.model import DocumentUnreadable
+from pipelines.package.documents import pdf
+from pipelines.package.documents.model import DocumentUnreadable, PageView
+
+log = logging.getLogger(__name__)
+
+
+def office_view(path: Path, workdir: Path, cfg: Any) -> PageView | None:
+    """An Office document laid out by LibreOffice as PDF pages (for evidence pictures); None when
+    that cannot be done here (no LibreOffice, a failed conversion): findings then have no picture."""
+    try:
+        return pdf.open_view(convert(path, "pdf", workdir, cfg.libreoffice_timeout_s), cfg)
+    except (DocumentUnreadable, OSError) as exc:
+        log.info("no page pictures for %s: %s", path.name, exc)
+        return None
 
 
 def convert(path: Path, target: str, workdir: Path, timeout_s: float) -> Path:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -40,6 +40,14 @@ class Picture:
     codes: bool = True  # QR codes and barcodes
 
 
+class PageView(Protocol):
+    """Laid-out pages: a page's picture, and where a text span is on it."""
+
+    def canvas(self, number: int) -> np.ndarray | None: ...
+
+    def find(self, text: str, near: int) -> tuple[int, Box] | None: ...
+
+
 @dataclass
 class Document:
     """A readable package document."""
@@ -51,8 +59,8 @@ class Document:
     pictures: list[Picture] = field(default_factory=list)
     landscape: bool = False                              # a slide-shaped PDF
     scanned_pages: int = 0
-    canvas: Callable[[int], np.ndarray | None] | None = None   # a page's picture (PDF)
-    locate: Callable[[int, str], Box | None] | None = None     # a text span's box on that picture
+    view: Callable[[], PageView | None] | None = None   # the laid-out pages (a PDF; an Office file converted)
+    exact_pages: bool = True                             # False: `page` numbers are estimates (a .docx)
 
     def text(self, limit: int | None = None) -> str:
         """All text in reading order (the first `limit` characters)."""

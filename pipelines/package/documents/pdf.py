@@ -22,12 +22,17 @@ def read(path: Path, cfg: Any) -> Document:
     """Text blocks and page pictures of a PDF."""
     pdf = _open(path)
     source = PdfSource(pdf, cfg.render_dpi, cfg.max_render_px)
-    doc = Document("pdf", "page", len(pdf), canvas=source.canvas, locate=source.locate)
+    doc = Document("pdf", "page", len(pdf), view=lambda: source)
     for number in range(1, min(len(pdf), cfg.max_pages) + 1):
         _read_page(source, number, doc, cfg)
     first = pdf[0] if len(pdf) else None
     doc.landscape = first is not None and first.get_width() > first.get_height()
     return doc
+
+
+def open_view(path: Path, cfg: Any) -> PdfSource:
+    """Laid-out pages of a PDF (e.g. an Office file converted for its pictures)."""
+    return PdfSource(_open(path), cfg.render_dpi, cfg.max_render_px)
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -89,6 +94,15 @@ class PdfSource:
             bitmap = self.pdf[number - 1].render(scale=self.scale_of(number), grayscale=True)
             self._rendered = (number, np.ascontiguousarray(bitmap.to_numpy().reshape(bitmap.height, bitmap.width, -1)[:, :, 0]))
         return self._rendered[1]
+
+    def find(self, text: str, near: int) -> tuple[int, Box] | None:
+        """(page, box) of `text`: on page `near` if it is there, else on the first page that has it."""
+        order = [near] + [n for n in range(1, len(self.pdf) + 1) if n != near]
+        for number in (n for n in order if 1 <= n <= len(self.pdf)):
+            box = self.locate(number, text)
+            if box is not None:
+                return number, box
+        return None
 
     def locate(self, number: int, text: str) -> Box | None:
         """The box of `text` on page `number`'s picture, when the text layer has it."""

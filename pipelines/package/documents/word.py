@@ -36,7 +36,7 @@ def read(path: Path, cfg: Any) -> Document:
     walker.walk(document.element.body, document.part, "body")
     for part, kind in _headers_footers(document):
         walker.walk(part.element, part, kind, page=1)
-    return Document("docx", "page", walker.last_page, walker.blocks, walker.pictures)
+    return Document("docx", "page", walker.last_page, walker.blocks, walker.pictures, exact_pages=False)
 
 
 def _headers_footers(document: Any) -> list[tuple[Any, str]]:
