@@ -84,7 +84,11 @@ class CallbackReceiver:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def url(self, path: str = "/hook") -> str:
+    @property
+    def url(self) -> str:
+        return self.url_for("/hook")
+
+    def url_for(self, path: str) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
 
     def on(self, path: str) -> list[Received]:

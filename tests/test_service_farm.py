@@ -60,7 +60,7 @@ def test_upload_to_signed_callback_to_report(stack, black_lesson: Path):
     farm, server, receiver = stack
     with client(server.url, make_token()) as http:
         answer = http.post("/api/v1/jobs", files={"file": ("影子.mp4", black_lesson.read_bytes(), "video/mp4")},
-                           data={"skip": "speech,onscreen", "callback_url": receiver.url(), "region": "浙江省/杭州市/滨江区",
+                           data={"skip": "speech,onscreen", "callback_url": receiver.url, "region": "浙江省/杭州市/滨江区",
                                  **LESSON})
         assert answer.status_code == 201, answer.text
         job_id = answer.json()["id"]
@@ -97,7 +97,7 @@ def test_a_callback_that_never_succeeds_is_marked_failed_and_the_report_stays(st
     farm, server, receiver = stack
     with client(server.url, make_token()) as http:
         answer = http.post("/api/v1/jobs", files={"file": ("down.mp4", black_lesson.read_bytes(), "video/mp4")},
-                           data={"skip": "speech,onscreen", "callback_url": receiver.url("/down")})
+                           data={"skip": "speech,onscreen", "callback_url": receiver.url_for("/down")})
         job_id = answer.json()["id"]
         job = wait_for(lambda: (j := http.get(f"/api/v1/jobs/{job_id}").json())["callback_state"] == "failed" and j,
                        120, poll_s=0.3, what="the callback to be given up")
