@@ -16,7 +16,7 @@ from bench.timing import CACHE
 from pipelines import profile as profiles
 from pipelines.package.archive import PackageFile
 from pipelines.package.check import check_document
-from tests import packagegen as gen
+from testmedia import package as gen
 
 PAGE_LINES = [f"第{i}题：小明购买{i}支铅笔，每支1.5元，一共多少元？请写出算式并计算。" for i in range(1, 16)]
 

@@ -11,8 +11,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.make_lesson import LessonSpec, make_lesson
-from tests import packagegen as gen
+from testmedia.lesson import LessonSpec, make_lesson
+from testmedia import package as gen
 
 
 def make_package(out: Path, seconds: float) -> Path:

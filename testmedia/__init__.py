@@ -11,6 +11,7 @@ by a digest of the generator, its parameters and the factory's source, written a
   slides   slide videos for the on-screen tests (Pillow slides, QR codes, marks, insets)
   lab      drawn bench scenes and camera work (pan, shake, zoom, blur, exposure) for the lab tests
   speech   16 kHz speech tracks laid end to end (Mandarin clips, espeak English, silence)
+  package  submission packages: .docx/.pptx/.pdf parts, scans, QR pictures, GBK-named zips
 """
 from testmedia.cache import cached
 

@@ -14,7 +14,7 @@ import pytest
 from pipelines import profile as profiles
 from pipelines.package.check import check_package
 from pipelines.report.document import Report, to_dict
-from tests import packagegen as gen
+from testmedia import package as gen
 
 FAST = frozenset({"speech", "onscreen", "lab"})   # these tests are about the documents
 ROOT = Path(__file__).resolve().parent.parent

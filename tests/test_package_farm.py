@@ -12,7 +12,7 @@ from pipelines.package.check import check_package
 from pipelines.report.document import to_dict
 from workers import jobs, paths, settings
 from workers.state import JobStore, MemoryBackend
-from tests import packagegen as gen
+from testmedia import package as gen
 
 SKIP = ("speech", "onscreen", "lab")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import packagegen as gen
+from testmedia import package as gen
 from tests.farmkit import wait_for
 from tests.test_service import _error, server, svc, worker  # noqa: F401 - the service fixtures
 

@@ -15,8 +15,9 @@ from pptx import Presentation
 from pptx.util import Inches, Pt
 
 from testmedia import cached, clips
+from testmedia.base import SANS
 
-FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+FONT = SANS
 SC_INDEX = 2   # Noto Sans CJK SC in the collection
 
 DESIGN_HEADINGS = ["一、教学目标", "二、教学重难点", "三、学情分析", "四、教学过程", "五、板书设计"]
