@@ -88,7 +88,7 @@ def test_farm_report_equals_embedded_check_on_three_segments(lesson75: Path, stu
     media = stub_farm.media / "lesson.mp4"
     shutil.copyfile(lesson75, media)
     job_id = api.submit(media, "micro-primary")
-    farm = wait_for(lambda: api.report(job_id), 240, poll_s=0.5, what="the farm report")
+    farm = wait_for(lambda: api.report(job_id), 600, poll_s=0.5, what=f"the farm report of job {job_id}")
     embedded = to_dict(check(media, profiles.load("micro-primary"), tmp_path / "embedded"))
 
     tasks = api.status(job_id)["tasks"]
