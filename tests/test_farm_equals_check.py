@@ -6,10 +6,8 @@ the stages' own merges (speech tallies and transcripts, on-screen seams) build t
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
-from dataclasses import asdict
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,9 +17,10 @@ import pytest
 from pipelines import profile as profiles
 from pipelines.check import check
 from pipelines.report.document import to_dict
-from tests import mediagen, onscreen_media
+from testmedia import cached, clips, slides
+from testmedia.base import ffmpeg
+from testmedia.slides import SANS_BOLD, Slide, Text, Video
 from tests.farmkit import assert_same_findings, wait_for
-from tests.onscreen_media import SANS_BOLD, Slide, Text, Video
 from workers import api, broker as brokers, jobs, paths, settings
 
 SEGMENT_S = 25.0
@@ -44,20 +43,20 @@ SLIDES = Video((
 ))  # the advertising slide: 45-57 s, across the seam at 50 s
 
 
+def sounded_slides(out: Path, video: Video, speech_clips: list[str]) -> Path:
+    """`video`'s slides with the Mandarin clips laid end to end (looped) as sound."""
+    seconds = sum(s.seconds for s in video.slides)
+    with tempfile.TemporaryDirectory(prefix="lesson75-") as tmp:
+        picture = slides.render(Path(tmp) / "slides.mp4", video)
+        speech = clips.speech_track(Path(tmp) / "speech.wav", seconds, speech_clips)
+        ffmpeg("-i", picture, "-i", speech, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac",
+               "-b:a", "128k", "-ar", "48000", "-t", f"{seconds:g}", "-f", "mp4", out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def lesson75(media_cache: Path) -> Path:
-    """75 s: the slides above with the Mandarin clips (and the promotion) as sound."""
-    spec = json.dumps({"slides": asdict(SLIDES), "clips": CLIPS}, sort_keys=True, ensure_ascii=False)
-    out = media_cache / f"farm-lesson75-{hashlib.sha1(spec.encode()).hexdigest()[:10]}.mp4"
-    if out.exists():
-        return out
-    picture = onscreen_media.cached(SLIDES, media_cache, "farm-lesson75")
-    speech = mediagen.speech_track(out.with_suffix(".speech.wav"), 75.0, CLIPS)
-    mediagen.ffmpeg("-i", picture, "-i", speech, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac",
-                    "-b:a", "128k", "-ar", "48000", "-t", "75", f"{out}.part.mp4")
-    Path(f"{out}.part.mp4").replace(out)
-    speech.unlink()
-    return out
+    return cached(media_cache, "farm-lesson75.mp4", sounded_slides, SLIDES, CLIPS)
 
 
 @pytest.fixture

@@ -16,13 +16,12 @@ from pipelines.media import decode, faults
 from pipelines.media.probe import probe
 from pipelines.speech.windows import read_wav
 from pipelines.stages import AudioStage, FrameStage, StageContext
-from tests import mediagen
+from testmedia import cached, clips
 
 
 @pytest.fixture(scope="session")
 def speech_clip(media_cache: Path) -> Path:
-    out = media_cache / "plan-speech-6s.mp4"
-    return out if out.exists() else mediagen.clip(out, 6.0)
+    return cached(media_cache, "plan-speech-6s.mp4", clips.clip, 6.0)
 
 
 class Listen(AudioStage):
