@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from index.models import Finding, Job, Lesson
@@ -69,22 +69,31 @@ def decided_at(level: str) -> Any:
     return exists().where(Decision.job_id == Job.id, Decision.level == level)
 
 
-def in_region(scope: str) -> Any:
-    """SQL: the job's region is `scope` or below it ('' is the whole country)."""
+def in_region(scope: str, dialect: str) -> Any:
+    """SQL: the job's region is `scope` or below it ('' is the whole country).
+
+    On SQLite (BINARY collation: byte order) every such region lies in ['scope', 'scope0'), a range
+    the (level, region) index serves; elsewhere only the exact test (collations need not sort by bytes).
+    """
     scope = normalize_region(scope)
     if not scope:
-        return Job.region.is_not(None) | Job.region.is_(None)
-    return or_(Job.region == scope, Job.region.startswith(scope + "/", autoescape=True))
+        return true()
+    exact = or_(Job.region == scope, Job.region.startswith(scope + "/", autoescape=True))
+    if dialect == "sqlite":
+        return and_(Job.region >= scope, Job.region < scope + "0", exact)
+    return exact
 
 
-def scoped(query: Select[Any], user: User) -> Select[Any]:
+def scoped(query: Select[Any], user: User, dialect: str) -> Select[Any]:
     """Lessons a reviewer may see: in their region, at their level or decided by their level."""
-    return query.where(in_region(user.region), Job.status.in_(REVIEWABLE),
-                       or_(Job.level == user.level, decided_at(user.level)))
+    decided_here = select(Decision.job_id).where(Decision.level == user.level)
+    region = in_region(user.region, dialect)
+    return query.where(or_(and_(Job.level == user.level, region), and_(Job.id.in_(decided_here), region)),
+                       Job.status.concat("").in_(REVIEWABLE))   # concat: no index on status (it filters little)
 
 
-def _filtered(query: Select[Any], user: User, f: QueueFilter) -> Select[Any]:
-    query = scoped(query, user)
+def _filtered(query: Select[Any], user: User, f: QueueFilter, dialect: str) -> Select[Any]:
+    query = scoped(query, user, dialect)
     for column, value in ((Job.verdict, f.verdict), (Lesson.subject, f.subject), (Lesson.grade, f.grade),
                           (Lesson.category, f.category)):
         if value:
@@ -109,11 +118,12 @@ def _day_start(day: date) -> datetime:
 
 def page(session: Session, user: User, f: QueueFilter) -> QueuePage:
     """One page of the queue with finding counts and my level's decision per lesson."""
+    dialect = session.get_bind().dialect.name
     base = select(Job, Lesson).outerjoin(Lesson, Lesson.job_id == Job.id)
     total = session.scalar(_filtered(select(func.count()).select_from(Job).outerjoin(Lesson, Lesson.job_id == Job.id),
-                                     user, f)) or 0
+                                     user, f, dialect)) or 0
     f = replace(f, page=max(1, min(f.page, -(-total // f.page_size) or 1)))
-    rows = session.execute(_filtered(base, user, f).order_by(*_sorts()[f.sort if f.sort in SORTS else "newest"])
+    rows = session.execute(_filtered(base, user, f, dialect).order_by(*_sorts()[f.sort if f.sort in SORTS else "newest"])
                            .limit(f.page_size).offset((f.page - 1) * f.page_size)).all()
     out = [QueueRow(job, lesson) for job, lesson in rows]
     _attach(session, out, user.level)
@@ -136,24 +146,22 @@ def _attach(session: Session, rows: list[QueueRow], level: str) -> None:
 
 def visible(session: Session, user: User, job_id: str) -> Job | None:
     """The job if this reviewer may see it, else None (the page answers 404 either way)."""
-    return session.scalar(scoped(select(Job).where(Job.id == job_id), user))
+    return session.scalar(scoped(select(Job).where(Job.id == job_id), user, session.get_bind().dialect.name))
 
 
 def next_pending(session: Session, user: User, after: Job) -> str | None:
     """The next lesson still undecided at my level (older than `after`, else the newest), or None."""
-    pending = scoped(select(Job.id), user).where(Job.level == user.level, ~decided_at(user.level), Job.id != after.id)
+    pending = scoped(select(Job.id), user, session.get_bind().dialect.name).where(Job.level == user.level, ~decided_at(user.level), Job.id != after.id)
     older = pending.where(or_(Job.submitted_at < after.submitted_at,
                               (Job.submitted_at == after.submitted_at) & (Job.id < after.id)))
     order = (Job.submitted_at.desc(), Job.id.desc())
     return session.scalar(older.order_by(*order).limit(1)) or session.scalar(pending.order_by(*order).limit(1))
 
 
-def choices(session: Session, user: User) -> dict[str, Sequence[str]]:
-    """Values offered by the filter drop-downs (within my scope)."""
-    out: dict[str, Sequence[str]] = {}
+def choices(session: Session) -> dict[str, list[str]]:
+    """Values offered by the filter drop-downs: every subject, grade, category and code in the index."""
+    out: dict[str, list[str]] = {}
     for name, column in (("subject", Lesson.subject), ("grade", Lesson.grade), ("category", Lesson.category)):
-        query = scoped(select(column).distinct().join(Job, Job.id == Lesson.job_id), user).where(column.is_not(None))
-        out[name] = sorted(session.scalars(query))
-    codes = scoped(select(Finding.code).distinct().join(Job, Job.id == Finding.job_id), user)
-    out["code"] = sorted(session.scalars(codes))
+        out[name] = sorted(session.scalars(select(column).distinct().where(column.is_not(None))))
+    out["code"] = sorted(session.scalars(select(Finding.code).distinct()))
     return out

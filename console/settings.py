@@ -28,6 +28,7 @@ class ConsoleSettings:
     login_rate_window_s: float
     page_size: int
     max_page_size: int
+    choices_ttl_s: float
     argon2_time_cost: int
     argon2_memory_kib: int
     argon2_parallelism: int
@@ -42,6 +43,7 @@ def from_dict(section: dict[str, Any]) -> ConsoleSettings:
         int(section["note_max_chars"]), str(section["display_timezone"]),
         int(lock["max_failed"]), float(lock["minutes"]),
         int(rate["per_client"]), float(rate["window_s"]), int(queue["page_size"]), int(queue["max_page_size"]),
+        float(queue["choices_ttl_s"]),
         int(argon["time_cost"]), int(argon["memory_kib"]), int(argon["parallelism"]))
 
 

@@ -6,6 +6,7 @@ Every page needs a login (session cookie); every form post needs the session's C
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Any, Callable
@@ -45,9 +46,17 @@ class Console:
     on_decision: DecisionHook | None = None
     video_url: Callable[[str], str] = lambda job_id: f"/api/v1/jobs/{job_id}/video"
     throttle: SlidingWindow = field(init=False)
+    _choices: tuple[float, dict[str, list[str]]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.throttle = SlidingWindow(self.settings.login_rate_per_client, self.settings.login_rate_window_s)
+
+    def choices(self, s: Session) -> dict[str, list[str]]:
+        """The filter drop-downs' values, re-read at most every choices_ttl_s seconds."""
+        now = time.monotonic()
+        if self._choices is None or now - self._choices[0] > self.settings.choices_ttl_s:
+            self._choices = (now, queue.choices(s))
+        return self._choices[1]
 
     @property
     def db(self) -> Database:
@@ -169,7 +178,7 @@ def queue_page(request: Request) -> Response:
         filters = parse_filter(dict(request.query_params), console.settings)
         result = queue.page(s, user, filters)
         return _page(request, "queue.html", user=user, csrf=row.csrf_token, result=result,
-                     choices=queue.choices(s, user), sorts=queue.SORTS,
+                     choices=console.choices(s), sorts=queue.SORTS,
                      args=filter_args(filters), page_url=lambda n: _page_url(filters, n))
 
 

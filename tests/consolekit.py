@@ -39,6 +39,7 @@ LESSONS = {
     "shangcheng-a": ("浙江省/杭州市/上城区/胜利小学", "county", "赵强", "长方形的面积"),
     "xihu-school": (f"{XIHU}/求是小学", "school", "陈静", "还在学校推荐"),
     "ningbo-a": ("浙江省/宁波市/海曙区/中山小学", "county", "孙敏", "宁波的课"),
+    "xihu-lookalike": ("浙江省/杭州市/西湖区-北/某校", "county", "周敏", "名字相近的地区"),   # not inside 西湖区
 }
 
 

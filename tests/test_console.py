@@ -52,7 +52,7 @@ def test_another_regions_or_levels_lesson_is_404(site):
     _, app, _ = site
     client = login(app, "county_xihu")
     assert client.get("/console/lessons/xihu-a").status_code == 200
-    for job in ("shangcheng-a", "ningbo-a", "xihu-school", "no-such-job"):
+    for job in ("shangcheng-a", "ningbo-a", "xihu-school", "xihu-lookalike", "no-such-job"):
         assert client.get(f"/console/lessons/{job}").status_code == 404
         assert client.get(f"/console/lessons/{job}/video").status_code == 404
         assert client.get(f"/console/lessons/{job}/files/report.json").status_code == 404
@@ -286,3 +286,49 @@ def test_users_command_creates_reviewers_with_the_password_from_stdin(tmp_path, 
     assert "wang\tcounty\t浙江省/杭州市/西湖区\t-" in listing and "root\tnational\t-\tadmin" in listing
     assert cli_main(["users", "disable", "wang"]) == 0 and "wang\tcounty\t浙江省/杭州市/西湖区\tdisabled" in \
         (cli_main(["users", "list"]), capsys.readouterr().out)[1]
+
+
+def test_an_admin_manages_users_in_the_console(site):
+    database, app, _ = site
+    assert login(app, "county_xihu").get("/console/users").status_code == 403
+    admin = login(app, "admin")
+    page = admin.get("/console/users")
+    assert page.status_code == 200 and "county_shangcheng" in page.text
+    token = kit.csrf_of(page.text)
+    form = {"name": "county_gongshu", "level": "county", "region": "浙江省/杭州市/拱墅区", "password": "long-enough-2"}
+    assert admin.post("/console/users", data=form).status_code == 403, "no CSRF token"
+    assert admin.post("/console/users", data={**form, "csrf_token": token}, follow_redirects=False).status_code == 303
+    assert admin.post("/console/users", data={**form, "csrf_token": token}).status_code == 400, "exists already"
+    with database.session() as s:
+        target = accounts.find(s, "county_gongshu")
+        assert (target.level, target.region, target.is_admin) == ("county", "浙江省/杭州市/拱墅区", False)
+        target.locked_until = utcnow() + timedelta(minutes=5)
+        target_id = target.id
+    admin.post(f"/console/users/{target_id}/unlock", data={"csrf_token": token})
+    admin.post(f"/console/users/{target_id}/deactivate", data={"csrf_token": token})
+    with database.session() as s:
+        target = accounts.find(s, "county_gongshu")
+        assert target.locked_until is None and not target.active
+
+
+def test_lesson_view_collects_ocr_text_qr_payloads_and_contact_sheets(tmp_path):
+    from console import lesson as lessons
+    from index.models import Finding
+
+    findings = [Finding(seq=0, code="text.qr_code", severity="fail", message="", start_s=3.0, end_s=6.0,
+                        evidence={"codes": [{"kind": "qr", "payload": "https://shop.example/扫码", "box": [0, 0, 9, 9]},
+                                            {"kind": "qr", "payload": "", "box": [1, 1, 9, 9]}]}),
+                Finding(seq=1, code="text.ad", severity="fail", message="", start_s=10.0, end_s=15.0,
+                        evidence={"text": "关注微信公众号", "thumbnail": "thumbs/a.jpg"}),
+                Finding(seq=2, code="signal.black", severity="review", message="", start_s=1.0, end_s=2.0,
+                        evidence={"text": "not on screen"})]
+    texts = [(t.kind, t.text, t.start_s) for t in lessons.onscreen_texts(findings)]
+    assert texts == [("qr", "https://shop.example/扫码", 3.0), ("qr", "（无法解码）", 3.0), ("ocr", "关注微信公众号", 10.0)]
+    assert lessons.thumbnail(findings[1]) == "thumbs/a.jpg" and lessons.thumbnail(findings[2]) is None
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "lab_contact_sheet.jpg").write_bytes(b"jpg")
+    (tmp_path / "report.json").write_text('{"metrics": {"artifacts": {"contact_sheet": "artifacts/lab_contact_sheet.jpg"}}}')
+    job = Job(id="j", report_dir=str(tmp_path), media_path=None, level="county", findings=findings)
+    assert lessons.read_report(job)["metrics"]["artifacts"]["contact_sheet"] == "artifacts/lab_contact_sheet.jpg"
+    assert lessons.report_file(job, "artifacts/lab_contact_sheet.jpg") == tmp_path / "artifacts" / "lab_contact_sheet.jpg"
+    assert lessons.report_file(job, "../report.json") is None and lessons.report_file(job, "/etc/passwd") is None

@@ -1,0 +1,145 @@
+"""How fast the reviewer console's queue page lists lessons with 10,000 indexed jobs.
+
+Fills an index (SQLite file, and PostgreSQL when LESSONQC_BENCH_POSTGRES names a server database
+URL) with 10,000 finished jobs: lesson metadata, 4 findings each, regions over 10 cities ×
+10 counties of one province, spread over the review levels, a third of the county lessons already
+decided. Then GET /console/ through the real app (session lookup, count, page query, filter
+choices, rendering) for reviewers of three scopes. Prints the median and p95 per page view.
+
+    python -m bench.bench_console [--jobs 10000] [--repeat 30]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from console import accounts, settings as console_settings
+from console.web import Console, install
+from index import db as indexdb
+from index.models import Finding, Job, Lesson
+from index.review import Decision
+
+CODES = ["tech.resolution", "tech.duration", "signal.black", "signal.silence", "text.ad", "text.qr_code",
+         "speech.ad", "intro.title_card", "text.traditional", "signal.loudness"]
+SEVERITY = {"tech.resolution": "fail", "tech.duration": "fail", "text.ad": "fail", "text.qr_code": "fail",
+            "speech.ad": "fail"}
+LEVEL_SHARE = [("school", 0.10), ("county", 0.70), ("city", 0.15), ("province", 0.05)]
+SUBJECTS = ["数学", "语文", "英语", "科学", "物理", "化学", "生物", "历史", "地理", "音乐"]
+PASSWORD = "bench-password-1"
+
+
+def region(i: int) -> str:
+    return f"浙江省/市{i % 10:02d}/区{(i // 10) % 10:02d}/学校{i % 37:02d}"
+
+
+def level(rng: random.Random) -> str:
+    x, acc = rng.random(), 0.0
+    for name, share in LEVEL_SHARE:
+        acc += share
+        if x < acc:
+            return name
+    return "county"
+
+
+def fill(database: indexdb.Database, jobs: int) -> None:
+    """Bulk-insert `jobs` finished jobs with lessons, findings and some county decisions."""
+    rng = random.Random(7)
+    start = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    job_rows, lesson_rows, finding_rows, decision_rows = [], [], [], []
+    for i in range(jobs):
+        job_id = f"bench-{i:05d}"
+        codes = rng.sample(CODES, 4)
+        verdict = "fail" if any(SEVERITY.get(c) == "fail" for c in codes) else "review"
+        lvl = level(rng)
+        job_rows.append(dict(id=job_id, source=f"{job_id}.mp4", profile="micro-primary", status="done", verdict=verdict,
+                             region=region(i), level=lvl, submitted_at=start + timedelta(minutes=13 * i),
+                             finished_at=start + timedelta(minutes=13 * i + 5), callback_attempts=0, stages={}))
+        lesson_rows.append(dict(job_id=job_id, teacher=f"教师{i % 997}", school=region(i).rsplit("/", 1)[-1],
+                                subject=SUBJECTS[i % len(SUBJECTS)], grade=f"{1 + i % 9}年级", title=f"第{i}课",
+                                category="学科课程"))
+        finding_rows += [dict(job_id=job_id, seq=n, code=c, severity=SEVERITY.get(c, "review"), message=c,
+                              start_s=float(10 * n), end_s=float(10 * n + 5), evidence={}) for n, c in enumerate(codes)]
+        if lvl == "county" and i % 3 == 0:
+            decision_rows.append(dict(job_id=job_id, level="county", action="return", reason="bench", reviewer="r",
+                                      reviewer_region="", created_at=start))
+    with database.session() as s:
+        for model, rows in ((Job, job_rows), (Lesson, lesson_rows), (Finding, finding_rows), (Decision, decision_rows)):
+            for k in range(0, len(rows), 5000):
+                s.execute(insert(model), rows[k:k + 5000])
+
+
+def login(client: TestClient, name: str) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text).group(1)
+    answer = client.post("/console/login", data={"username": name, "password": PASSWORD, "csrf_token": token},
+                         follow_redirects=False)
+    assert answer.status_code == 303, answer.status_code
+
+
+def time_views(client: TestClient, path: str, repeat: int) -> tuple[float, float, int]:
+    """(median ms, p95 ms, lessons in scope) of GET path."""
+    total = int(re.search(r"共 (\d+) 节课", client.get(path).text).group(1))
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        assert client.get(path).status_code == 200
+        samples.append(1000 * (time.perf_counter() - started))
+    samples.sort()
+    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))], total
+
+
+REVIEWERS = [("county_reviewer", "county", "浙江省/市03/区04"), ("city_reviewer", "city", "浙江省/市03"),
+             ("province_wide_county_reviewer", "county", "浙江省")]
+VIEWS = [("default (newest first)", "/console/"), ("filter code=text.ad", "/console/?code=text.ad"),
+         ("undecided only", "/console/?decided=no"), ("sort by verdict", "/console/?sort=verdict"),
+         ("page 20", "/console/?page=20")]
+
+
+def run(url: str, jobs: int, repeat: int) -> None:
+    database = indexdb.open_database(url)
+    started = time.perf_counter()
+    fill(database, jobs)
+    print(f"  filled {jobs} jobs ({4 * jobs} findings) in {time.perf_counter() - started:.1f} s")
+    settings = replace(console_settings.load(), login_rate_per_client=1000)
+    with database.session() as s:
+        for name, lvl, scope in REVIEWERS:
+            accounts.add_user(s, accounts.NewUser(name, lvl, scope, PASSWORD), settings)
+    app = FastAPI()
+    install(app, Console(lambda: database, settings))
+    for name, _, scope in REVIEWERS:
+        client = TestClient(app)
+        login(client, name)
+        for label, path in VIEWS:
+            median, p95, total = time_views(client, path, repeat)
+            print(f"  {name:<30} {scope:<18} {total:>5} lessons  {label:<24} median {median:6.1f} ms  p95 {p95:6.1f} ms"
+                  f"  ({1000 / median:5.1f} pages/s)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
+        print(f"SQLite ({args.jobs} jobs)")
+        run(f"sqlite:///{Path(tmp) / 'index.sqlite3'}", args.jobs, args.repeat)
+    pg = os.environ.get("LESSONQC_BENCH_POSTGRES")
+    if pg:
+        print(f"PostgreSQL ({args.jobs} jobs)")
+        run(pg, args.jobs, args.repeat)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
