@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import Session

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from console import accounts, levels, pages, queue, throttle
-from console.web import filter_args, parse_filter
+from console.routes_review import filter_args, parse_filter
 from index import db as indexdb
 from index import decisions as records
 from index.models import utcnow
@@ -110,7 +110,7 @@ def test_login_attempts_per_client_are_rate_limited(site):
 
 
 def test_session_cookie_flags_and_logout(site):
-    database, app, _ = site
+    _, app, _ = site
     client = TestClient(app)
     token = kit.csrf_of(client.get("/console/login").text)
     answer = client.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD,
