@@ -79,3 +79,12 @@ def test_unsafe_package_job_ends_with_an_error_report(farm, tmp_path):
     assert doc["verdict"] == "error" and [f["evidence"]["reason"] for f in doc["findings"]] == ["zip_slip"]
     assert doc["package"] == {"category": "学科课程", "parts": []}
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_package_job_without_a_video_reports_the_missing_part(farm, media_cache, tmp_path):
+    clip = gen.video(media_cache)
+    folder = gen.package(tmp_path / "media" / "pkg", "实验教学", clip, leave_out=("实验教学视频",))
+    doc = _run_job(farm, jobs.JobSpec("pkgjob3", str(folder), "lab", skip=SKIP, category="实验教学"))
+    assert doc["media"] is None and doc["verdict"] == "fail"
+    assert [(f["code"], f["evidence"]["part"]) for f in doc["findings"]] == [("package.missing", "实验教学视频")]
+    assert [kind for kind, _, _ in farm.outbox.sent].count("task") == 3
