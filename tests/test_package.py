@@ -190,6 +190,19 @@ def test_gbk_named_zip_from_chinese_windows(profile, clip, tmp_path):
         ["实验教学视频.mp4", "实验教学设计.docx", "导学案.docx", "课件.pptx"])
 
 
+def test_zip_names_in_the_info_zip_unicode_path_field_win_over_a_garbled_legacy_name(profile, tmp_path):
+    import struct
+    import zlib
+    from pipelines.package.archive import decode_name
+    raw = "ΦΦ.docx".encode("cp437", "replace")       # what an old tool put in the plain name field
+    utf8 = "教学设计.docx".encode("utf-8")
+    info = zipfile.ZipInfo(raw.decode("cp437"))
+    info.extra = struct.pack("<HHB", 0x7075, 5 + len(utf8), 1) + struct.pack("<I", zlib.crc32(raw)) + utf8
+    assert decode_name(info) == "教学设计.docx"
+    gbk = zipfile.ZipInfo("课件.pptx".encode("gbk").decode("cp437"))
+    assert decode_name(gbk) == "课件.pptx"
+
+
 def _hostile_zip(path: Path, name: str, data: bytes) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("教学设计.docx", b"x")

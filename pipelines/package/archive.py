@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,6 +21,7 @@ from pipelines.errors import LessonQCError
 
 UTF8_FLAG = 0x800
 ENCRYPTED_FLAG = 0x1
+UNICODE_PATH = 0x7075
 CHUNK = 1 << 20
 
 
@@ -53,16 +56,35 @@ def open_package(source: Path, workdir: Path, cfg: Any) -> list[PackageFile]:
 
 
 def decode_name(info: zipfile.ZipInfo) -> str:
-    """The member name as written: UTF-8 when flagged or valid, else GBK (GB18030)."""
+    """The member name as written: UTF-8 when flagged, or given in an Info-ZIP Unicode Path field,
+    or valid as UTF-8; else GBK (GB18030)."""
     if info.flag_bits & UTF8_FLAG:
         return info.filename
     raw = info.filename.encode("cp437")
+    unicode_path = _unicode_path(info.extra, raw)
+    if unicode_path is not None:
+        return unicode_path
     for encoding in ("utf-8", "gb18030"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
     return info.filename
+
+
+def _unicode_path(extra: bytes, raw: bytes) -> str | None:
+    """The UTF-8 name of an Info-ZIP Unicode Path extra field (0x7075) that matches `raw` (its CRC)."""
+    at = 0
+    while at + 4 <= len(extra):
+        kind, size = struct.unpack_from("<HH", extra, at)
+        body = extra[at + 4:at + 4 + size]
+        if kind == UNICODE_PATH and len(body) > 5 and body[0] == 1 and struct.unpack_from("<I", body, 1)[0] == zlib.crc32(raw):
+            try:
+                return body[5:].decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        at += 4 + size
+    return None
 
 
 def safe_name(name: str) -> str:
