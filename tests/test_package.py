@@ -115,6 +115,15 @@ def test_qr_code_picture_on_a_slide(profile, clip, tmp_path):
     assert "data:image/jpeg;base64" in (out / "report.html").read_text(encoding="utf-8")
 
 
+def test_wechat_id_in_slide_notes(profile, clip, tmp_path):
+    folder = gen.package(tmp_path / "pkg", "学科课程", clip)
+    gen.slides(folder / "课件.pptx", ["分数", "平均分", "小结"], notes={3: "课后答疑请加微信号：mathwang2024"})
+    report = run(folder, "学科课程", profile, tmp_path / "out")
+    assert codes(report) == ["doc.ad"]
+    ev = package_findings(report)[0].evidence
+    assert (ev["file"], ev["slide"], ev["part"], ev["matches"][0]["rule"]) == ("课件.pptx", 3, ["notes"], "wechat_id")
+
+
 def test_traditional_characters_in_a_lesson_design_table(profile, clip, tmp_path):
     folder = gen.package(tmp_path / "pkg", "学科课程", clip)
     gen.word_doc(folder / "教学设计.docx", "教学设计", gen.DESIGN_HEADINGS, page_break=True,
