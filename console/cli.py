@@ -9,7 +9,7 @@ from typing import Callable
 from index.db import Database
 
 from . import accounts, sessions
-from .levels import LEVELS
+from .levels import LEVELS, normalize_region
 from .settings import load as load_settings
 
 DatabaseOpener = Callable[[], Database]
@@ -48,10 +48,13 @@ def read_password(stream=None) -> str:
 def _add(args: argparse.Namespace, open_db: DatabaseOpener) -> int:
     settings = load_settings()
     try:
+        if not normalize_region(args.region) and args.level != "national":
+            raise accounts.UserError(f"a {args.level} reviewer needs --region (e.g. 浙江省/杭州市/西湖区)")
         new = accounts.NewUser(args.name, args.level, args.region, read_password(), args.admin, args.display_name)
         with open_db().session() as s:
             user = accounts.add_user(s, new, settings)
-            print(f"added {user.name}: {user.level} {user.region or '(all regions)'}{' admin' if user.is_admin else ''}")
+            admin = " admin" if user.is_admin else ""
+            print(f"added {user.name}: {user.level} {user.region or '(all regions)'}{admin}")
     except accounts.UserError as exc:
         print(f"lessonqc users add: {exc}", file=sys.stderr)
         return 4

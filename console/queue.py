@@ -123,7 +123,8 @@ def page(session: Session, user: User, f: QueueFilter) -> QueuePage:
     total = session.scalar(_filtered(select(func.count()).select_from(Job).outerjoin(Lesson, Lesson.job_id == Job.id),
                                      user, f, dialect)) or 0
     f = replace(f, page=max(1, min(f.page, -(-total // f.page_size) or 1)))
-    rows = session.execute(_filtered(base, user, f, dialect).order_by(*_sorts()[f.sort if f.sort in SORTS else "newest"])
+    order = _sorts()[f.sort if f.sort in SORTS else "newest"]
+    rows = session.execute(_filtered(base, user, f, dialect).order_by(*order)
                            .limit(f.page_size).offset((f.page - 1) * f.page_size)).all()
     out = [QueueRow(job, lesson) for job, lesson in rows]
     _attach(session, out, user.level)
@@ -136,8 +137,9 @@ def _attach(session: Session, rows: list[QueueRow], level: str) -> None:
     if not ids:
         return
     by_id = {r.job.id: r for r in rows}
-    for job_id, severity, n in session.execute(select(Finding.job_id, Finding.severity, func.count())
-                                               .where(Finding.job_id.in_(ids)).group_by(Finding.job_id, Finding.severity)):
+    counts = (select(Finding.job_id, Finding.severity, func.count()).where(Finding.job_id.in_(ids))
+              .group_by(Finding.job_id, Finding.severity))
+    for job_id, severity, n in session.execute(counts):
         by_id[job_id].counts[severity] = n
     for d in session.scalars(select(Decision).where(Decision.job_id.in_(ids), Decision.level == level)
                              .order_by(Decision.id)):
@@ -151,7 +153,8 @@ def visible(session: Session, user: User, job_id: str) -> Job | None:
 
 def next_pending(session: Session, user: User, after: Job) -> str | None:
     """The next lesson still undecided at my level (older than `after`, else the newest), or None."""
-    pending = scoped(select(Job.id), user, session.get_bind().dialect.name).where(Job.level == user.level, ~decided_at(user.level), Job.id != after.id)
+    pending = scoped(select(Job.id), user, session.get_bind().dialect.name).where(
+        Job.level == user.level, ~decided_at(user.level), Job.id != after.id)
     older = pending.where(or_(Job.submitted_at < after.submitted_at,
                               (Job.submitted_at == after.submitted_at) & (Job.id < after.id)))
     order = (Job.submitted_at.desc(), Job.id.desc())

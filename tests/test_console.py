@@ -279,6 +279,8 @@ def test_users_command_creates_reviewers_with_the_password_from_stdin(tmp_path, 
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert cli_main(["users", "add", "li", "--level", "city", "--region", "浙江省/杭州市", "--admin"]) == 4
     assert "at least 8 characters" in capsys.readouterr().err
+    assert cli_main(["users", "add", "nowhere", "--level", "county"]) == 4
+    assert "needs --region" in capsys.readouterr().err
     monkeypatch.setattr("sys.stdin", io.StringIO("another-long-one\n"))
     assert cli_main(["users", "add", "root", "--level", "national", "--admin"]) == 0
     assert cli_main(["users", "list"]) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,7 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     wait_for(browser, lambda d: d.execute_script("var v = document.getElementById('player');"
                                                  "return !v.seeking && v.readyState >= 3 && v.currentTime > 1"))
     browser.execute_script("window.scrollTo(0, 0)")
+    time.sleep(1.5)   # only for the picture: the player's loading indicator fades out
     shot(browser, "console-lesson.png")
     browser.find_element(By.CSS_SELECTOR, "#decision-form input[value=pass]").click()
     browser.find_element(By.ID, "reason").send_keys("画面与讲解规范，同意推荐")
