@@ -293,3 +293,9 @@ def test_marking_a_job_running_is_best_effort_when_the_index_is_down(monkeypatch
     monkeypatch.setenv("LESSONQC_REPORT_DIR", str(tmp_path))
     indexing.mark_running("job-x")  # the probe step goes on
     assert "could not mark it running" in caplog.text
+
+
+def test_a_malformed_job_id_is_404_not_500(svc):
+    for path in ("/api/v1/jobs/%3A/report", "/api/v1/jobs/%3A/report.html", "/api/v1/jobs/%3A/artifacts"):
+        answer = svc.http.get(path)
+        assert answer.status_code == 404 and answer.json()["code"] == "job.not_found", path

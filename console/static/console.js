@@ -79,7 +79,7 @@
   }
 
   function submitFinding(status) {
-    if (current < 0) { select(0, true); }
+    if (current < 0) { select(0, true); return; }   /* first key press selects, the next one acts */
     var form = findings[current] && $("form", findings[current]);
     var button = form && $("button[value=" + status + "]", form);
     if (button) { button.click(); }

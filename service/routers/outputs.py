@@ -27,8 +27,11 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
 def _report_dir(session: DbSession, job_id: str) -> Path:
     """The job's published report folder; 404 for an unknown job, 409 while it has no report yet."""
     job = repository.get_job(session, job_id)
-    folder = reportstore.job_dir(settings.report_root(), job_id) if job is None or not job.report_dir \
-        else Path(job.report_dir)
+    try:
+        folder = reportstore.job_dir(settings.report_root(), job_id) if job is None or not job.report_dir \
+            else Path(job.report_dir)
+    except reportstore.BadJobId:  # not a job id at all (e.g. ':'): no such job
+        raise ApiError(404, "job.not_found", f"no job {job_id}") from None
     if (folder / "report.json").is_file():
         return folder
     if job is None:
