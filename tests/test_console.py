@@ -18,14 +18,25 @@ from index.review import Decision, User
 from tests import consolekit as kit
 
 
-@pytest.fixture
-def site(index_url, console_lesson, tmp_path, monkeypatch):
-    """The real service app on a seeded index; decisions handed to the platform hook are recorded."""
+def _site(url: str, console_lesson, tmp_path, monkeypatch):
     sent: list[tuple[str, dict]] = []
-    app, database = kit.service_app(monkeypatch, tmp_path, index_url, console_lesson[0].parent,
+    app, database = kit.service_app(monkeypatch, tmp_path, url, console_lesson[0].parent,
                                     hook=lambda job_id, record: sent.append((job_id, record)))
     kit.seed(database, *console_lesson)
     return database, app, sent
+
+
+@pytest.fixture
+def site(index_url, console_lesson, tmp_path, monkeypatch):
+    """The real service app on a seeded index of each backend (scoping and workflow queries differ by
+    dialect); decisions handed to the platform hook are recorded."""
+    return _site(index_url, console_lesson, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def sqlite_site(console_lesson, tmp_path, monkeypatch):
+    """The same on SQLite only, for what does not depend on the database (CSRF, cookies, rate limit, video)."""
+    return _site(f"sqlite:///{tmp_path / 'index.sqlite3'}", console_lesson, tmp_path, monkeypatch)
 
 
 def login(app, name: str, password: str = kit.PASSWORD) -> TestClient:
@@ -59,8 +70,8 @@ def test_another_regions_or_levels_lesson_is_404(site):
     assert login(app, "county_shangcheng").get("/console/lessons/shangcheng-a").status_code == 200
 
 
-def test_form_post_without_its_csrf_token_is_403(site):
-    database, app, _ = site
+def test_form_post_without_its_csrf_token_is_403(sqlite_site):
+    database, app, _ = sqlite_site
     client = login(app, "county_xihu")
     token = kit.csrf_of(client.get("/console/lessons/xihu-a").text)
     for data in ({"action": "pass"}, {"action": "pass", "csrf_token": "forged"}, {"action": "pass", "csrf_token": ""}):
@@ -99,8 +110,8 @@ def test_five_wrong_passwords_lock_the_account_for_a_while(site):
         assert accounts.find(s, "county_xihu").failed_logins == 0, "the count starts again after the lock"
 
 
-def test_login_attempts_per_client_are_rate_limited(site):
-    _, app, _ = site
+def test_login_attempts_per_client_are_rate_limited(sqlite_site):
+    _, app, _ = sqlite_site
     app.state.console = replace(app.state.console, settings=replace(kit.fast_settings(), login_rate_per_client=3))
     client = TestClient(app)
     token = kit.csrf_of(client.get("/console/login").text)
@@ -109,8 +120,8 @@ def test_login_attempts_per_client_are_rate_limited(site):
     assert codes == [401, 401, 401, 429]
 
 
-def test_session_cookie_flags_and_logout(site):
-    _, app, _ = site
+def test_session_cookie_flags_and_logout(sqlite_site):
+    _, app, _ = sqlite_site
     client = TestClient(app)
     token = kit.csrf_of(client.get("/console/login").text)
     answer = client.post("/console/login", data={"username": "county_xihu", "password": kit.PASSWORD,
@@ -216,8 +227,8 @@ def test_users_need_a_region_below_national_and_a_long_password(index_url):
         assert s.scalar(select(func.count()).select_from(User)) == 1
 
 
-def test_player_streams_from_the_api_with_the_console_login(site):
-    _, app, _ = site
+def test_player_streams_from_the_api_with_the_console_login(sqlite_site):
+    _, app, _ = sqlite_site
     county = login(app, "county_xihu")
     page = county.get("/console/lessons/xihu-a")
     assert 'src="/api/v1/jobs/xihu-a/video"' in page.text
@@ -290,8 +301,8 @@ def test_users_command_creates_reviewers_with_the_password_from_stdin(tmp_path, 
         (cli_main(["users", "list"]), capsys.readouterr().out)[1]
 
 
-def test_an_admin_manages_users_in_the_console(site):
-    database, app, _ = site
+def test_an_admin_manages_users_in_the_console(sqlite_site):
+    database, app, _ = sqlite_site
     assert login(app, "county_xihu").get("/console/users").status_code == 403
     admin = login(app, "admin")
     page = admin.get("/console/users")
