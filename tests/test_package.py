@@ -124,6 +124,30 @@ def test_wechat_id_in_slide_notes(profile, clip, tmp_path):
     assert (ev["file"], ev["slide"], ev["part"], ev["matches"][0]["rule"]) == ("课件.pptx", 3, ["notes"], "wechat_id")
 
 
+def _text_box(paragraph, text: str) -> None:
+    """A Word text box as Word writes it: mc:AlternateContent with a DrawingML choice and a VML fallback."""
+    from docx.oxml import parse_xml
+    box = (f'<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:r><w:t>{text}</w:t></w:r></w:p>')
+    xml = ('<mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+           'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+           'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+           'xmlns:v="urn:schemas-microsoft-com:vml">'
+           f'<mc:Choice Requires="wps"><wps:txbx><w:txbxContent>{box}</w:txbxContent></wps:txbx></mc:Choice>'
+           f'<mc:Fallback><v:textbox><w:txbxContent>{box}</w:txbxContent></v:textbox></mc:Fallback></mc:AlternateContent>')
+    run = paragraph.add_run()
+    run._r.append(parse_xml(xml))
+
+
+def test_text_box_is_read_once(profile, tmp_path):
+    import docx
+    from pipelines.package.documents import word
+    document = docx.Document()
+    _text_box(document.add_paragraph("正文"), "扫码关注公众号：数学加油站")
+    document.save(tmp_path / "a.docx")
+    doc = word.read(tmp_path / "a.docx", profile.package.documents)
+    assert [(b.text, b.part) for b in doc.blocks] == [("正文", "body"), ("扫码关注公众号：数学加油站", "textbox")]
+
+
 def test_traditional_characters_in_a_lesson_design_table(profile, clip, tmp_path):
     folder = gen.package(tmp_path / "pkg", "学科课程", clip)
     gen.word_doc(folder / "教学设计.docx", "教学设计", gen.DESIGN_HEADINGS, page_break=True,
