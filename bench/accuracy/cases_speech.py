@@ -9,6 +9,9 @@ transcription settings); the speech.ad rules then run on the cached transcripts,
 config/speech_ads.yaml re-scores in a second. The split is fixed by SEED, per label.
 
     python -m bench.accuracy.cases_speech [--part tune|held-out|both] [--show] [--refresh]
+
+`cases()` gives the same lines, laid out the same way, as lessons for the whole benchmark
+(`python -m bench.accuracy`), each with its part fixed by this split (the one the rules were tuned on).
 """
 from __future__ import annotations
 
@@ -20,12 +23,16 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipelines import profile as profiles
 from pipelines.domain import AudioInfo, Finding, Media, TranscriptSegment, VideoInfo
 from pipelines.speech import ads as spoken_ads
+
+if TYPE_CHECKING:
+    from bench.accuracy.model import Case
 
 CLIPS = Path(__file__).resolve().parent / "speech_clips"
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "accuracy" / "speech"
@@ -73,6 +80,30 @@ def corpus() -> list[SpeechCase]:
         held = set(names[:round(len(names) * HELD_OUT_SHARE)])
         cases += [SpeechCase(r[0], r[1], r[2], "held-out" if r[0] in held else "tune") for r in rows if r[1] == label]
     return cases
+
+
+def cases() -> list[Case]:
+    """The corpus as benchmark lessons: a plain slide, the line in context, speech stage only; a promotion
+    must raise speech.ad over the line (sound kind `clip`: the committed FLAC files)."""
+    from bench.accuracy.model import Background, Case, Expect, Lesson, Shot, Sound
+
+    before, after = _seconds(CLIPS / "context_before.flac"), _seconds(CLIPS / "context_after.flac")
+    out = []
+    for case in corpus():
+        start = before + LEAD_GAP_S
+        end = start + _seconds(case.clip)
+        total = end + TRAIL_GAP_S + after
+        sounds = (Sound("clip", 0.0, before, text="speech_clips/context_before.flac"),
+                  Sound("clip", start, end, text=f"speech_clips/{case.name}.flac"),
+                  Sound("clip", end + TRAIL_GAP_S, total, text="speech_clips/context_after.flac"))
+        expects = (Expect(CODE, round(start, 2), round(end, 2), what=case.text),) if case.label == "ad" else ()
+        lesson = Lesson((Shot(round(total + 0.5, 2), Background("solid")),), sounds)
+        out.append(Case(f"speech-{case.name}", "speech", lesson, expects, frozenset({"speech"}), part=case.part))
+    return out
+
+
+def _seconds(path: Path) -> float:
+    return samples(path).size / RATE
 
 
 def samples(path: Path) -> np.ndarray:
