@@ -186,8 +186,8 @@ def _signal_task(task: Task, ctx: base.StageContext, stages: Mapping[str, base.S
             output = finish_consumer(name, consumer, sig.log, part.runs)
             if output is not None:
                 part.outputs[name] = output
-    except BaseException:
-        audio.join(part, reraise=False)  # the decode's failure is the task's
+    except Exception:
+        audio.join(part, reraise=False)  # the decode's failure is the task's (Ctrl-C does not wait)
         raise
     audio.join(part)
     return part

@@ -92,3 +92,18 @@ def test_the_audio_only_decode_gives_the_shared_decodes_speech_audio(speech_clip
     shared = read_wav(tmp_path / "shared.wav")
     assert alone.size > 5 * 16000 and np.abs(alone).max() > 0.05  # real speech, not silence
     assert np.array_equal(alone, shared)
+
+
+class Deaf(AudioStage):
+    name = "deaf"
+
+    def analyse(self, wav: Path, ctx: StageContext) -> StageOutput:
+        raise RuntimeError("model crashed")
+
+
+def test_an_audio_stage_failing_beside_the_decode_is_isolated(speech_clip: Path, tmp_path: Path):
+    listen = Listen()
+    report = check(speech_clip, profiles.load("micro-primary"), tmp_path, stages=[Deaf(), listen])
+    assert report.stages["deaf"].status == "error" and "model crashed" in report.stages["deaf"].error
+    assert report.stages["signal"].status == "ok" and report.stages["listen"].status == "ok"
+    assert report.verdict in ("review", "fail") and "signal" in report.metrics
