@@ -10,12 +10,11 @@ import tempfile
 from pathlib import Path
 
 from bench.timing import CACHE, best_of, decode_only, seconds
-from pipelines import registry
 from pipelines import profile as profiles
-from pipelines.media import decode, faults
-from pipelines import stages
+from pipelines import registry, stages
 from pipelines.check import check
 from pipelines.frames import StubConsumer
+from pipelines.media import decode, faults
 from pipelines.media.probe import probe
 from testmedia import cached
 from testmedia.lesson import LessonSpec, make_lesson

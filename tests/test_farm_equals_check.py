@@ -21,7 +21,8 @@ from testmedia import cached, clips, slides
 from testmedia.base import ffmpeg
 from testmedia.slides import SANS_BOLD, Slide, Text, Video
 from tests.farmkit import assert_same_findings, wait_for
-from workers import api, broker as brokers, jobs, paths, settings
+from workers import api, jobs, paths, settings
+from workers import broker as brokers
 
 SEGMENT_S = 25.0
 CLIPS = ["zh_lesson_fraction_1.flac", "zh_lesson_fraction_2.flac", "zh_lesson_fraction_3.flac",

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipelines.domain import AudioInfo, Finding, Media, StageOutput, StageRun, TranscriptSegment, VideoInfo, to_jsonable
 from pipelines.media.probe import ProbeResult
 from pipelines.plan import Part
-from pipelines.domain import AudioInfo, Finding, Media, StageOutput, StageRun, TranscriptSegment, VideoInfo, to_jsonable
 
 
 def media_from_dict(doc: dict[str, Any]) -> Media:

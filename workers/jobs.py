@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from pipelines import assemble, registry
+from pipelines import plan as plans
 from pipelines import profile as profiles
 from pipelines import stages as base
+from pipelines.domain import Media, StageRun
 from pipelines.errors import InputUnreadable, MediaPathRefused, ProfileError
-from pipelines.package.archive import PackageRefused
 from pipelines.media.probe import probe
+from pipelines.package.archive import PackageRefused
 from pipelines.plan import SIGNAL, Part, Task
-from pipelines import plan as plans
 from pipelines.profile import Profile
 from pipelines.report.document import Report
-from pipelines.domain import Media, StageRun
 
 from . import codec, package_jobs, paths, reportstore
 from .settings import FarmSettings, defaults, for_profile
@@ -36,7 +36,7 @@ from .state import DONE, ERROR, JobStore
 log = logging.getLogger(__name__)
 
 BAD_INPUT = (InputUnreadable, MediaPathRefused, ProfileError)  # the job ends at once with an `error` report
-__all__ = ["SIGNAL", "JobSpec", "Task", "Part", "Outbox", "Farm"]
+__all__ = ["SIGNAL", "Farm", "JobSpec", "Outbox", "Part", "Task"]
 
 
 @dataclass(frozen=True)
