@@ -11,7 +11,7 @@ DEMO_OUT := demo-out
 DEMO_PACKAGE := .cache/demo/sample-package.zip
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv model redis demo demo-package test bench worker serve clean
+.PHONY: setup system venv model redis demo demo-package test bench accuracy worker serve clean
 
 setup: system venv model
 
@@ -65,6 +65,11 @@ serve: setup redis
 
 bench: setup
 	$(BIN)/python -m bench.run_all
+
+# The accuracy benchmark (not part of `make test`): builds its lessons once into .cache/accuracy,
+# prints precision and recall per finding code for the tune and held-out parts.
+accuracy: setup
+	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
 
 clean:
 	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache

@@ -149,6 +149,8 @@ class Frozen(Section):
     live_min_s: Seconds
     static_share: Share
     static_min_s: Seconds
+    edge_touch_s: Seconds
+    edge_allowance_s: Seconds
     severity: Severity
 
 
@@ -178,7 +180,16 @@ class Loudness(Section):
 @dataclass(frozen=True)
 class Silence(Section):
     noise_db: float
+    detect_s: Positive
+    room_tone_db: float
+    music_flatness: Share
+    spectral_rate: Annotated[int, Bounds(ge=1000)]
+    spectral_highpass_hz: NonNegative
+    join_gap_s: Seconds
     min_duration_s: Seconds
+    fail_duration_s: Seconds
+    edge_touch_s: Seconds
+    edge_allowance_s: Seconds
     severity: Severity
 
 
@@ -431,7 +442,22 @@ class TitleCardRules(Section):
     window_s: Seconds
     min_text_s: Seconds
     severity: Severity
+    read_runs: Size
+    mean_frames: Size
+    score_width: Size
+    edge_strength: NonNegative
+    steady_delta: NonNegative
+    shown_share: Share
+    min_score: Share
+    heading_ratio: Positive
+    heading_field: str
     fields: dict[str, TitleField]
+
+
+@dataclass(frozen=True)
+class Citations(Section):
+    file: str
+    severity: Severity
 
 
 @dataclass(frozen=True)
@@ -442,6 +468,7 @@ class Onscreen(Section):
     slides: Slides
     ocr: Ocr
     ads: TextAds
+    citations: Citations
     qr: Codes
     traditional: Traditional
     watermark: Watermark

@@ -97,5 +97,31 @@ def test_frozen_limit_depends_on_how_still_the_video_is():
     profile = profiles.load("micro-primary")
     slides = faults.Analysis(duration_s=1000.0, frozen=[(0, 120), (125, 400), (405, 720), (725, 1000)])
     assert [(f.start_s, f.end_s) for f in faults.findings(slides, profile) if f.code == "signal.frozen"] == [(405, 720)]
-    live = faults.Analysis(duration_s=1000.0, frozen=[(100, 112), (500, 505)])
-    assert [(f.start_s, f.end_s) for f in faults.findings(live, profile) if f.code == "signal.frozen"] == [(100, 112)]
+    live = faults.Analysis(duration_s=1000.0, frozen=[(0.6, 6.0), (100, 112), (500, 505), (600, 604.5), (995, 1000)])
+    found = [(f.start_s, f.end_s) for f in faults.findings(live, profile) if f.code == "signal.frozen"]
+    assert found == [(100, 112), (500, 505)], "SPEC: >= 5 s in live video; the title and end cards are not faults"
+
+
+def test_dead_air_is_room_tone_or_silence_not_music():
+    """0.5 s windows: quiet and noise-like (or digital silence) is dead air; quiet but tonal (music) is not."""
+    profile = profiles.load("micro-primary")
+    levels = [(0.0, -22.0), (0.5, -46.0), (1.0, -46.0), (1.5, float("-inf")), (2.0, -44.0), (2.5, -30.0)]
+    flatness = [(0.0, 0.4), (0.512, 0.75), (1.024, 0.08), (1.536, float("nan")), (2.048, 0.7), (2.56, 0.1)]
+    assert faults.room_tone_windows(levels, flatness, profile) == [0.5, 1.5, 2.0]
+    text = "frame:0 pts:0 pts_time:0\nlavfi.astats.Overall.RMS_level=-inf\nframe:1 pts:1 pts_time:0.5\n" \
+           "lavfi.astats.Overall.RMS_level=-41.5\n"
+    assert faults.parse_metadata(text, "lavfi.astats.Overall.RMS_level") == [(0.0, float("-inf")), (0.5, -41.5)]
+
+
+@pytest.mark.parametrize("room, silence, expected", [
+    ([], [(10.0, 18.5)], [("review", 10.0, 18.5)]),                   # 8.5 s inside the lesson: review
+    ([], [(10.0, 17.0)], []),                                          # 7 s: a pause
+    ([10.0 + 0.5 * i for i in range(44)], [], [("fail", 10.0, 32.0)]),  # 22 s of room tone: fail
+    ([], [(0.0, 12.0)], []),                                           # a silent title card and lead-in
+    ([], [(0.0, 17.0)], [("review", 0.0, 17.0)]),                      # ... but not 9 s beyond it
+])
+def test_dead_air_thresholds(room, silence, expected):
+    profile = profiles.load("micro-primary")
+    a = faults.Analysis(duration_s=120.0, silence=silence, room_tone=room)
+    found = [(f.severity, f.start_s, f.end_s) for f in faults.findings(a, profile) if f.code == "signal.silence"]
+    assert found == expected

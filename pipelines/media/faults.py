@@ -3,12 +3,15 @@
 ffmpeg's own filters measure (on a downscaled, subsampled copy of the picture
 and on the original audio): black (blackdetect), frozen picture (freezedetect),
 letterbox/pillarbox (cropdetect), loudness and true peak (ebur128), dead air
-(silencedetect) and clipping (windowed astats). The same decode also feeds the
+(silencedetect, and 0.5 s windows that hold only room tone: quiet, with an untonal spectrum,
+so a music bed is not dead air) and clipping (windowed astats). The same decode also feeds the
 frame consumers and writes the speech WAV (see decode.py). This module builds
 the filter chains, parses their log (pure functions) and turns it into findings.
 """
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,7 @@ class Analysis:
     frozen: list[tuple[float, float]] = field(default_factory=list)
     crops: list[tuple[float, int, int, int, int]] = field(default_factory=list)  # t, w, h, x, y
     silence: list[tuple[float, float]] = field(default_factory=list)
+    room_tone: list[float] = field(default_factory=list)  # starts of windows holding only room tone
     clipped_windows: list[float] = field(default_factory=list)
     loudness_lufs: float | None = None
     true_peak_dbtp: float | None = None
@@ -77,15 +81,28 @@ def video_chain(media: Media, profile: Profile) -> str:
             f"cropdetect=limit={s.letterbox.limit}:round=2:reset=1:skip=0,nullsink")
 
 
-def audio_chain(media: Media, profile: Profile, stats_file: Path) -> str:
-    """Loudness/true peak, silences, and per-window peak statistics (clipping) into a sink."""
+def audio_chain(media: Media, profile: Profile, stats_file: Path, spectral_file: Path | None = None) -> str:
+    """Loudness/true peak, silences, per-window peak and RMS statistics (clipping, dead air) into a sink;
+    with `spectral_file`, a branch measuring each window's spectral flatness (music is tonal, room tone is not)."""
     s = profile.signal
     window = max(1, int(round(media.audio.sample_rate * s.clipping.window_s)))
-    return (f"ebur128=peak=true:framelog=verbose,"
-            f"silencedetect=n={s.silence.noise_db}dB:d={s.silence.min_duration_s},"
+    main = (f"ebur128=peak=true:framelog=verbose,"
+            f"silencedetect=n={s.silence.noise_db}dB:d={min(s.silence.min_duration_s, s.silence.detect_s)},"
             f"asetnsamples=n={window},"
-            f"astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level+Flat_factor,"
+            f"astats=metadata=1:reset=1:measure_perchannel=none:measure_overall=Peak_level+Flat_factor+RMS_level,"
             f"ametadata=mode=print:file={_filter_path(stats_file)},anullsink")
+    if spectral_file is None:
+        return main
+    rate = s.silence.spectral_rate
+    spectral = (f"aresample={rate},highpass=f={s.silence.spectral_highpass_hz},"
+                f"aspectralstats=win_size={_pow2(rate * s.clipping.window_s)}:overlap=0,"
+                f"ametadata=mode=print:key=lavfi.aspectralstats.1.flatness:file={_filter_path(spectral_file)},anullsink")
+    return f"asplit=2[sig_main][sig_spec];[sig_main]{main};[sig_spec]{spectral}"
+
+
+def _pow2(samples: float) -> int:
+    """The power of two nearest `samples` (FFT window)."""
+    return 2 ** max(4, round(math.log2(max(1.0, samples))))
 
 
 def _filter_path(path: Path) -> str:
@@ -97,11 +114,11 @@ def run_signal(path: Path, media: Media, profile: Profile, workdir: Path,
                consumers: Sequence[FrameConsumer] = (), frame_spec: FrameSpec | None = None,
                wav_out: Path | None = None, progress: decode.ProgressFn | None = None) -> SignalResult:
     """The single decode: signal filters + frame consumers + optional speech WAV."""
-    stats_file = workdir / "astats.txt"
+    stats_file, spectral_file = workdir / "astats.txt", workdir / "spectral.txt"
     has_audio = media.audio is not None
     plan = decode.DecodePlan(
         path=path, video_chain=video_chain(media, profile),
-        audio_chain=audio_chain(media, profile, stats_file) if has_audio else None,
+        audio_chain=audio_chain(media, profile, stats_file, spectral_file) if has_audio else None,
         frames=frame_spec if consumers else None, consumers=consumers,
         source_size=(media.video.width, media.video.height),
         wav_out=wav_out if has_audio else None, timeout_s=max(600.0, media.duration_s * 3), progress=progress,
@@ -110,7 +127,7 @@ def run_signal(path: Path, media: Media, profile: Profile, workdir: Path,
     parser = LogParser(media, profile)
     plan.on_line = parser.feed  # parsed as ffmpeg writes: a 4-hour log is never held in memory
     log = decode.run(plan)
-    analysis = parser.result(_read_stats(stats_file))
+    analysis = parser.result(_read_stats(stats_file), _read_stats(spectral_file))
     analysis.decoded_s = log.decoded_s
     return SignalResult(StageOutput(findings(analysis, profile), metrics(analysis)), log, analysis)
 
@@ -119,12 +136,12 @@ def _read_stats(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
-def parse_log(lines: list[str], astats: str, media: Media, profile: Profile) -> Analysis:
-    """Pure parser of the filters' log lines and the astats metadata file."""
+def parse_log(lines: list[str], astats: str, media: Media, profile: Profile, spectral: str = "") -> Analysis:
+    """Pure parser of the filters' log lines and the astats (and spectral flatness) metadata files."""
     parser = LogParser(media, profile)
     for line in lines:
         parser.feed(line)
-    return parser.result(astats)
+    return parser.result(astats, spectral)
 
 
 class LogParser:
@@ -162,15 +179,54 @@ class LogParser:
             if len(a.decode_errors) < DECODE_ERROR_SAMPLE:
                 a.decode_errors.append(line)
 
-    def result(self, astats: str) -> Analysis:
+    def result(self, astats: str, spectral: str = "") -> Analysis:
         """The Analysis once the log has ended (open stretches close at the end of the video)."""
         a, duration = self.a, self.media.duration_s
         if self.freeze_start is not None:
             a.frozen.append((self.freeze_start, duration))
-        if self.silence_start is not None and duration - self.silence_start >= self.profile.signal.silence.min_duration_s:
+        if self.silence_start is not None:
             a.silence.append((self.silence_start, duration))
         a.clipped_windows = parse_astats(astats, self.profile)
+        a.room_tone = room_tone_windows(parse_metadata(astats, "lavfi.astats.Overall.RMS_level"),
+                                        parse_metadata(spectral, "lavfi.aspectralstats.1.flatness"), self.profile)
         return a
+
+
+def parse_metadata(text: str, key: str) -> list[tuple[float, float]]:
+    """(pts_time, value) of one key in an `ametadata=mode=print` file (-inf for a silent window)."""
+    found: list[tuple[float, float]] = []
+    t = 0.0
+    for line in text.splitlines():
+        if line.startswith("frame:") and "pts_time:" in line:
+            t = float(line.rsplit("pts_time:", 1)[1])
+        elif line.startswith(key + "="):
+            value = _float(line)
+            found.append((t, float("-inf") if value is None else value))
+    return found
+
+
+def room_tone_windows(levels: list[tuple[float, float]], flatness: list[tuple[float, float]],
+                      profile: Profile) -> list[float]:
+    """Starts of windows quieter than `room_tone_db` whose spectrum is noise-like (flatness at least
+    `music_flatness`); a window without a spectral measure counts by its level alone."""
+    cfg = profile.signal.silence
+    flat = dict(flatness)
+    times = sorted(flat)
+    dead = []
+    for t, rms in levels:
+        if rms >= cfg.room_tone_db:
+            continue
+        near = _nearest(times, t)
+        if near is None or abs(near - t) > 0.5 or not flat[near] < cfg.music_flatness or rms < cfg.noise_db:
+            dead.append(t)
+    return dead
+
+
+def _nearest(times: list[float], t: float) -> float | None:
+    if not times:
+        return None
+    i = bisect.bisect_left(times, t)
+    return min(times[max(0, i - 1):i + 1], key=lambda x: abs(x - t))
 
 
 def _db(text: str) -> float | None:
@@ -229,7 +285,17 @@ def _frozen(a: Analysis, p: Profile) -> list[Finding]:
     limit = frozen_limit(a, p)
     return [_span("signal.frozen", cfg.severity, f"画面静止（冻结）{e - s:.0f} 秒", s, e,
                   duration_s=round(e - s, 2), limit_s=limit, still_share=round(still_share(a), 3))
-            for s, e in a.frozen if e - s >= limit]
+            for s, e in a.frozen if inner_length(s, e, a.duration_s, cfg) >= limit]
+
+
+def inner_length(start: float, end: float, duration: float, cfg: Any) -> float:
+    """How long a still or quiet stretch counts: one that touches the start or the end of the video (within
+    `edge_touch_s`) is a title or end card, or a lead-in; it counts only beyond `edge_allowance_s` there."""
+    if start <= cfg.edge_touch_s:
+        start = max(start, cfg.edge_allowance_s)
+    if end >= duration - cfg.edge_touch_s:
+        end = min(end, duration - cfg.edge_allowance_s)
+    return end - start
 
 
 def still_share(a: Analysis) -> float:
@@ -310,9 +376,27 @@ def _loudness(a: Analysis, p: Profile) -> list[Finding]:
 
 def _silence(a: Analysis, p: Profile) -> list[Finding]:
     cfg = p.signal.silence
-    return [_span("signal.silence", cfg.severity, f"长时间无声 {e - s:.0f} 秒", s, e,
-                  duration_s=round(e - s, 2), limit_s=cfg.min_duration_s, noise_db=cfg.noise_db)
-            for s, e in a.silence if e - s >= cfg.min_duration_s]
+    spans = join_spans(a.silence + merge_windows(a.room_tone, p.signal.clipping.window_s), cfg.join_gap_s)
+    found = []
+    for s, e in spans:
+        length = inner_length(s, e, a.duration_s, cfg)
+        if length >= cfg.min_duration_s:
+            severity = "fail" if length >= cfg.fail_duration_s else cfg.severity
+            found.append(_span("signal.silence", severity, f"长时间无声（无讲解）{e - s:.0f} 秒", s, e,
+                               duration_s=round(e - s, 2), limit_s=cfg.min_duration_s, fail_s=cfg.fail_duration_s,
+                               room_tone_db=cfg.room_tone_db))
+    return found
+
+
+def join_spans(spans: list[tuple[float, float]], gap_s: float) -> list[tuple[float, float]]:
+    """Union of (start, end) spans; spans closer than `gap_s` join."""
+    joined: list[list[float]] = []
+    for s, e in sorted(spans):
+        if joined and s - joined[-1][1] <= gap_s:
+            joined[-1][1] = max(joined[-1][1], e)
+        else:
+            joined.append([s, e])
+    return [(s, e) for s, e in joined]
 
 
 def _clipping(a: Analysis, p: Profile) -> list[Finding]:
@@ -340,5 +424,6 @@ def metrics(a: Analysis) -> dict[str, Any]:
         "loudness_lufs": a.loudness_lufs, "true_peak_dbtp": a.true_peak_dbtp,
         "black_s": round(sum(e - s for s, e in a.black), 2), "frozen_s": round(sum(e - s for s, e in a.frozen), 2),
         "silence_s": round(sum(e - s for s, e in a.silence), 2), "clipped_windows": len(a.clipped_windows),
+        "room_tone_s": round(len(a.room_tone) * 0.5, 2),
         "decode_errors": max(a.decode_error_count, len(a.decode_errors)), "decoded_s": round(a.decoded_s, 2),
     }

@@ -181,6 +181,35 @@ class Engine:
         del keep
         return found
 
+    def page_lines(self, image: np.ndarray) -> list[tuple[str, float, Box]]:
+        """Recognise a whole picture with tesseract's own page layout: (text, confidence, box) per line."""
+        keep = self._set_image(image, PSM_AUTO)
+        if self._lib.TessBaseAPIRecognize(self._api, None) != 0:
+            raise ToolError(f"tesseract ({self.languages}) failed to recognise an image")
+        found = self._read_lines()
+        self._lib.TessBaseAPIClear(self._api)
+        del keep
+        return found
+
+    def _read_lines(self) -> list[tuple[str, float, Box]]:
+        it = self._lib.TessBaseAPIGetIterator(self._api)
+        if not it:
+            return []
+        page = self._lib.TessResultIteratorGetPageIterator(it)
+        found: list[tuple[str, float, Box]] = []
+        while True:
+            raw = self._lib.TessResultIteratorGetUTF8Text(it, RIL_TEXTLINE)
+            box = self._box(page, RIL_TEXTLINE)
+            if raw:
+                text = ctypes.string_at(raw).decode("utf-8", "replace").strip()
+                self._lib.TessDeleteText(raw)
+                if text and box is not None:
+                    found.append((text, float(self._lib.TessResultIteratorConfidence(it, RIL_TEXTLINE)), box))
+            if not self._lib.TessResultIteratorNext(it, RIL_TEXTLINE):
+                break
+        self._lib.TessResultIteratorDelete(it)
+        return found
+
     def _read_symbols(self) -> list[Symbol]:
         it = self._lib.TessBaseAPIGetIterator(self._api)
         if not it:

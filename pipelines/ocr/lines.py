@@ -48,6 +48,12 @@ class Reader:
         lines = [self.read_line(gray, box) for box in (find_lines(self.engine, gray, self.cfg) if boxes is None else boxes)]
         return [line for line in lines if line is not None]
 
+    def read_page(self, gray: np.ndarray) -> list[OcrLine]:
+        """Lines of `gray` by tesseract's own page layout on the whole picture (slower than `read`, but
+        it keeps its footing on busy backgrounds: stripes, photographs); lines of low confidence are dropped."""
+        found = [OcrLine(" ".join(text.split()), conf, box) for text, conf, box in self.engine.page_lines(gray)]
+        return [line for line in found if line.conf >= self.cfg.min_line_conf]
+
     def read_line(self, gray: np.ndarray, box: Box) -> OcrLine | None:
         """Recognise one line box, scaled to the configured line height; None when nothing credible."""
         crop, scale, origin = _normalised_crop(gray, box, self.cfg.line_height, self.cfg.pad_share)

@@ -31,7 +31,8 @@ class FindingMaker:
     def for_scene(self, scene: Scene, reading: Reading, shape: tuple[int, int]) -> list[Finding]:
         """text.ad, text.qr_code and text.traditional for one scene, without thumbnails yet:
         `evidence["boxes"]` holds what `thumbnail` will draw."""
-        made = [self._ad(scene, reading), self._codes(scene, reading, shape), self._traditional(scene, reading)]
+        made = [self._ad(scene, reading), self._citation(scene, reading), self._codes(scene, reading, shape),
+                self._traditional(scene, reading)]
         return [f for f in made if f is not None]
 
     def thumbnail(self, finding: Finding, gray: np.ndarray) -> None:
@@ -50,6 +51,18 @@ class FindingMaker:
                     "box": list(union(boxes))}
         message = f"画面出现广告信息：{found} / on-screen advertising"
         return self._finding("text.ad", self.cfg.ads.severity, message, scene, evidence, boxes)
+
+    def _citation(self, scene: Scene, reading: Reading) -> Finding | None:
+        """text.citation: an official source cited on screen (SPEC: info, the citation as evidence)."""
+        if not reading.citations:
+            return None
+        lines = sorted({hit.line for hit in reading.citations})
+        boxes = [reading.lines[i].box for i in lines]
+        text = "\n".join(reading.lines[i].text for i in lines)
+        evidence = {"key": "|".join(sorted({hit.text for hit in reading.citations})), "text": text,
+                    "sources": sorted({hit.text for hit in reading.citations}), "box": list(union(boxes))}
+        message = f"画面引用资料来源：{text.splitlines()[0]} / citation of an official source"
+        return self._finding("text.citation", self.cfg.citations.severity, message, scene, evidence, boxes)
 
     def _codes(self, scene: Scene, reading: Reading, shape: tuple[int, int]) -> Finding | None:
         if not reading.codes:

@@ -11,6 +11,7 @@ import numpy as np
 from pipelines.ocr.lines import OcrLine, Reader
 from pipelines.onscreen.codes import Code, find_codes
 from pipelines.onscreen.ad_rules import Hit, find_ads, load_rules, rules_path
+from pipelines.onscreen.citations import load_sources, separate
 from pipelines.onscreen.traditional import TraditionalJudge, TraditionalText
 
 T = TypeVar("T")
@@ -24,6 +25,7 @@ class Reading:
     ads: list[Hit] = field(default_factory=list)
     codes: list[Code] = field(default_factory=list)
     traditional: TraditionalText | None = None
+    citations: list[Hit] = field(default_factory=list)
 
     @property
     def has_text(self) -> bool:
@@ -38,16 +40,23 @@ class FrameReader:
         self.reader = Reader(cfg.ocr, cfg.ocr.languages)
         self.judge = TraditionalJudge(cfg.traditional, Reader(cfg.ocr, cfg.ocr.traditional_languages))
         self.rules = load_rules(rules_path(cfg.ads.rules_file))
+        self.sources = load_sources(rules_path(cfg.citations.file))
         self.seconds: dict[str, float] = {"ocr": 0.0, "codes": 0.0, "traditional": 0.0}
 
     def read(self, gray: np.ndarray, codes: bool = True) -> Reading:
         """OCR `gray` once and apply every text check to the lines (`codes`: look for QR codes too)."""
         lines = self._timed("ocr", lambda: self.reader.read(gray))
-        reading = Reading(lines, find_ads([line.text for line in lines], self.rules))
+        texts = [line.text for line in lines]
+        ads, citations = separate(find_ads(texts, self.rules), texts, self.sources)
+        reading = Reading(lines, ads, citations=citations)
         if codes and self.cfg.qr.enabled:
             reading.codes = self._timed("codes", lambda: find_codes(gray, self.cfg.qr.barcodes))
         reading.traditional = self._timed("traditional", lambda: self.judge.judge(gray, lines))
         return reading
+
+    def read_page(self, gray: np.ndarray) -> list[OcrLine]:
+        """Only the text lines of `gray`, by whole-page recognition (one OCR call)."""
+        return self._timed("ocr", lambda: self.reader.read_page(gray))
 
     def read_row(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> OcrLine | None:
         """One line box of a full picture, read as a single line."""

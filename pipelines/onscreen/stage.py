@@ -21,6 +21,8 @@ from pipelines.onscreen.frame_text import FrameReader, Reading
 from pipelines.profile import Profile
 from pipelines.domain import Finding, Media, StageOutput
 from pipelines.onscreen.scenes import Scene, SceneTracker, reading_of
+from pipelines.onscreen import opening
+from pipelines.onscreen.titlecard import heading_of
 from pipelines.onscreen.titlecard import judge as judge_title
 from pipelines.onscreen.watermark import EdgePersistence, Mark, consistency, temporal_median
 
@@ -38,6 +40,8 @@ class OnscreenConsumer(FrameConsumer):
         eager = self.cfg.title_card.window_s if ctx.is_first_segment else 0.0
         self.tracker = SceneTracker(self.cfg.slides, ctx.profile.frames.fps, eager, self._scene_closed)
         self.last_s = ctx.start_s - self.step_s
+        self.opening_until_s = eager
+        self.opening: list[Frame] = []  # full-size frames of the title window, for the card
 
     def _scene_closed(self, scene: Scene, image: np.ndarray) -> None:
         self.edges.add(image, scene.duration_s, distinct=scene.repeat_of is None)
@@ -45,18 +49,22 @@ class OnscreenConsumer(FrameConsumer):
     def consume(self, frame: Frame) -> None:
         self.tracker.add(frame)
         self.last_s = frame.time_s
+        if frame.time_s < self.opening_until_s:
+            self.opening.append(frame)
 
     def finish(self) -> StageOutput:
         self.tracker.close(min(self.ctx.end_s, self.last_s + self.step_s))
-        return Analysis(self.ctx, self.tracker, self.edges).run()
+        return Analysis(self.ctx, self.tracker, self.edges, self.opening).run()
 
 
 class Analysis:
     """Reads the distinct scenes of one stream and turns them into findings."""
 
-    def __init__(self, ctx: stages.StageContext, tracker: SceneTracker, edges: EdgePersistence):
+    def __init__(self, ctx: stages.StageContext, tracker: SceneTracker, edges: EdgePersistence,
+                 opening_frames: list[Frame] = ()):
         self.ctx, self.cfg = ctx, ctx.profile.onscreen
         self.tracker, self.edges = tracker, edges
+        self.opening = list(opening_frames)
         self.reader = FrameReader(self.cfg)
         self.maker = FindingMaker(self.cfg, ctx.workdir, self.reader.rules)
         self.readings: dict[int, Reading] = {}
@@ -84,18 +92,29 @@ class Analysis:
         return reading_of(self.tracker.scenes, scene).picture()
 
     def _title_card(self) -> list[Finding]:
-        """intro.title_card from the scenes of the opening window (first segment only)."""
+        """intro.title_card from the best frames of the opening window (first segment only)."""
         if not self.ctx.is_first_segment:
             return []
-        window = self.cfg.title_card.window_s
-        shown = [s for s in self.tracker.scenes if s.start_s < window and self._reading(s) is not None]
-        texts = [s for s in shown if self._reading(s).has_text]
-        lines = [line.text for s in texts for line in self._reading(s).lines]
-        card = judge_title(lines, sum(min(s.end_s, window) - s.start_s for s in texts), self.cfg.title_card.fields)
-        first = (texts or shown)[:1]
-        gray = reading_of(self.tracker.scenes, first[0]).picture() if first else None
-        finding = self.maker.title_card(card, "\n".join(lines), gray, (self.ctx.start_s, min(window, self.ctx.end_s)))
+        cfg = self.cfg.title_card
+        scored = opening.score(self.opening, cfg)
+        card_runs = opening.runs(scored, cfg.shown_share, cfg.min_score)[:cfg.read_runs]
+        lines = self._card_lines([opening.picture(run, cfg.mean_frames) for run in card_runs])
+        texts = [line.text for line in lines]
+        shown = opening.shown_s(scored, 1.0 / self.ctx.profile.frames.fps, cfg.shown_share, cfg.min_score) if texts else 0.0
+        card = judge_title(texts, shown, cfg.fields, heading_of(lines, cfg.heading_ratio), cfg.heading_field)
+        best = max((s for run in card_runs[:1] for s in run), key=lambda s: s.score, default=None)
+        gray = best.image if best else (self.opening[0].image if self.opening else None)
+        span = (self.ctx.start_s, min(cfg.window_s, self.ctx.end_s))
+        finding = self.maker.title_card(card, "\n".join(texts), gray, span)
         return [finding] if finding else []
+
+    def _card_lines(self, pictures: list[np.ndarray]) -> list[OcrLine]:
+        """The lines read on the card's pictures, each distinct text once."""
+        seen: dict[str, OcrLine] = {}
+        for gray in pictures:
+            for line in self.reader.read_page(gray):
+                seen.setdefault(re.sub(r"\s+", "", line.text), line)
+        return list(seen.values())
 
     def _reading(self, scene: Scene) -> Reading | None:
         source = reading_of(self.tracker.scenes, scene)

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.ocr.lines import OcrLine
+
 FIELDS = ("教材版本", "学科", "年级", "课名", "主讲教师")
 
 
@@ -24,12 +26,36 @@ class TitleCard:
     missing: tuple[str, ...]
 
 
-def judge(lines: list[str], text_s: float, fields_cfg: Any) -> TitleCard:
-    """Fields present in `lines` (OCR lines of the window), and the ones missing, in FIELDS order."""
+def judge(lines: list[str], text_s: float, fields_cfg: Any, heading: str | None = None,
+          heading_field: str = "课名") -> TitleCard:
+    """Fields present in `lines` (OCR lines of the card), and the ones missing, in FIELDS order.
+    An unlabelled `heading` (the card's largest line) stands for `heading_field` (the course name)."""
     lines = [_clean(line) for line in lines]
     names = list(fields_cfg.to_dict()) if hasattr(fields_cfg, "to_dict") else list(fields_cfg)
-    present = tuple(n for n in names if _shows(lines, fields_cfg[n]))
+    present = tuple(n for n in names if _shows(lines, fields_cfg[n]) or (n == heading_field and heading))
     return TitleCard(text_s, present, tuple(n for n in names if n not in present))
+
+
+def heading_of(lines: list[OcrLine], ratio: float) -> str | None:
+    """The card's heading: its tallest line of Chinese text without a "label：" part, when it stands
+    out (`ratio` times the median line height) or is the only line."""
+    candidates = [ln for ln in lines if _cjk_count(ln.text) >= 2 and not _COLON.search(ln.text)]
+    if not candidates:
+        return None
+    top = max(candidates, key=_height)
+    median = sorted(_height(ln) for ln in lines)[len(lines) // 2]
+    return top.text if len(lines) == 1 or _height(top) >= ratio * median else None
+
+
+_COLON = re.compile(r"[:：]")
+
+
+def _height(line: OcrLine) -> int:
+    return line.box[3] - line.box[1]
+
+
+def _cjk_count(text: str) -> int:
+    return sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
 
 
 def _clean(line: str) -> str:
