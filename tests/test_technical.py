@@ -37,6 +37,14 @@ CLIPS = {
     "silence": (dict(seconds=26, audio_tail="volume=enable='between(t,4,22)':volume=0"), ".mp4"),
     "clipping": (dict(seconds=10, audio_tail="aformat=sample_fmts=s16,volume=enable='between(t,3,6)':volume=25dB:precision=fixed"), ".mp4"),
     "quiet": (dict(audio_tail="volume=-30dB"), ".mp4"),
+    # SPEC defaults: a 6-s freeze of the whole picture; 8.5 s of room tone (no speech, above digital
+    # silence); 10.5 s of music instead of speech
+    "frozen_6s": (dict(seconds=16, still_between=(5, 11)), ".mp4"),
+    "room_tone": (dict(seconds=24, audio_tail="volume=enable='between(t,8,16.5)':volume=0,aeval=exprs="
+                       "'val(0)+if(between(t,8,16.5),0.02*(random(0)-0.5)+0.002*sin(2*PI*50*t),0)'"), ".mp4"),
+    "music_gap": (dict(seconds=24, audio_tail="volume=enable='between(t,8,18.5)':volume=0,aeval=exprs="
+                       "'val(0)+if(between(t,8,18.5),0.05*sin(2*PI*(330+110*floor(mod(2*t,4)))*t)"
+                       "+0.03*sin(2*PI*165*t),0)'"), ".mp4"),
 }
 
 
@@ -102,7 +110,7 @@ def test_tech_rules_quiet_on_neighbours(make, short_profile, tmp_path):
     ("frozen", "signal.frozen", 3.0, 10.0),
     ("letterbox", "signal.letterbox", 0.0, 8.0),
     ("pillarbox", "signal.letterbox", 0.0, 8.0),
-    ("silence", "signal.silence", 4.0, 22.0),
+    ("silence", "signal.silence", 4.0, 22.0),   # 18 s of digital silence: review (fail from 20 s)
     ("clipping", "signal.clipping", 3.0, 6.0),
 ])
 def test_timed_signal_rule(make, short_profile, tmp_path, name, code, start, end):
@@ -112,6 +120,25 @@ def test_timed_signal_rule(make, short_profile, tmp_path, name, code, start, end
     f = found[code][0]
     assert abs(f.start_s - start) <= TOL and abs(f.end_s - end) <= TOL, (f.start_s, f.end_s)
     assert f.evidence.get("thumbnail"), "timed findings carry a thumbnail"
+
+
+@pytest.mark.parametrize("name, code, start, end", [
+    ("frozen_6s", "signal.frozen", 5.0, 11.0),
+    ("room_tone", "signal.silence", 8.0, 16.5),
+])
+def test_spec_default_thresholds(make, tmp_path, name, code, start, end):
+    """With micro-primary's own thresholds: a 5-s freeze in moving video, 8 s of dead air (room tone) are review."""
+    found = codes(run(make(name), profiles.load("micro-primary"), tmp_path))
+    assert [(f.severity, round(f.start_s), round(f.end_s)) for f in found.get(code, [])] \
+        and len(found[code]) == 1, sorted(found)
+    f = found[code][0]
+    assert f.severity == "review" and abs(f.start_s - start) <= TOL and abs(f.end_s - end) <= TOL, (f.start_s, f.end_s)
+
+
+def test_music_is_not_dead_air(make, tmp_path):
+    found = codes(run(make("music_gap"), profiles.load("micro-primary"), tmp_path))
+    assert "signal.silence" not in found, [(f.start_s, f.end_s, f.message) for f in found["signal.silence"]]
+    assert not {c for c, fs in found.items() if c.startswith("signal.") and any(f.severity != "info" for f in fs)}
 
 
 def test_loudness_too_quiet_fails(make, short_profile, tmp_path):

@@ -9,6 +9,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.accuracy import catalog, render, score
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", "--only", default="", help="only cases whose name contains this")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every finding of every case")
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="lessons checked at once (processes)")
     args = parser.parse_args(argv)
     cases = catalog.all_cases()
     parts = split(cases, args.seed)
@@ -65,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(chosen)} lessons ready in {time.perf_counter() - started:.0f} s ({CACHE})", flush=True)
     if args.build_only:
         return 0
-    with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp:
-        for case in chosen:
-            findings = check_case(case, paths[case.name], Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="accuracy-") as tmp, ProcessPoolExecutor(args.jobs) as pool:
+        jobs = [pool.submit(check_case, case, paths[case.name], Path(tmp)) for case in chosen]
+        for case, job in zip(chosen, jobs):
+            findings = job.result()
             score.tally(case, findings, tables[parts[case.name]])
             if args.verbose:
                 print(f"  {case.name} [{parts[case.name]}]: " + "; ".join(

@@ -24,7 +24,7 @@ ENCODE = ["-r", str(FPS), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20
 
 def ffmpeg(*args: str, timeout: float = 600) -> None:
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *map(str, args)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"ffmpeg failed: {' '.join(cmd)}\n{proc.stderr}")
 
@@ -113,7 +113,7 @@ def _fades(shot: Shot, sep: str) -> str:
 
 def _background(shot: Shot, folder: Path, i: int, inputs: list[list[str]]) -> tuple[str, str]:
     bg, s = shot.background, shot.seconds
-    hexa, hexb = bg.color.lstrip("#")[:6], bg.color2.lstrip("#")[:6]
+    hexa = bg.color.lstrip("#")[:6]
     if bg.kind == "solid":
         inputs.append(["-f", "lavfi", "-i", f"color=c=0x{hexa}:s={W}x{H}:r={FPS}:d={s:.3f}"])
         return "[0:v]format=yuv420p[bg]", "bg"

@@ -17,7 +17,7 @@ PENTATONIC = (0, 2, 4, 7, 9)
 
 def soundtrack(lesson: Lesson, out: Path) -> Path:
     """Write the lesson's soundtrack as a 16-bit stereo WAV."""
-    n = int(round(lesson.seconds * RATE))
+    n = round(lesson.seconds * RATE)
     track = room(n, lesson.floor_db, 0) if lesson.floor_db is not None else np.zeros(n)
     for part in lesson.sounds:
         a, b = int(part.start_s * RATE), min(n, int(part.end_s * RATE))
