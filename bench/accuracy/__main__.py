@@ -23,13 +23,14 @@ MIN_RECALL = 0.95
 
 
 def split(cases: list[Case], seed: int) -> dict[str, str]:
-    """case name -> part: within each family, a seeded shuffle dealt alternately to tune and held-out."""
+    """case name -> part: a part the family fixed, else within each family a seeded shuffle dealt
+    alternately to tune and held-out."""
     by_family: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         by_family[case.family].append(case)
-    parts: dict[str, str] = {}
+    parts: dict[str, str] = {c.name: c.part for c in cases if c.part}
     for family in sorted(by_family):
-        names = sorted(c.name for c in by_family[family])
+        names = sorted(c.name for c in by_family[family] if not c.part)
         random.Random(f"{seed}:{family}").shuffle(names)
         parts.update({name: PARTS[i % 2] for i, name in enumerate(names)})
     return parts
@@ -54,13 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--part", choices=[*PARTS, "both"], default="both")
     parser.add_argument("-k", "--only", default="", help="only cases whose name contains this")
+    parser.add_argument("-f", "--family", action="append", help="only this family (repeatable): " + ", ".join(
+        m.rsplit("_", 1)[-1] for m in catalog.FAMILIES))
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every finding of every case")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="lessons checked at once (processes)")
     args = parser.parse_args(argv)
     cases = catalog.all_cases()
     parts = split(cases, args.seed)
-    chosen = [c for c in cases if args.only in c.name and (args.part == "both" or parts[c.name] == args.part)]
+    chosen = [c for c in cases if args.only in c.name and (args.part == "both" or parts[c.name] == args.part)
+              and (not args.family or c.family in args.family)]
     tables = {p: score.new_table() for p in PARTS if args.part in (p, "both")}
     started = time.perf_counter()
     paths = {c.name: render.cached(c.lesson, CACHE, c.name) for c in chosen}

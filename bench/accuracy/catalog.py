@@ -13,6 +13,7 @@ FAMILIES: tuple[str, ...] = (
     "bench.accuracy.cases_titlecard",
     "bench.accuracy.cases_text",
     "bench.accuracy.cases_signal",
+    "bench.accuracy.cases_speech",
 )
 
 

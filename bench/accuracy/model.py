@@ -70,7 +70,8 @@ class Shot:
 
 @dataclass(frozen=True)
 class Sound:
-    """A part of the soundtrack: speech (espeak-ng Mandarin of `text`), music, room (tone), silence."""
+    """A part of the soundtrack: speech (espeak-ng Mandarin of `text`), clip (an audio file, `text` its path
+    relative to bench/accuracy), music, room (tone), silence."""
 
     kind: str
     start_s: float
@@ -117,3 +118,4 @@ class Case:
     lesson: Lesson
     expects: tuple[Expect, ...] = ()
     stages: frozenset[str] = field(default_factory=lambda: frozenset({"onscreen"}))
+    part: str | None = None     # "tune" or "held-out" when the family fixes it (else the runner's seeded split)

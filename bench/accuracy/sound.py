@@ -12,6 +12,7 @@ import numpy as np
 from bench.accuracy.model import Lesson, Sound
 
 RATE = 48000
+HERE = Path(__file__).resolve().parent
 PENTATONIC = (0, 2, 4, 7, 9)
 
 
@@ -37,11 +38,20 @@ def soundtrack(lesson: Lesson, out: Path) -> Path:
 def _part(part: Sound, n: int) -> np.ndarray:
     if part.kind == "speech":
         return _fit(speech(part.text), n)
+    if part.kind == "clip":
+        return _fit(clip(HERE / part.text), n)
     if part.kind == "music":
         return at_level(music(n, part.seed), part.level_db)
     if part.kind == "room":
         return room(n, part.level_db, part.seed)
     raise ValueError(f"unknown sound kind {part.kind}")
+
+
+def clip(path: Path) -> np.ndarray:
+    """An audio file as 48 kHz mono samples (ffmpeg decodes it)."""
+    proc = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path), "-ac", "1",
+                           "-ar", str(RATE), "-f", "s16le", "-"], capture_output=True, check=True, timeout=120)
+    return np.frombuffer(proc.stdout, np.int16).astype(np.float64) / 32768
 
 
 def _fit(samples: np.ndarray, n: int) -> np.ndarray:
