@@ -374,6 +374,10 @@ class Ocr(Section):
     min_line_conf: Confidence
     row_gap: NonNegative
     split_gap: NonNegative
+    max_line_share: Share
+    block_edge_delta: NonNegative
+    block_close_share: Share
+    block_fill: Share
 
 
 @dataclass(frozen=True)

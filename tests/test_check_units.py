@@ -100,6 +100,8 @@ def test_frozen_limit_depends_on_how_still_the_video_is():
     live = faults.Analysis(duration_s=1000.0, frozen=[(0.6, 6.0), (100, 112), (500, 505), (600, 604.5), (995, 1000)])
     found = [(f.start_s, f.end_s) for f in faults.findings(live, profile) if f.code == "signal.frozen"]
     assert found == [(100, 112), (500, 505)], "SPEC: >= 5 s in live video; the title and end cards are not faults"
+    short = faults.Analysis(duration_s=29.0, frozen=[(0.0, 5.0), (11.0, 23.0)])  # a long freeze in a short video
+    assert [(f.start_s, f.end_s) for f in faults.findings(short, profile) if f.code == "signal.frozen"] == [(11, 23)]
 
 
 def test_dead_air_is_room_tone_or_silence_not_music():

@@ -282,10 +282,13 @@ def _black(a: Analysis, p: Profile) -> list[Finding]:
 
 def _frozen(a: Analysis, p: Profile) -> list[Finding]:
     cfg = p.signal.frozen
-    limit = frozen_limit(a, p)
-    return [_span("signal.frozen", cfg.severity, f"画面静止（冻结）{e - s:.0f} 秒", s, e,
-                  duration_s=round(e - s, 2), limit_s=limit, still_share=round(still_share(a), 3))
-            for s, e in a.frozen if inner_length(s, e, a.duration_s, cfg) >= limit]
+    found = []
+    for s, e in a.frozen:
+        limit = frozen_limit(a, p, e - s)
+        if inner_length(s, e, a.duration_s, cfg) >= limit:
+            found.append(_span("signal.frozen", cfg.severity, f"画面静止（冻结）{e - s:.0f} 秒", s, e,
+                               duration_s=round(e - s, 2), limit_s=limit, still_share=round(still_share(a, e - s), 3)))
+    return found
 
 
 def inner_length(start: float, end: float, duration: float, cfg: Any) -> float:
@@ -298,15 +301,17 @@ def inner_length(start: float, end: float, duration: float, cfg: Any) -> float:
     return end - start
 
 
-def still_share(a: Analysis) -> float:
-    """Share of the video's time spent on a still picture."""
-    return sum(e - s for s, e in a.frozen) / a.duration_s if a.duration_s else 0.0
+def still_share(a: Analysis, leave_out_s: float = 0.0) -> float:
+    """Share of the video's time spent on a still picture, not counting `leave_out_s` of one still stretch
+    (whether the video *otherwise* moves)."""
+    rest = a.duration_s - leave_out_s
+    return (sum(e - s for s, e in a.frozen) - leave_out_s) / rest if rest > 0 else 0.0
 
 
-def frozen_limit(a: Analysis, p: Profile) -> float:
-    """How long a still picture may last: short in live video, long in a slide lesson."""
+def frozen_limit(a: Analysis, p: Profile, leave_out_s: float = 0.0) -> float:
+    """How long a still picture may last: short where the rest of the video moves, long in a slide lesson."""
     cfg = p.signal.frozen
-    return cfg.static_min_s if still_share(a) > cfg.static_share else cfg.live_min_s
+    return cfg.static_min_s if still_share(a, leave_out_s) > cfg.static_share else cfg.live_min_s
 
 
 def _letterbox(a: Analysis, p: Profile) -> list[Finding]:

@@ -80,8 +80,30 @@ def find_lines(engine: Engine, gray: np.ndarray, cfg: Any) -> list[Box]:
     for box in sorted(coarse + fine, key=_area, reverse=True):
         if not any(_covered(box, k) for k in kept):
             kept.append(box)
+    kept = [row for box in kept for row in _rows_in_block(gray, box, cfg)]
     pieces = [p for box in kept for p in _split_at_gaps(gray, box, cfg.split_gap)]
     return _merge_rows(sorted(pieces, key=lambda b: (b[0], b[1])), cfg.row_gap)
+
+
+def _rows_in_block(gray: np.ndarray, box: Box, cfg: Any) -> list[Box]:
+    """A "line" taller than `max_line_share` of the frame is a block layout analysis could not split (text
+    over a photograph or a filmed picture): its text rows are found by their sharp edges instead, closed
+    along the row; a block without such rows is a picture and gives nothing."""
+    left, top, right, bottom = box
+    limit = cfg.max_line_share * gray.shape[0]
+    if bottom - top <= limit:
+        return [box]
+    crop = gray[top:bottom, left:right]
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    edges = (cv2.morphologyEx(crop, cv2.MORPH_GRADIENT, kernel) >= cfg.block_edge_delta).astype(np.uint8)
+    reach = max(3, int(gray.shape[0] * cfg.block_close_share))
+    rows = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((1, reach), np.uint8))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(rows, connectivity=8)
+    found = []
+    for x, y, w, h, area in stats[1:count]:
+        if cfg.min_layout_px * 2 <= h <= limit and w >= 1.5 * h and area >= cfg.block_fill * w * h:
+            found.append((left + int(x), top + int(y), left + int(x + w), top + int(y + h)))
+    return found
 
 
 def _split_at_gaps(gray: np.ndarray, box: Box, gap: float) -> list[Box]:
