@@ -41,10 +41,10 @@ CLIPS = {
     # silence); 10.5 s of music instead of speech
     "frozen_6s": (dict(seconds=16, still_between=(5, 11)), ".mp4"),
     "room_tone": (dict(seconds=24, audio_tail="volume=enable='between(t,8,16.5)':volume=0,aeval=exprs="
-                       "'val(0)+if(between(t,8,16.5),0.02*(random(0)-0.5)+0.002*sin(2*PI*50*t),0)'"), ".mp4"),
+                       "'val(0)+if(between(t,8,16.5),0.02*(random(0)-0.5)+0.002*sin(2*PI*50*t),0)':c=same"), ".mp4"),
     "music_gap": (dict(seconds=24, audio_tail="volume=enable='between(t,8,18.5)':volume=0,aeval=exprs="
                        "'val(0)+if(between(t,8,18.5),0.05*sin(2*PI*(330+110*floor(mod(2*t,4)))*t)"
-                       "+0.03*sin(2*PI*165*t),0)'"), ".mp4"),
+                       "+0.03*sin(2*PI*165*t),0)':c=same"), ".mp4"),
 }
 
 
