@@ -11,7 +11,7 @@ DEMO_OUT := demo-out
 DEMO_PACKAGE := .cache/demo/sample-package.zip
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv model redis demo demo-package test bench accuracy worker serve clean
+.PHONY: setup system venv model redis demo demo-package test bench accuracy hostile worker serve clean
 
 setup: system venv model
 
@@ -36,7 +36,8 @@ model: venv
 redis: venv
 	@$(BIN)/python -c "import redis,sys; redis.Redis(host='127.0.0.1', port=6379, socket_timeout=2).ping()" 2>/dev/null \
 	  || (echo "starting redis-server on 127.0.0.1:6379"; \
-	      redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no && sleep 1)
+	      redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly yes \
+	        --dir "$$(mktemp -d /tmp/lessonqc-redis.XXXXXX)" && sleep 1)
 
 $(DEMO_LESSON): | venv
 	$(BIN)/python -m bench.make_lesson $@ --seconds 600 --ad-at 480 --promo-at 500
@@ -70,6 +71,10 @@ bench: setup
 # prints precision and recall per finding code for the tune and held-out parts.
 accuracy: setup
 	$(BIN)/python -m bench.accuracy $(ACCURACY_ARGS)
+
+# Hostile and odd inputs through `lessonqc check` and the farm (not part of `make test`): a table kind -> outcome.
+hostile: setup redis
+	$(BIN)/python -m bench.hostile
 
 clean:
 	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache

@@ -57,6 +57,16 @@ def load(name_or_path: str | Path, extra_languages: list[str] | None = None) -> 
     return _profile(merged, str(path), merged.get("name") or path.stem)
 
 
+def from_snapshot(data: dict[str, Any], name: str) -> Profile:
+    """A profile from a validated snapshot (a farm job carries the one checked at submit).
+
+    Checked again over the defaults: an unknown key is refused and a key added since is filled.
+    """
+    merged = copy.deepcopy(defaults())
+    _merge(merged, copy.deepcopy(data), "job profile snapshot", [])
+    return _profile(merged, "job profile snapshot", name)
+
+
 def _profile(data: dict[str, Any], source: str | Callable[[str], str], name: str) -> Profile:
     sections = build(Sections, data, source)
     values = {f.name: getattr(sections, f.name) for f in fields(Sections)}
@@ -104,11 +114,19 @@ def _resolve(name_or_path: str | Path) -> Path:
 def _read(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read profile: {exc}") from None
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read profile: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not valid YAML{_where(exc)}") from None
     if not isinstance(data, dict):
         raise ProfileError(f"{path}: a profile must be a mapping of keys")
     return data
+
+
+def _where(exc: yaml.YAMLError) -> str:
+    """Where a YAML error is (line, column) without echoing the file's text into a report."""
+    mark = getattr(exc, "problem_mark", None)
+    return f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any], source: str, path: list[str]) -> None:

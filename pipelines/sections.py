@@ -358,6 +358,8 @@ class Slides(Section):
     max_gap_s: Seconds
     max_scene_s: Positive
     repeat_share: Share
+    repeat_window: Size
+    max_read_scenes: Size
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,9 @@ def test_three_lessons_give_their_planted_findings_same_as_embedded(farm, lesson
         assert LESSONS[name][1] in {f["code"] for f in doc["findings"]}, (name, doc["findings"])
         embedded = to_dict(check(lessons[name], profiles.load("micro-primary"), tmp_path / name))
         assert_same_findings(doc, embedded)
-        assert set(doc["stages"]) == set(embedded["stages"])
+        statuses = {name: stage["status"] for name, stage in doc["stages"].items()}
+        assert statuses == {name: stage["status"] for name, stage in embedded["stages"].items()}
+        assert "error" not in statuses.values(), doc["stages"]  # a failing stage must not hide behind a finding
         assert (Path(api.report_dir(job_id)) / "report.html").is_file()
         assert api.status(job_id)["state"] == "done"
     _no_retries_or_dead_letters(farm)

@@ -365,3 +365,33 @@ def test_model_warmup_only_for_speech_workers(queues, warmed, monkeypatch: pytes
     monkeypatch.setattr(warmup, "warm_speech_model", lambda: calls.append(True) or True)
     warmup.ModelWarmup().before_worker_boot(None, SimpleNamespace(consumer_whitelist=queues))
     assert bool(calls) == warmed
+
+
+def test_the_profile_validated_at_submit_travels_with_the_job(stub_farm, silent_clip: Path, tmp_path: Path):
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("name: mine\nduration: {min_s: 1, max_s: 60}\n", encoding="utf-8")
+    media = stub_farm.media / "snap.mp4"
+    media.write_bytes(silent_clip.read_bytes())
+    job_id = api.submit(media, str(mine), skip=("speech", "onscreen", "lab"))
+    mine.unlink()  # the workers never read the submitter's file
+    doc = wait_for(lambda: api.report(job_id), 60, what="the farm report")
+    assert doc["profile"] == "mine" and "tech.duration" not in {f["code"] for f in doc["findings"]}
+
+
+def test_job_ids_are_plain_names_and_never_reused(stub_farm, silent_clip: Path):
+    from workers.reportstore import BadJobId
+    from workers.state import JobExists
+
+    media = stub_farm.media / "ids.mp4"
+    media.write_bytes(silent_clip.read_bytes())
+    for bad in ("../x", "a/b", ".hidden", "x" * 65):
+        with pytest.raises(BadJobId):
+            api.submit(media, job_id=bad)
+    with pytest.raises(BadJobId):
+        api.report("../x")
+    job_id = api.submit(media, job_id="lesson-0001", skip=("speech", "onscreen", "lab"))
+    wait_for(lambda: api.report(job_id), 60, what="the farm report")
+    with pytest.raises(JobExists):
+        api.submit(media, job_id="lesson-0001")
+    assert api.status("lesson-0001")["state"] == "done"
+    assert cli_main(["report", "../x"]) == 4

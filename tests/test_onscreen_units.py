@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dataclasses
 import numpy as np
 import pytest
 import qrcode
@@ -179,3 +180,14 @@ def test_watermarks_join_across_segments_and_partial_ones_drop() -> None:
 
 def test_metrics_add_up() -> None:
     assert merge_metrics([{"ocr_frames": 3, "ocr_s": 1.5}, {"ocr_frames": 4, "ocr_s": 0.5}]) == {"ocr_frames": 7, "ocr_s": 2.0}
+
+
+def test_scene_memory_is_bounded_on_a_video_that_cuts_every_second() -> None:
+    cfg = dataclasses.replace(CFG.slides, max_read_scenes=5, repeat_window=3)
+    tracker = SceneTracker(cfg, 2.0)
+    for frame in stream([(blocks(i), 1.0) for i in range(12)]):
+        tracker.add(frame)
+    tracker.close(12.0)
+    kept = [s for s in tracker.scenes if s.read]
+    assert len(tracker.scenes) == 12 and len(kept) == 5 and tracker.unread == 7
+    assert sum(1 for s in tracker.scenes if s.small.size) == 3  # only the repeat window keeps reduced copies

@@ -83,3 +83,13 @@ def test_defaults_file_with_a_stray_key_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(profiles, "_DEFAULTS", None)
     with pytest.raises(ProfileError, match=r"frames\.yaml: unknown key 'frames\.fsp'"):
         profiles.defaults()
+
+
+def test_a_yaml_error_names_file_and_line_but_never_echoes_its_text(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nvideo:\n  fps: [25\nsecret_token: hunter2\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as err:
+        profiles.load(path)
+    message = str(err.value)
+    assert str(path) in message and "line" in message
+    assert "hunter2" not in message and "fps" not in message

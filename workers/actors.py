@@ -10,16 +10,20 @@ for tasks, a Task dict (stage names, segment start/length): JSON-safe, nothing e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import dramatiq
+from dramatiq.brokers.stub import StubBroker
 
 from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, ProfileError, ToolTimeout
+from pipelines.media.limits import server
 
 from . import broker as brokers
 from . import indexing, jobs, metrics, serviceconfig, settings
 from .jobs import JobSpec, Task
 from .reportstore import BadJobId
+from .sweeper import Sweeper
 from .state import ERROR
 
 log = logging.getLogger(__name__)
@@ -49,6 +53,9 @@ class ActorOutbox:
     def send_report(self, spec: JobSpec, time_limit_ms: int) -> None:
         report_job.send_with_options(args=(spec.to_dict(),), time_limit=time_limit_ms)
 
+    def send_probe(self, spec: JobSpec, time_limit_ms: int) -> None:
+        probe_job.send_with_options(args=(spec.to_dict(),), time_limit=time_limit_ms)
+
 
 def farm() -> jobs.Farm:
     hook = indexing.after_publish(lambda job_id: deliver_callback.send(job_id))
@@ -56,17 +63,38 @@ def farm() -> jobs.Farm:
                      on_start=indexing.mark_running)
 
 
+def counted(spec: JobSpec, key: str, stage: str, run: Callable[[], None], crashed: Callable[[str], None]) -> None:
+    """Run one delivery, counting deliveries that never ended (the worker died: native crash, OOM kill).
+
+    A message whose worker died `max_crashes` times is not run again: `crashed` ends its stage as an error.
+    """
+    store = brokers.store()
+    crashes = store.begin_delivery(spec.job_id, key)
+    if crashes >= server().farm.max_crashes:
+        log.error("job %s: the worker died %d times running %s; the stage ends as an error", spec.job_id, crashes, stage)
+        crashed(f"{stage}: the worker died {crashes} times running it (native crash or out of memory)")
+        return
+    try:
+        run()
+    finally:
+        store.end_delivery(spec.job_id, key)
+
+
 def _task(spec: dict[str, Any], task: dict[str, Any]) -> None:
-    parsed = Task.from_dict(task)
-    part = jobs.run_task(JobSpec.from_dict(spec), parsed, farm())
-    if part is not None:
-        metrics.observe_runs(parsed.queue, part.runs)
+    parsed, job = Task.from_dict(task), JobSpec.from_dict(spec)
+
+    def run() -> None:
+        part = jobs.run_task(job, parsed, farm())
+        if part is not None:
+            metrics.observe_runs(parsed.queue, part.runs)
+    counted(job, parsed.key, "+".join(parsed.stages), run, lambda error: jobs.task_exhausted(job, parsed, error, farm()))
 
 
 @dramatiq.actor(queue_name="probe", **RETRIES)
 def probe_job(spec: dict[str, Any]) -> None:
     """Probe, plan and fan out one job."""
-    jobs.start(JobSpec.from_dict(spec), farm())
+    job = JobSpec.from_dict(spec)
+    counted(job, "probe", "probe", lambda: jobs.start(job, farm()), lambda error: jobs.task_exhausted(job, None, error, farm()))
 
 
 @dramatiq.actor(queue_name="media", **RETRIES)
@@ -90,7 +118,9 @@ def speech_task(spec: dict[str, Any], task: dict[str, Any]) -> None:
 @dramatiq.actor(queue_name="report", **RETRIES)
 def report_job(spec: dict[str, Any]) -> None:
     """Merge the parts of a finished job and publish its report."""
-    metrics.job_finished(jobs.finalize(JobSpec.from_dict(spec), farm()))
+    job = JobSpec.from_dict(spec)
+    counted(job, "report", "report", lambda: metrics.job_finished(jobs.finalize(job, farm())),
+            lambda error: _end_unpublished(job, error))
 
 
 @dramatiq.actor(queue_name="report", max_retries=3)
@@ -105,10 +135,21 @@ def give_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
     log.error("job %s: %s gave up after %s retries: %s", spec.job_id, message["actor_name"],
               retry_info.get("retries"), error)
     if message["actor_name"] == report_job.actor_name:
-        brokers.store().finish(spec.job_id, ERROR, None, None, error=f"report step failed: {error}")
+        _end_unpublished(spec, f"report step failed: {error}")
         return
     task = Task.from_dict(args[1]) if len(args) > 1 else None
-    jobs.task_exhausted(spec, task, error, farm())
+    try:
+        jobs.task_exhausted(spec, task, error, farm())
+    except Exception as exc:  # noqa: BLE001 - give_up must not fail the way the step did
+        log.error("job %s: giving up failed too (%s)", spec.job_id, exc)
+        _end_unpublished(spec, f"{error}; then {type(exc).__name__}: {exc}")
+
+
+def _end_unpublished(spec: JobSpec, error: str) -> None:
+    """End the job as `error` with the reason in its state; the sweeper publishes a report later."""
+    store = brokers.store()
+    store.finish(spec.job_id, ERROR, None, None, error=error)
+    store.mark_republish(spec.job_id, "report" if store.plan(spec.job_id) else f"fail:probe:{error}")
 
 
 def _last_line(text: str | None) -> str:
@@ -142,3 +183,5 @@ def callback_failed(message: dict[str, Any], retry_info: dict[str, Any]) -> None
 
 
 TASK_ACTORS = {"media": media_task, "ocr": ocr_task, "speech": speech_task}
+if not isinstance(brokers.current(), StubBroker):  # each worker process sweeps stale jobs (one at a time)
+    brokers.current().add_middleware(Sweeper(farm))

@@ -45,9 +45,9 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
     from .actors import probe_job
 
     real = paths.resolve(path)
-    loaded = profiles.load(profile, list(languages))
+    snapshot = profiles.load(profile, list(languages))  # validated here, once; workers use this copy
     if category:
-        category_of(category, loaded)
+        category_of(category, snapshot)
     if details.callback_url:
         callbacks.check_url(details.callback_url, serviceconfig.load().callbacks)
     spec = JobSpec(checked_id(job_id or new_job_id()), str(real), profile, tuple(languages), source or str(path),
@@ -57,7 +57,7 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
     indexing.record_submission(repository.NewJob(
         spec.job_id, spec.source, profile, str(real), details.media_sha256, details.media_size, details.region,
         lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by))
-    brokers.store().create(spec.job_id, spec.to_dict())
+    brokers.store().create(spec.job_id, spec.to_dict(), {"name": snapshot.name, "data": snapshot.data})
     probe_job.send_with_options(args=(spec.to_dict(),), time_limit=settings.defaults().time_limit_ms(0))
     return spec.job_id
 
@@ -80,15 +80,15 @@ def status(job_id: str) -> dict[str, Any]:
         live = brokers.store().status(job_id)
     except JobNotFound:
         live = None
-    if live is not None and live["state"] in (DONE, ERROR):
-        return live
+    if live is not None and live["state"] in (DONE, ERROR) and (live.get("report") or live["state"] == DONE):
+        return live  # (an `error` without a report may have its report published later: see below)
     doc = reportstore.read(settings.report_root(), job_id)  # published, and the job state not yet marked
     if doc is None:
         if live is None:
             raise JobNotFound(f"unknown job {job_id}")
         return live
     return {"job_id": job_id, "source": doc["source"], "profile": doc["profile"], **(live or {"tasks": {}}),
-            "state": ERROR if doc["verdict"] == "error" else DONE, "verdict": doc["verdict"],
+            "state": ERROR if doc["verdict"] == "error" else DONE, "verdict": doc["verdict"], "error": None,
             "report": str(reportstore.job_dir(settings.report_root(), job_id))}
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _status_parser(sub)
     _report_parser(sub)
     _worker_parser(sub)
+    p = sub.add_parser("sweep", help="one pass of the sweeper: re-drive or end stale jobs, publish pending reports",
+                       description="Workers sweep every farm.sweep_interval_s; this runs one pass now (cron, ops).")
+    p.set_defaults(func=run_sweep)
 
 
 def _submit_parser(sub: argparse._SubParsersAction) -> None:
@@ -90,10 +96,57 @@ def run_report(args: argparse.Namespace) -> int:
     return exitcodes.BY_VERDICT[doc["verdict"]]
 
 
+def run_sweep(args: argparse.Namespace) -> int:
+    from .actors import farm
+    from .sweeper import sweep
+
+    try:
+        done = sweep(farm())
+    except (LessonQCError, redis.RedisError) as exc:
+        print(f"lessonqc: {exc}", file=sys.stderr)
+        return exitcodes.USAGE
+    print("  ".join(f"{k} {v}" for k, v in done.items()))
+    return exitcodes.PASS
+
+
 def run_worker(args: argparse.Namespace) -> int:
-    """Replace this process with the dramatiq CLI (signals and exit codes are dramatiq's)."""
-    os.execve(sys.executable, worker_argv(args), worker_env(args, os.environ))
-    return exitcodes.INTERNAL  # not reached
+    """Run the dramatiq CLI under a supervisor that starts it again when a worker process died."""
+    return supervise(worker_argv(args), worker_env(args, os.environ))
+
+
+def supervise(argv: list[str], env: dict[str, str], quick_s: float = 10.0, quick_limit: int = 5) -> int:
+    """Run `argv`; when it exits non-zero on its own, start it again.
+
+    dramatiq stops every sibling process (gracefully: they finish what they hold) when one
+    worker process dies, e.g. a native crash or an OOM kill in a stage; the node comes back
+    here, and the message that killed it is counted (workers.actors.counted) until it ends
+    as a stage error. Signals are passed on; a node that keeps dying at start-up gives up.
+    """
+    child: subprocess.Popen | None = None
+    stopping = False
+
+    def forward(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    quick = 0
+    while True:
+        started = time.monotonic()
+        child = subprocess.Popen(argv, env=env)
+        code = child.wait()
+        if stopping or code == 0:
+            return code
+        quick = quick + 1 if time.monotonic() - started < quick_s else 0
+        if quick >= quick_limit:
+            print(f"lessonqc worker: dramatiq keeps exiting at start-up (code {code}); giving up", file=sys.stderr)
+            return code
+        print(f"lessonqc worker: dramatiq exited with code {code} (a worker process died); starting it again",
+              file=sys.stderr, flush=True)
+        time.sleep(1.0)
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:

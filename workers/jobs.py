@@ -9,7 +9,9 @@ thin wrappers; what a step hands on goes through an Outbox.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -67,6 +69,8 @@ class Outbox(Protocol):
 
     def send_report(self, spec: JobSpec, time_limit_ms: int) -> None: ...
 
+    def send_probe(self, spec: JobSpec, time_limit_ms: int) -> None: ...
+
 
 @dataclass
 class Farm:
@@ -97,10 +101,11 @@ def start(spec: JobSpec, farm: Farm) -> None:
     if farm.on_start is not None:
         farm.on_start(spec.job_id)
     try:
-        path, profile = open_job(spec)
+        path, profile = open_job(spec, farm.store)
         doc = farm.store.probe(spec.job_id) or _probe(path, profile, spec, farm)
     except PackageRefused as exc:
-        _publish(spec, package_jobs.refused_report(_report(spec), exc, spec.category), farm, _settings_or_default(spec))
+        _publish(spec, package_jobs.refused_report(_report(spec, farm.store), exc, spec.category), farm,
+                 _settings_or_default(spec, farm.store), f"fail:probe:{exc}")
         return
     except BAD_INPUT as exc:
         fail_job(spec, farm, exc, "probe")
@@ -175,7 +180,7 @@ def run_task(spec: JobSpec, task: Task, farm: Farm) -> Part | None:
 
 
 def _context(spec: JobSpec, task: Task, farm: Farm) -> base.StageContext:
-    path, profile = open_job(spec)
+    path, profile = open_job(spec, farm.store)
     doc = _probe_doc(spec, task, farm)
     workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
     return base.StageContext(_video(spec, path, doc), codec.media_from_dict(doc["media"]), profile, workdir,
@@ -196,7 +201,7 @@ def _video(spec: JobSpec, path: Path, doc: dict[str, Any]) -> Path:
 
 def _document(spec: JobSpec, task: Task, farm: Farm) -> Part:
     """One document of a package job (ocr queue)."""
-    _, profile = open_job(spec)
+    _, profile = open_job(spec, farm.store)
     workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
     return package_jobs.run_document(task, _probe_doc(spec, task, farm), spec.category, profile, workdir)
 
@@ -206,7 +211,7 @@ def record(spec: JobSpec, task: Task, part: Part, farm: Farm) -> None:
     farm.store.complete(spec.job_id, task.key, codec.part_to_dict(part), part_status(part, task.queue))
     tasks = farm.store.plan(spec.job_id) or []
     if len(farm.store.parts(spec.job_id)) >= len(tasks) and not farm.store.is_finished(spec.job_id):
-        farm.outbox.send_report(spec, for_profile(open_job(spec)[1]).time_limit_ms(0))
+        farm.outbox.send_report(spec, for_profile(open_job(spec, farm.store)[1]).time_limit_ms(0))
 
 
 def task_exhausted(spec: JobSpec, task: Task | None, error: str, farm: Farm) -> None:
@@ -223,15 +228,25 @@ def task_exhausted(spec: JobSpec, task: Task | None, error: str, farm: Farm) -> 
 
 def finalize(spec: JobSpec, farm: Farm) -> str | None:
     """Merge every part into one report, publish it once; return its verdict (None: nothing to do)."""
-    store = farm.store
-    if store.is_finished(spec.job_id):
+    if farm.store.is_finished(spec.job_id):
         return None
+    built = build_report(spec, farm)
+    if built is None:
+        log.warning("job %s: report step ran before all tasks were in; ignored", spec.job_id)
+        return None
+    report, profile = built
+    _publish(spec, report, farm, for_profile(profile), "report")
+    return report.verdict
+
+
+def build_report(spec: JobSpec, farm: Farm) -> tuple[Report, Profile] | None:
+    """The whole report from the probe and every task's part (None while a part is missing)."""
+    store = farm.store
     tasks = [Task.from_dict(t) for t in store.plan(spec.job_id) or []]
     parts = {k: codec.part_from_dict(v) for k, v in store.parts(spec.job_id).items()}
     if (not tasks and not spec.category) or any(t.key not in parts for t in tasks):
-        log.warning("job %s: report step ran before all tasks were in; ignored", spec.job_id)
         return None
-    path, profile = open_job(spec)
+    path, profile = open_job(spec, farm.store)
     doc = store.probe(spec.job_id)
     report = Report(spec.job_id, spec.source, profile.name)
     video = [t for t in tasks if not package_jobs.is_document(t)]
@@ -242,20 +257,33 @@ def finalize(spec: JobSpec, farm: Farm) -> str | None:
         assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip)
     if spec.category:
         package_jobs.finish(report, doc, [parts[t.key] for t in tasks if package_jobs.is_document(t)], profile)
-    _publish(spec, report, farm, for_profile(profile))
-    return report.verdict
+    return report, profile
 
 
 def fail_job(spec: JobSpec, farm: Farm, exc: Exception, stage: str) -> None:
     """Bad input: an `error` report (finding input.unreadable) at once; later parts are ignored."""
+    report = _failure_report(spec, farm, stage, str(exc))
+    _publish(spec, report, farm, _settings_or_default(spec, farm.store), f"fail:{stage}:{exc}")
+
+
+def _failure_report(spec: JobSpec, farm: Farm, stage: str, message: str) -> Report:
     doc = farm.store.probe(spec.job_id)
-    report = _report(spec)
-    assemble.fail(report, stage, str(exc), codec.probe_from_dict(doc) if doc is not None and "media" in doc else None)
-    _publish(spec, report, farm, _settings_or_default(spec))
+    report = _report(spec, farm.store)
+    assemble.fail(report, stage, message, codec.probe_from_dict(doc) if doc is not None and "media" in doc else None)
+    return report
 
 
-def _publish(spec: JobSpec, report: Report, farm: Farm, settings: FarmSettings) -> None:
-    folder, _ = reportstore.publish(report, farm.report_root)
+def _publish(spec: JobSpec, report: Report, farm: Farm, settings: FarmSettings, redo: str) -> None:
+    """Publish, then mark the job finished. An unwritable report folder (or a full disk) does not
+    leave the job running, nor fail again in give_up: the job ends as `error` with the reason in
+    its state, and the sweeper publishes the report once the folder is writable (`republish`)."""
+    try:
+        folder, _ = reportstore.publish(report, farm.report_root)
+    except OSError as exc:
+        log.error("job %s: report not published (%s); the sweeper will publish it later", spec.job_id, exc)
+        farm.store.finish(spec.job_id, ERROR, None, None, error=f"report not published yet: {exc}")
+        farm.store.mark_republish(spec.job_id, redo)
+        return
     if farm.on_publish is not None:  # before `finish`: a failure here retries the step, which re-runs the hook
         farm.on_publish(spec.job_id, folder)
     verdict = report.verdict
@@ -264,30 +292,66 @@ def _publish(spec: JobSpec, report: Report, farm: Farm, settings: FarmSettings) 
     reportstore.cleanup(farm.report_root, spec.job_id)
 
 
-def _report(spec: JobSpec) -> Report:
-    return Report(spec.job_id, spec.source, _profile_name(spec))
+def republish(spec: JobSpec, farm: Farm) -> bool:
+    """Publish the report of a job that ended while its report folder was unwritable; True once done."""
+    redo = farm.store.field(spec.job_id, "republish") or ""
+    if redo == "report":
+        built = build_report(spec, farm)
+        report = built[0] if built else _failure_report(spec, farm, "report", "parts lost before publishing")
+    else:
+        _, stage, message = (redo.split(":", 2) + ["", ""])[:3]
+        report = _failure_report(spec, farm, stage or "probe", message or "job failed")
+    folder, _ = reportstore.publish(report, farm.report_root)  # OSError: still unwritable, try again later
+    if farm.on_publish is not None:
+        farm.on_publish(spec.job_id, folder)
+    verdict = report.verdict
+    farm.store.note(spec.job_id, state=ERROR if verdict == "error" else DONE, verdict=verdict, report=str(folder),
+                    error="")
+    farm.store.unmark_republish(spec.job_id)
+    reportstore.cleanup(farm.report_root, spec.job_id)
+    return True
 
 
-def _profile_name(spec: JobSpec) -> str:
+def _report(spec: JobSpec, store: JobStore) -> Report:
+    return Report(spec.job_id, spec.source, _profile_name(spec, store))
+
+
+def _profile_name(spec: JobSpec, store: JobStore) -> str:
     try:
-        return open_job_profile(spec.profile, spec.languages).name
+        return job_profile(spec, store).name
     except ProfileError:
         return spec.profile
 
 
-def _settings_or_default(spec: JobSpec) -> FarmSettings:
+def _settings_or_default(spec: JobSpec, store: JobStore) -> FarmSettings:
     try:
-        return for_profile(open_job_profile(spec.profile, spec.languages))
+        return for_profile(job_profile(spec, store))
     except ProfileError:
         return defaults()
 
 
-def open_job(spec: JobSpec) -> tuple[Path, Profile]:
-    """The confined media path and the loaded profile of a job (BAD_INPUT errors when refused)."""
-    return paths.resolve(spec.media), open_job_profile(spec.profile, spec.languages)
+def open_job(spec: JobSpec, store: JobStore) -> tuple[Path, Profile]:
+    """The confined media path and the profile of a job (BAD_INPUT errors when refused)."""
+    return paths.resolve(spec.media), job_profile(spec, store)
+
+
+def job_profile(spec: JobSpec, store: JobStore) -> Profile:
+    """The profile snapshot taken at submit; a job without one (older or forged) gets a built-in profile."""
+    snapshot = store.profile(spec.job_id)
+    if snapshot is not None:
+        return _from_snapshot(snapshot)
+    if Path(spec.profile).suffix in (".yaml", ".yml") or os.sep in spec.profile:
+        raise ProfileError(f"profile {spec.profile!r}: a profile file is read at submit only")
+    return open_job_profile(spec.profile, spec.languages)
+
+
+@lru_cache(maxsize=32)
+def _from_snapshot(text: str) -> Profile:
+    doc = json.loads(text)
+    return profiles.from_snapshot(doc["data"], doc["name"])
 
 
 @lru_cache(maxsize=32)
 def open_job_profile(name: str, languages: tuple[str, ...]) -> Profile:
-    """Profiles are loaded once per worker process per (profile, languages)."""
+    """Built-in profiles are loaded once per worker process per (profile, languages)."""
     return profiles.load(name, list(languages))

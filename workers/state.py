@@ -85,6 +85,22 @@ class Backend(ABC):
     @abstractmethod
     def expire(self, keys: list[str], ttl_s: int) -> None: ...
 
+    @abstractmethod
+    def hincrby(self, key: str, field: str, by: int) -> int: ...
+
+    @abstractmethod
+    def sadd(self, key: str, member: str) -> None: ...
+
+    @abstractmethod
+    def srem(self, key: str, member: str) -> None: ...
+
+    @abstractmethod
+    def smembers(self, key: str) -> set[str]: ...
+
+    @abstractmethod
+    def take_lock(self, name: str, ttl_s: int) -> bool:
+        """Take a lock named `name` for `ttl_s` seconds unless someone holds it."""
+
 
 class RedisBackend(Backend):
     """Job state in Redis (decode_responses client)."""
@@ -119,6 +135,21 @@ class RedisBackend(Backend):
             for key in keys:
                 pipe.expire(key, ttl_s)
             pipe.execute()
+
+    def hincrby(self, key: str, field: str, by: int) -> int:
+        return int(self.client.hincrby(key, field, by))
+
+    def sadd(self, key: str, member: str) -> None:
+        self.client.sadd(key, member)
+
+    def srem(self, key: str, member: str) -> None:
+        self.client.srem(key, member)
+
+    def smembers(self, key: str) -> set[str]:
+        return set(self.client.smembers(key))
+
+    def take_lock(self, name: str, ttl_s: int) -> bool:
+        return bool(self.client.set(name, "1", nx=True, ex=max(1, ttl_s)))
 
 
 class MemoryBackend(Backend):
@@ -168,6 +199,25 @@ class MemoryBackend(Backend):
     def expire(self, keys: list[str], ttl_s: int) -> None:
         """Memory state lives as long as the process."""
 
+    def hincrby(self, key: str, field: str, by: int) -> int:
+        with self.lock:
+            bucket = self.data.setdefault(key, {})
+            bucket[field] = str(int(bucket.get(field, "0")) + by)
+            return int(bucket[field])
+
+    def sadd(self, key: str, member: str) -> None:
+        self.hset(key, {member: "1"})
+
+    def srem(self, key: str, member: str) -> None:
+        with self.lock:
+            self.data.get(key, {}).pop(member, None)
+
+    def smembers(self, key: str) -> set[str]:
+        return set(self.hgetall(key))
+
+    def take_lock(self, name: str, ttl_s: int) -> bool:
+        return True
+
 
 class JobStore:
     """Job and task state over a Backend; every write is safe to repeat (redelivery)."""
@@ -179,11 +229,52 @@ class JobStore:
     def _key(self, job_id: str, kind: str = "") -> str:
         return f"{self.prefix}:job:{job_id}" + (f":{kind}" if kind else "")
 
-    def create(self, job_id: str, spec: dict[str, Any]) -> None:
-        """Record a new job once; JobExists when the id is taken (a finished job stays finished)."""
+    def create(self, job_id: str, spec: dict[str, Any], profile: dict[str, Any] | None = None) -> None:
+        """Record a new job once, with the profile validated at submit; JobExists when the id is taken."""
         if not self.backend.hsetnx(self._key(job_id), "spec", json.dumps(spec)):
             raise JobExists(f"job {job_id} already exists: job ids are never reused")
-        self.backend.hset(self._key(job_id), {"state": QUEUED, "submitted_at": now()})
+        fields = {"state": QUEUED, "submitted_at": now()}
+        if profile is not None:
+            fields["profile"] = json.dumps(profile, sort_keys=True, default=str)
+        self.backend.hset(self._key(job_id), fields)
+        self.backend.sadd(self._active(), job_id)
+
+    def _active(self) -> str:
+        return f"{self.prefix}:active"
+
+    def active(self) -> set[str]:
+        """Jobs submitted and not finished (the sweeper's worklist)."""
+        return self.backend.smembers(self._active())
+
+    def begin_delivery(self, job_id: str, key: str) -> int:
+        """Count one delivery of a job's message; return how many earlier ones never ended (crashes)."""
+        return self.backend.hincrby(self._key(job_id, "deliveries"), key, 1) - 1
+
+    def end_delivery(self, job_id: str, key: str) -> None:
+        """The delivery ended (done, or an exception the broker handles): it was no crash."""
+        self.backend.hincrby(self._key(job_id, "deliveries"), key, -1)
+
+    def note(self, job_id: str, **fields: str) -> None:
+        """Set plain fields of the job hash (sweeper bookkeeping, publish errors)."""
+        self.backend.hset(self._key(job_id), fields)
+
+    def field(self, job_id: str, name: str) -> str | None:
+        return self.backend.hget(self._key(job_id), name)
+
+    def mark_republish(self, job_id: str, redo: str) -> None:
+        """The job ended but its report could not be written: remember how to build it again."""
+        self.note(job_id, republish=redo)
+        self.backend.sadd(f"{self.prefix}:republish", job_id)
+
+    def unmark_republish(self, job_id: str) -> None:
+        self.backend.srem(f"{self.prefix}:republish", job_id)
+
+    def to_republish(self) -> set[str]:
+        return self.backend.smembers(f"{self.prefix}:republish")
+
+    def profile(self, job_id: str) -> str | None:
+        """The job's profile snapshot (JSON text), or None for a job submitted without one."""
+        return self.backend.hget(self._key(job_id), "profile")
 
     def job(self, job_id: str) -> dict[str, str]:
         fields = self.backend.hgetall(self._key(job_id))
@@ -200,9 +291,14 @@ class JobStore:
     def mark_running(self, job_id: str) -> None:
         if self.backend.hsetnx(self._key(job_id), "started_at", now()) and not self.is_finished(job_id):
             self.backend.hset(self._key(job_id), {"state": RUNNING})
+        self.progressed(job_id)
+
+    def progressed(self, job_id: str) -> None:
+        """A step of the job started or ended (the sweeper measures staleness from the last one)."""
+        self.backend.hset(self._key(job_id), {"progress_at": now()})
 
     def save_probe(self, job_id: str, doc: dict[str, Any]) -> None:
-        self.backend.hset(self._key(job_id), {"probe": json.dumps(doc)})
+        self.backend.hset(self._key(job_id), {"probe": json.dumps(doc), "progress_at": now()})
 
     def probe(self, job_id: str) -> dict[str, Any] | None:
         return _loads(self.backend.hget(self._key(job_id), "probe"))
@@ -221,11 +317,13 @@ class JobStore:
         if self.backend.hget(self._key(job_id, "parts"), key) is None:
             status = {"state": RUNNING, "queue": queue, "started_at": now()}
             self.backend.hset(self._key(job_id, "tasks"), {key: json.dumps(status)})
+            self.progressed(job_id)
 
     def complete(self, job_id: str, key: str, part: dict[str, Any], status: dict[str, Any]) -> Completion:
         """Record a task's result once; a repeat (redelivery) changes nothing."""
         new, done = self.backend.complete(self._key(job_id, "parts"), self._key(job_id, "tasks"), key,
                                           json.dumps(part), json.dumps(status))
+        self.progressed(job_id)
         return Completion(new, done)
 
     def parts(self, job_id: str) -> dict[str, dict[str, Any]]:
@@ -239,8 +337,10 @@ class JobStore:
         """Mark the job done/error once; return whether this call did it."""
         mapping = {"state": state, "verdict": verdict or "", "report": report or "", "error": error or ""}
         first = self.backend.finish(self._key(job_id), now(), mapping)
+        self.backend.srem(self._active(), job_id)
         if first and ttl_s:
-            self.backend.expire([self._key(job_id), self._key(job_id, "tasks"), self._key(job_id, "parts")], ttl_s)
+            self.backend.expire([self._key(job_id), self._key(job_id, "tasks"), self._key(job_id, "parts"),
+                                 self._key(job_id, "deliveries")], ttl_s)
         return first
 
     def status(self, job_id: str) -> dict[str, Any]:

@@ -22,14 +22,15 @@ from pipelines.frames import FrameConsumer, FrameSpec
 from pipelines.profile import Profile
 from pipelines.domain import Finding, Media, StageOutput
 
-BLACK_RE = re.compile(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)")
-FREEZE_START_RE = re.compile(r"freeze_start:\s*([\d.]+)")
-FREEZE_END_RE = re.compile(r"freeze_end:\s*([\d.]+)")
-CROP_RE = re.compile(r"w:(-?\d+) h:(-?\d+) x:(-?\d+) y:(-?\d+) .*?t:\s*([\d.]+)")
-SILENCE_START_RE = re.compile(r"silence_start:\s*(-?[\d.]+)")
-SILENCE_END_RE = re.compile(r"silence_end:\s*([\d.]+)")
-LOUDNESS_RE = re.compile(r"^\s*I:\s*(-?[\d.]+|-inf) LUFS")
-TRUE_PEAK_RE = re.compile(r"^\s*Peak:\s*(-?[\d.]+|-inf) dBFS")
+NUM = r"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"  # a number as ffmpeg prints it (12, 1.5, 1e-05)
+BLACK_RE = re.compile(rf"black_start:\s*({NUM})\s+black_end:\s*({NUM})")
+FREEZE_START_RE = re.compile(rf"freeze_start:\s*({NUM})")
+FREEZE_END_RE = re.compile(rf"freeze_end:\s*({NUM})")
+CROP_RE = re.compile(rf"w:(-?\d+) h:(-?\d+) x:(-?\d+) y:(-?\d+) .*?t:\s*({NUM})")
+SILENCE_START_RE = re.compile(rf"silence_start:\s*(-?{NUM})")
+SILENCE_END_RE = re.compile(rf"silence_end:\s*({NUM})")
+LOUDNESS_RE = re.compile(rf"^\s*I:\s*(-?{NUM}|-inf) LUFS")
+TRUE_PEAK_RE = re.compile(rf"^\s*Peak:\s*(-?{NUM}|-inf) dBFS")
 DECODE_ERROR_SAMPLE = 20  # decoder complaints kept verbatim (a broken 4-hour file logs millions)
 DECODER_ERROR_RE = re.compile(r"^\[(NULL|h264|hevc|mpeg4|mpeg2video|vp9|av1|aac|mp3\w*) @ [^]]+\] .*(error|concealing|invalid|corrupt|missing)", re.I)
 
@@ -247,7 +248,7 @@ def parse_astats(text: str, profile: Profile) -> list[float]:
         if line.startswith("frame:"):
             if peak is not None and peak >= cfg.peak_level_db and (peak >= cfg.overshoot_db or (flat or 0.0) >= cfg.min_flat_factor):
                 clipped.append(t)
-            t = float(line.rsplit("pts_time:", 1)[1]) if "pts_time:" in line else t
+            t = _float("=" + line.rsplit("pts_time:", 1)[1]) or t if "pts_time:" in line else t
             peak = flat = None
         elif line.startswith("lavfi.astats.Overall.Peak_level="):
             peak = _float(line)

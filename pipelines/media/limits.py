@@ -54,7 +54,9 @@ class FarmLimits:
     """Bounds on the farm's messages that a profile cannot raise."""
 
     max_time_limit_s: float
-    max_deliveries: int
+    max_crashes: int
+    sweep_interval_s: float
+    redrives: int
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,12 @@ def run_ffprobe(path: Path, timeout: float) -> dict[str, Any]:
     except ToolError as exc:
         raise InputUnreadable(probe_error(exc.stderr) or f"无法解析的媒体文件 / not a readable media file: {exc}") from None
     try:
-        return json.loads(out.stdout or b"{}")
-    except json.JSONDecodeError:
-        raise InputUnreadable("ffprobe returned no usable description") from None
+        doc = json.loads(out.stdout or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        doc = None
+    if not isinstance(doc, dict):
+        raise InputUnreadable("ffprobe returned no usable description")
+    return doc
 
 
 def probe_error(stderr: str) -> str:
@@ -89,11 +92,11 @@ def probe_error(stderr: str) -> str:
 def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None = None) -> Media:
     """Pure parser: ffprobe JSON (+ measured stream ends) -> Media. Raises InputUnreadable without usable video."""
     fmt = raw.get("format") or {}
-    streams = [s for s in raw.get("streams") or [] if isinstance(s, dict)]
+    streams = _streams(raw)
     if not isinstance(fmt, dict):
         fmt = {}
     video = pick_video(streams)
-    if not fmt or fmt.get("format_name") in IMAGE_FORMATS or (video and _is_still(video, fmt)):
+    if not fmt or _str(fmt.get("format_name")) in IMAGE_FORMATS or (video and _is_still(video, fmt)):
         raise InputUnreadable("不是视频：静态图片或无法识别的格式 / not a video: still image or unknown format")
     if video is None:
         kind = "audio-only file" if _first(streams, "audio") else "no video stream"
@@ -104,23 +107,29 @@ def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None
     return Media(
         container=_container(fmt),
         duration_s=round(duration, 3),
-        size_bytes=int(_float(fmt.get("size")) or path.stat().st_size),
+        size_bytes=max(0, _int(fmt.get("size")) or 0) or path.stat().st_size,
         bit_rate=_int(fmt.get("bit_rate")),
         video=_video_info(video),
         audio=_audio_info(_first(streams, "audio")),
     )
 
 
+def _streams(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """ffprobe's stream list, keeping only well-formed entries."""
+    found = raw.get("streams")
+    return [s for s in found if isinstance(s, dict)] if isinstance(found, list) else []
+
+
 def _first(streams: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     for s in streams:
-        if s.get("codec_type") == kind and not (s.get("disposition") or {}).get("attached_pic"):
+        if s.get("codec_type") == kind and not _dict(s.get("disposition")).get("attached_pic"):
             return s
     return None
 
 
 def pick_video(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The real picture: the first video stream that is neither cover art nor a single still image."""
-    videos = [s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")]
+    videos = [s for s in streams if s.get("codec_type") == "video" and not _dict(s.get("disposition")).get("attached_pic")]
     moving = [s for s in videos if not _is_still(s, {})]
     return (moving or videos or [None])[0]
 
@@ -132,9 +141,9 @@ def _is_still(video: dict[str, Any], fmt: dict[str, Any]) -> bool:
 
 
 def _container(fmt: dict[str, Any]) -> str:
-    name = fmt.get("format_name", "")
+    name = _str(fmt.get("format_name"))
     if name.startswith("mov,mp4"):
-        brand = (fmt.get("tags") or {}).get("major_brand", "").strip()
+        brand = _str(_dict(fmt.get("tags")).get("major_brand")).strip()
         return "mov" if brand == "qt" else "mp4"
     return name.split(",")[0]
 
@@ -144,7 +153,7 @@ def _stream_duration(s: dict[str, Any]) -> float | None:
     value = _float(s.get("duration"))
     if value:
         return value
-    tag = str((s.get("tags") or {}).get("DURATION") or "")
+    tag = _str(_dict(s.get("tags")).get("DURATION"))
     parts = tag.split(":")
     if len(parts) != 3:
         return None
@@ -156,39 +165,40 @@ def _video_info(s: dict[str, Any]) -> VideoInfo:
     r_rate, avg_rate = _rate(s.get("r_frame_rate")), _rate(s.get("avg_frame_rate"))
     fps = avg_rate or r_rate
     vfr = bool(r_rate and avg_rate and abs(r_rate - avg_rate) / r_rate > 0.01)
-    field_order = s.get("field_order", "")
+    field_order = _str(s.get("field_order"))
     scan = "progressive" if field_order == "progressive" else ("interlaced" if field_order in {"tt", "bb", "tb", "bt"} else "unknown")
-    width, height, dar = int(s.get("width") or 0), int(s.get("height") or 0), _dar(s)
+    width, height, dar = _int(s.get("width")) or 0, _int(s.get("height")) or 0, _dar(s)
     if _rotation(s) % 180 == 90:  # a phone held upright: shown (and decoded by ffmpeg) turned a quarter
         width, height, dar = height, width, ":".join(reversed(dar.split(":")))
     return VideoInfo(
-        codec=s.get("codec_name", "unknown"), width=width, height=height,
+        codec=_str(s.get("codec_name"), "unknown"), width=width, height=height,
         dar=dar, fps=round(fps, 3), vfr=vfr, bit_rate=_int(s.get("bit_rate")),
-        pix_fmt=s.get("pix_fmt", "unknown"), scan=scan, stream=_int(s.get("index")),
+        pix_fmt=_str(s.get("pix_fmt"), "unknown"), scan=scan, stream=_int(s.get("index")),
     )
 
 
 def _rotation(s: dict[str, Any]) -> int:
     """Display rotation in degrees (0..359) from the display matrix side data or the legacy tag."""
-    for side in s.get("side_data_list") or []:
+    sides = s.get("side_data_list") if isinstance(s.get("side_data_list"), list) else []
+    for side in (d for d in sides if isinstance(d, dict)):
         if "rotation" in side:
-            return int(_float(side["rotation"]) or 0) % 360
-    return int(_float((s.get("tags") or {}).get("rotate")) or 0) % 360
+            return (_int(side["rotation"]) or 0) % 360
+    return (_int(_dict(s.get("tags")).get("rotate")) or 0) % 360
 
 
 def _audio_info(s: dict[str, Any] | None) -> AudioInfo | None:
     if s is None:
         return None
-    return AudioInfo(codec=s.get("codec_name", "unknown"), sample_rate=int(_float(s.get("sample_rate")) or 0),
-                     channels=int(s.get("channels") or 0), bit_rate=_int(s.get("bit_rate")))
+    return AudioInfo(codec=_str(s.get("codec_name"), "unknown"), sample_rate=_int(s.get("sample_rate")) or 0,
+                     channels=_int(s.get("channels")) or 0, bit_rate=_int(s.get("bit_rate")))
 
 
 def _dar(s: dict[str, Any]) -> str:
-    dar = s.get("display_aspect_ratio")
-    if dar and dar != "0:1":
+    dar = _str(s.get("display_aspect_ratio"))
+    if re.fullmatch(r"[1-9]\d*:[1-9]\d*", dar):
         return dar
-    w, h = int(s.get("width") or 0), int(s.get("height") or 0)
-    if not w or not h:
+    w, h = _int(s.get("width")) or 0, _int(s.get("height")) or 0
+    if w <= 0 or h <= 0:
         return "0:1"
     ratio = Fraction(w, h)
     return f"{ratio.numerator}:{ratio.denominator}"
@@ -196,17 +206,27 @@ def _dar(s: dict[str, Any]) -> str:
 
 def _rate(text: str | None) -> float:
     try:
-        value = Fraction(text or "0/1")
-    except (ValueError, ZeroDivisionError):
+        value = float(Fraction(text if isinstance(text, str) and text else "0/1"))
+    except (ValueError, ZeroDivisionError, OverflowError):
         return 0.0
-    return float(value)
+    return value if math.isfinite(value) else 0.0
 
 
 def _float(value: Any) -> float | None:
+    """A finite number from ffprobe's text, or None."""
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:
@@ -239,10 +259,10 @@ def check_safety(media: Media, limits: Safety) -> None:
 def check_streams(raw: dict[str, Any], limits: Safety, formats: tuple[str, ...]) -> None:
     """Refuse a container not on the allow-list, or one with absurd stream counts, before reading further."""
     fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
-    name = str(fmt.get("format_name") or "")
+    name = _str(fmt.get("format_name"))
     if name and not any(part in formats for part in name.split(",")):
         raise InputUnreadable(f"容器格式不允许 / container format not allowed: {name}")
-    streams = [s for s in raw.get("streams") or [] if isinstance(s, dict)]
+    streams = _streams(raw)
     counts = {kind: sum(1 for s in streams if s.get("codec_type") == kind) for kind in ("video", "audio")}
     problems = [f"{n} {label} exceed {limit}" for label, n, limit in (
         ("streams", len(streams), limits.max_streams), ("video streams", counts["video"], limits.max_video_streams),
@@ -259,8 +279,8 @@ def _stated_duration(raw: dict[str, Any]) -> bool:
 def stream_ends(raw: dict[str, Any]) -> dict[int, float]:
     """Each stream's end time (start + duration) as the container states it."""
     ends: dict[int, float] = {}
-    for s in raw.get("streams") or []:
-        if not isinstance(s, dict) or _int(s.get("index")) is None:
+    for s in _streams(raw):
+        if _int(s.get("index")) is None:
             continue
         duration = _stream_duration(s)
         if duration:
@@ -294,7 +314,7 @@ def parse_packet_ends(text: str) -> dict[int, float]:
 
 def stream_summary(raw: dict[str, Any], ends: dict[int, float], media: Media) -> dict[str, Any]:
     """Counts and end times of the streams that matter: the analysed video, the first audio, extra audio."""
-    streams = [s for s in raw.get("streams") or [] if isinstance(s, dict)]
+    streams = _streams(raw)
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     audio_end = ends.get(_int(audio[0].get("index"))) if audio else None
     return {"video_index": media.video.stream, "video_end_s": media.video.end_s,

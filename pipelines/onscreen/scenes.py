@@ -71,6 +71,9 @@ class SceneTracker:
         self._rep_motion = float("inf")  # motion of the open scene's representative ...
         self._rep_still = False          # ... and whether it was a still frame
         self._last_read_s = 0.0
+        self._read: list[Scene] = []     # the latest read scenes (repeat candidates), at most cfg.repeat_window
+        self.read_count = 0
+        self.unread = 0                  # scenes past cfg.max_read_scenes, not kept for reading
 
     def add(self, frame: Frame) -> None:
         """Take one sampled frame."""
@@ -165,8 +168,10 @@ class SceneTracker:
         if self._wants_reading(scene):
             scene.repeat_of = self._repeat_of(scene)
             if scene.repeat_of is None:
-                scene.png = _compress(image)
+                self._keep(scene, image)
             self._last_read_s = end_s
+        if scene.png is None:
+            scene.small = _DROPPED  # only repeat candidates keep their reduced copy
         self.scenes.append(scene)
         if self.on_close is not None:
             self.on_close(scene, image)
@@ -178,13 +183,27 @@ class SceneTracker:
             return True
         return scene.end_s - self._last_read_s >= self.cfg.max_gap_s
 
+    def _keep(self, scene: Scene, image: np.ndarray) -> None:
+        """Keep the picture for reading, within the per-stream budget."""
+        if self.read_count >= self.cfg.max_read_scenes:
+            self.unread += 1
+            return
+        scene.png = _compress(image)
+        self.read_count += 1
+        self._read.append(scene)
+        if len(self._read) > self.cfg.repeat_window:
+            self._read.pop(0).small = _DROPPED
+
     def _repeat_of(self, scene: Scene) -> int | None:
         compared = self.compared()
-        for earlier in self.scenes:
-            if earlier.read and earlier.small.shape == scene.small.shape:
+        for earlier in self._read:
+            if earlier.small.shape == scene.small.shape:
                 if float(np.mean(self._changed(earlier.small, scene.small) & compared)) <= self.cfg.repeat_share:
                     return earlier.index
         return None
+
+
+_DROPPED = np.zeros((0, 0), np.int16)  # a closed scene's reduced copy once no longer compared
 
 
 def _compress(image: np.ndarray, limit: int = 512 * 1024) -> bytes:

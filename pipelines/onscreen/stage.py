@@ -157,6 +157,7 @@ class Analysis:
         return {"sampled_frames": self.tracker.frames, "scenes": len(scenes),
                 "ocr_frames": len(self.readings),
                 "repeated_scenes": sum(1 for s in scenes if s.repeat_of is not None),
+                "unread_scenes": self.tracker.unread,
                 "watermark_scenes": self.edges.scenes,
                 **{f"{k}_s": round(v, 3) for k, v in self.reader.seconds.items()}}
 

@@ -1,0 +1,261 @@
+"""Hostile and odd inputs, each made on demand under a media root (ffmpeg, a few seconds each).
+
+Every maker takes (root, outside) and returns the path to submit. `outside` is a folder
+beyond the media root holding `secret.ts`, a real video nothing may read.
+"""
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+Maker = Callable[[Path, Path], Path]
+X264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+AAC = ["-c:a", "aac", "-b:a", "128k"]
+
+
+def ffmpeg(*args: object) -> None:
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *map(str, args)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+
+
+def lavfi_video(size: str = "320x180", rate: int = 25, seconds: float = 4.0) -> list[str]:
+    return ["-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}:d={seconds}"]
+
+
+def tone(seconds: float = 4.0, freq: int = 440) -> list[str]:
+    return ["-f", "lavfi", "-i", f"sine=f={freq}:d={seconds}:sample_rate=48000"]
+
+
+def secret(outside: Path) -> Path:
+    path = outside / "secret.ts"
+    if not path.exists():
+        ffmpeg(*lavfi_video(seconds=3), *X264, path)
+    return path
+
+
+def clean(root: Path, outside: Path) -> Path:
+    out = root / "clean.mp4"
+    ffmpeg(*lavfi_video(), *tone(), *X264, *AAC, "-shortest", out)
+    return out
+
+
+def hls_named_mp4(root: Path, outside: Path) -> Path:
+    out = root / "hls-playlist.mp4"
+    out.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXTINF:3,\n{secret(outside)}\n#EXT-X-ENDLIST\n")
+    return out
+
+
+def concat_list(root: Path, outside: Path) -> Path:
+    out = root / "concat-list.mp4"
+    out.write_text(f"ffconcat version 1.0\nfile '{secret(outside)}'\n")
+    return out
+
+
+def sdp_network(root: Path, outside: Path) -> Path:
+    out = root / "stream.mp4"
+    out.write_text("v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=video 5004 RTP/AVP 96\n"
+                   "a=rtpmap:96 H264/90000\n")
+    return out
+
+
+def one_px_wide(root: Path, outside: Path) -> Path:
+    out = root / "one-px-wide.mkv"
+    ffmpeg(*lavfi_video("64x360"), "-vf", "scale=1:360", "-c:v", "ffv1", out)
+    return out
+
+
+def two_px_video(root: Path, outside: Path) -> Path:
+    out = root / "two-by-two.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=2x2:r=25:d=3", *X264, out)
+    return out
+
+
+def header_8k_240fps_4h(root: Path, outside: Path) -> Path:
+    """8K x 240 fps: each limit alone is met; the header claims 4 hours (the work budget is not)."""
+    out = root / "8k-240fps.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=7680x4320:r=240:d=0.05", *X264, out)
+    return _claim_duration(out, 4 * 3600 - 60)
+
+
+def header_5h(root: Path, outside: Path) -> Path:
+    out = root / "five-hours.mp4"
+    ffmpeg(*lavfi_video(seconds=2), *X264, out)
+    return _claim_duration(out, 5 * 3600)
+
+
+def _claim_duration(path: Path, seconds: float) -> Path:
+    """Patch mvhd/tkhd/mdhd (version 0) so the header promises `seconds`."""
+    data = bytearray(path.read_bytes())
+    movie_scale = _patch_box(data, b"mvhd", 12, 16, seconds, None)
+    _patch_box(data, b"tkhd", None, 20, seconds, movie_scale)
+    _patch_box(data, b"mdhd", 12, 16, seconds, None)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _patch_box(data: bytearray, name: bytes, scale_at: int | None, duration_at: int, seconds: float,
+               scale: int | None) -> int:
+    box = data.find(name)
+    body = box + 4
+    scale = scale or struct.unpack(">I", data[body + scale_at:body + scale_at + 4])[0]
+    data[body + duration_at:body + duration_at + 4] = struct.pack(">I", int(seconds * scale) & 0xFFFFFFFF)
+    return scale
+
+
+def huge_fps(root: Path, outside: Path) -> Path:
+    out = root / "1000fps.mkv"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=160x90:r=1000:d=0.2", *X264, out)
+    return out
+
+
+def huge_dimensions(root: Path, outside: Path) -> Path:
+    out = root / "8192x64.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=8192x64:r=25:d=0.2", *X264, out)
+    return out
+
+
+def many_streams(root: Path, outside: Path) -> Path:
+    out = root / "twenty-audio-streams.mkv"
+    inputs = [a for i in range(20) for a in tone(1, 200 + 20 * i)]
+    maps = [a for i in range(20) for a in ("-map", f"{i + 1}:a")]
+    ffmpeg(*lavfi_video("160x90", seconds=1), *inputs, "-map", "0:v", *maps, *X264, *AAC, out)
+    return out
+
+
+def extra_audio_streams(root: Path, outside: Path) -> Path:
+    out = root / "two-audio-streams.mp4"
+    ffmpeg(*lavfi_video(), *tone(), *tone(4, 220), "-map", "0:v", "-map", "1:a", "-map", "2:a", *X264, *AAC, out)
+    return out
+
+
+def cover_art_mkv(root: Path, outside: Path) -> Path:
+    cover = outside / "cover.jpg"
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x320", "-frames:v", "1", cover)
+    out = root / "cover-art-first.mkv"
+    ffmpeg("-loop", "1", "-framerate", "1", "-t", "1", "-i", cover, *lavfi_video(), *tone(),
+           "-map", "0:v", "-map", "1:v", "-map", "2:a", "-c:v:0", "mjpeg", "-frames:v:0", "1",
+           "-c:v:1", "libx264", "-preset", "ultrafast", *AAC, "-shortest", out)
+    return out
+
+
+def cover_art_only(root: Path, outside: Path) -> Path:
+    cover = outside / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "color=c=blue:s=320x320", "-frames:v", "1", cover)
+    out = root / "audio-with-cover.mp4"
+    ffmpeg(*tone(), "-i", cover, "-map", "0:a", "-map", "1:v", *AAC, "-c:v", "png", "-disposition:v", "attached_pic", out)
+    return out
+
+
+def no_duration_webm(root: Path, outside: Path) -> Path:
+    out = root / "recorder.webm"
+    ffmpeg(*lavfi_video(), *tone(), "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus",
+           "-f", "webm", "-live", "1", out)
+    return out
+
+
+def video_shorter_than_audio(root: Path, outside: Path) -> Path:
+    out = root / "picture-stops.mp4"
+    ffmpeg(*lavfi_video(seconds=3), *tone(9), *X264, *AAC, out)
+    return out
+
+
+def vfr(root: Path, outside: Path) -> Path:
+    out = root / "vfr.mkv"
+    ffmpeg(*lavfi_video(rate=30, seconds=6), "-vf", "setpts='if(lt(N,60),N/30,2+(N-60)/10)/TB'", "-fps_mode", "vfr",
+           *X264, out)
+    return out
+
+
+def rotated_phone(root: Path, outside: Path) -> Path:
+    out = root / "phone-upright.mp4"
+    ffmpeg(*lavfi_video("640x360"), *tone(), *X264, *AAC, "-shortest", "-metadata:s:v", "rotate=90", out)
+    return out
+
+
+def truncated_moov_at_end(root: Path, outside: Path) -> Path:
+    src = clean(root, outside)
+    out = root / "truncated-moov.mp4"
+    out.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
+    return out
+
+
+def truncated_faststart(root: Path, outside: Path) -> Path:
+    full = outside / "faststart.mp4"
+    ffmpeg(*lavfi_video(seconds=12), *tone(12), *X264, *AAC, "-movflags", "+faststart", full)
+    out = root / "truncated-faststart.mp4"
+    out.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.4)])
+    return out
+
+
+def zero_byte(root: Path, outside: Path) -> Path:
+    out = root / "empty.mp4"
+    out.write_bytes(b"")
+    return out
+
+
+def text_file(root: Path, outside: Path) -> Path:
+    out = root / "notes.mp4"
+    out.write_text("这不是视频，只是文本。\n" * 50, encoding="utf-8")
+    return out
+
+
+def random_bytes(root: Path, outside: Path) -> Path:
+    out = root / "noise.mp4"
+    out.write_bytes(os.urandom(200_000))
+    return out
+
+
+def audio_only(root: Path, outside: Path) -> Path:
+    out = root / "audio-only.mp4"
+    ffmpeg(*tone(), *AAC, out)
+    return out
+
+
+def still_image(root: Path, outside: Path) -> Path:
+    out = root / "slide.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360", "-frames:v", "1", "-f", "image2", "-c:v", "png", out)
+    return out
+
+
+def symlink_out_of_root(root: Path, outside: Path) -> Path:
+    out = root / "escape.mp4"
+    out.unlink(missing_ok=True)
+    out.symlink_to(secret(outside))
+    return out
+
+
+def directory(root: Path, outside: Path) -> Path:
+    out = root / "folder.mp4"
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def fifo(root: Path, outside: Path) -> Path:
+    out = root / "pipe.mp4"
+    if not out.exists():
+        os.mkfifo(out)
+    return out
+
+
+def odd_file_name(root: Path, outside: Path) -> Path:
+    out = root / "concat:课程 'a'|b\t<x>.mp4"
+    ffmpeg(*lavfi_video(), *tone(), *X264, *AAC, "-shortest", root / "odd-src.mp4")
+    (root / "odd-src.mp4").rename(out)
+    return out
+
+
+def pattern_file_name(root: Path, outside: Path) -> Path:
+    out = root / "img%03d.mp4"
+    ffmpeg(*lavfi_video(seconds=2), *X264, root / "pattern-src.mp4")
+    (root / "pattern-src.mp4").rename(out)
+    return out
+
+
+KINDS: dict[str, Maker] = {f.__name__: f for f in (
+    clean, hls_named_mp4, concat_list, sdp_network, one_px_wide, two_px_video, header_8k_240fps_4h, header_5h,
+    huge_fps, huge_dimensions, many_streams, extra_audio_streams, cover_art_mkv, cover_art_only, no_duration_webm,
+    video_shorter_than_audio, vfr, rotated_phone, truncated_moov_at_end, truncated_faststart, zero_byte, text_file,
+    random_bytes, audio_only, still_image, symlink_out_of_root, directory, fifo, odd_file_name, pattern_file_name)}
