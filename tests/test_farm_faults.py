@@ -18,7 +18,7 @@ import pytest
 import redis
 import yaml
 
-from tests import mediagen
+from testmedia import cached, clips
 from tests.farmkit import FarmEnv, Worker, install, new_farm, require_redis, wait_for
 from workers import api
 from workers import broker as brokers
@@ -34,8 +34,7 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="module")
 def lesson(media_cache: Path) -> Path:
-    out = media_cache / "farm-faults.mp4"
-    return out if out.exists() else mediagen.clip(out, 6.0, speech=False)
+    return cached(media_cache, "farm-faults.mp4", clips.clip, 6.0, speech=False)
 
 
 @pytest.fixture
