@@ -118,13 +118,13 @@ def _drive(api, inputs: dict[str, Path], budget_s: float) -> dict[str, Outcome]:
 
 
 def _finished(api, job: str, budget_s: float) -> Outcome:
-    from datetime import datetime
+    from datetime import datetime, timezone
 
     status = api.status(job)
     doc = api.report(job)
     started = status.get("started_at") or status.get("submitted_at")
-    spent = (datetime.fromisoformat(status["finished_at"]) - datetime.fromisoformat(started)).total_seconds() \
-        if status.get("finished_at") and started else 0.0
+    ended = datetime.fromisoformat(status["finished_at"]) if status.get("finished_at") else datetime.now(timezone.utc)
+    spent = (ended - datetime.fromisoformat(started)).total_seconds() if started else 0.0
     outcome = Outcome(summary(doc) if doc else f"{status['state']} without a report", spent)
     if doc is None:
         outcome.problems.append("no report")

@@ -132,12 +132,12 @@ def extra_audio_streams(root: Path, outside: Path) -> Path:
 
 
 def cover_art_mkv(root: Path, outside: Path) -> Path:
-    cover = outside / "cover.jpg"
+    """An MKV whose first video stream is a one-frame MJPEG cover (no attached_pic flag), then the lesson."""
+    cover, body = outside / "cover.jpg", outside / "body.mkv"
     ffmpeg("-f", "lavfi", "-i", "color=c=red:s=320x320", "-frames:v", "1", cover)
+    ffmpeg(*lavfi_video(), *tone(), *X264, *AAC, body)
     out = root / "cover-art-first.mkv"
-    ffmpeg("-loop", "1", "-framerate", "1", "-t", "1", "-i", cover, *lavfi_video(), *tone(),
-           "-map", "0:v", "-map", "1:v", "-map", "2:a", "-c:v:0", "mjpeg", "-frames:v:0", "1",
-           "-c:v:1", "libx264", "-preset", "ultrafast", *AAC, "-shortest", out)
+    ffmpeg("-i", cover, "-i", body, "-map", "0:v", "-map", "1:v", "-map", "1:a", "-c", "copy", out)
     return out
 
 

@@ -19,6 +19,7 @@ from pipelines.profile import Profile
 from pipelines.domain import AudioInfo, Finding, Media, VideoInfo
 
 IMAGE_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "webp_pipe", "gif", "bmp_pipe", "tiff_pipe"}
+FD_PREFIX_RE = re.compile(r"/proc/self/fd/\d+:\s*")
 WHITELIST_RE = re.compile(r"\[(\w+) @ [^\]]*\] Format not on whitelist")
 IDET_RE = re.compile(r"Multi frame detection:\s*TFF:\s*(\d+)\s*BFF:\s*(\d+)\s*Progressive:\s*(\d+)")
 
@@ -86,7 +87,8 @@ def probe_error(stderr: str) -> str:
         return f"容器格式不允许 / container format not allowed: {refused[1]} (playlists and lists are refused)"
     if not lines:
         return ""
-    return f"无法解析的媒体文件 / not a readable media file: {lines[-1][-300:]}"
+    detail = FD_PREFIX_RE.sub("", lines[-1])  # the tools read the opened file as /proc/self/fd/N
+    return f"无法解析的媒体文件 / not a readable media file: {detail[-300:]}"
 
 
 def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None = None) -> Media:
