@@ -199,7 +199,8 @@ def parse_metadata(text: str, key: str) -> list[tuple[float, float]]:
     t = 0.0
     for line in text.splitlines():
         if line.startswith("frame:") and "pts_time:" in line:
-            t = float(line.rsplit("pts_time:", 1)[1])
+            parsed = _float("=" + line.rsplit("pts_time:", 1)[1])  # a damaged line keeps the last time
+            t = t if parsed is None else parsed
         elif line.startswith(key + "="):
             value = _float(line)
             found.append((t, float("-inf") if value is None else value))
