@@ -103,6 +103,15 @@ def test_ad_url_in_a_task_sheet_footer(profile, clip, tmp_path):
         assert (tmp_path / "out" / ev["thumbnail"]).is_file() and ev["box"][1] > 1200
 
 
+def test_a_cited_official_source_in_a_footer_is_not_an_ad(profile, clip, tmp_path):
+    folder = gen.package(tmp_path / "pkg", "学科课程", clip)
+    gen.word_doc(folder / "学习任务单.docx", "学习任务单", gen.TASK_HEADINGS,
+                 footer="资料来源：国家中小学智慧教育平台 https://basic.smartedu.cn")
+    report = run(folder, "学科课程", profile, tmp_path / "out")
+    assert package_findings(report) == []
+    assert report.metrics["package"]["citations"] >= 1
+
+
 def test_qr_code_picture_on_a_slide(profile, clip, tmp_path):
     folder = gen.package(tmp_path / "pkg", "学科课程", clip)
     gen.slides(folder / "课件.pptx", ["分数", "平均分", "小结"], pictures={2: gen.qr_picture("https://weixin.qq.com/r/abc123")})

@@ -18,6 +18,7 @@ from pipelines.domain import Finding
 from pipelines.ocr.engine import Box
 from pipelines.ocr.lines import has_cjk, union
 from pipelines.onscreen.ad_rules import Hit, find_ads, load_rules, rules_path
+from pipelines.onscreen.citations import load_sources, separate
 from pipelines.onscreen.evidence import draw_boxes
 from pipelines.onscreen.frame_text import FrameReader
 from pipelines.onscreen.traditional import to_simplified, to_simplified_text
@@ -55,11 +56,12 @@ class DocChecker:
         self.onscreen = profile.onscreen
         self.cfg = profile.package.documents
         self.rules = load_rules(rules_path(self.onscreen.ads.rules_file))
+        self.sources = load_sources(rules_path(self.onscreen.citations.file))
         self.workdir = workdir
         self._reader: FrameReader | None = None
         self.thumbnails = 0
         self.metrics: dict[str, float] = {"pages": 0, "pictures_read": 0, "pictures_unreadable": 0,
-                                          "scanned_pages": 0, "text_s": 0.0, "pictures_s": 0.0}
+                                          "scanned_pages": 0, "citations": 0, "text_s": 0.0, "pictures_s": 0.0}
 
     @property
     def reader(self) -> FrameReader:
@@ -87,7 +89,9 @@ class DocChecker:
             by_page.setdefault(block.page, []).append(block)
         findings: list[Finding] = []
         for page, blocks in by_page.items():
-            hits = find_ads([b.text for b in blocks], self.rules)
+            texts = [b.text for b in blocks]
+            hits, cited = separate(find_ads(texts, self.rules), texts, self.sources)   # official sources: not ads
+            self.metrics["citations"] += len(cited)
             if hits:
                 findings.append(self._text_ad(name, doc, page, blocks, hits))
             found = self._text_traditional(name, doc, page, blocks)
