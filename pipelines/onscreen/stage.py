@@ -98,10 +98,11 @@ class Analysis:
         cfg = self.cfg.title_card
         scored = opening.score(self.opening, cfg)
         card_runs = opening.runs(scored, cfg.shown_share, cfg.min_score)[:cfg.read_runs]
-        lines = self._card_lines([opening.picture(run, cfg.mean_frames) for run in card_runs])
-        texts = [line.text for line in lines]
+        read = [self._card_lines([opening.picture(run, cfg.mean_frames)]) for run in card_runs]
+        lines = [line for lines in read for line in lines]
+        texts = list(dict.fromkeys(line.text for line in lines))
         shown = opening.shown_s(scored, 1.0 / self.ctx.profile.frames.fps, cfg.shown_share, cfg.min_score) if texts else 0.0
-        card = judge_title(texts, shown, cfg.fields, heading_of(lines, cfg.heading_ratio), cfg.heading_field)
+        card = judge_title(texts, shown, cfg.fields, heading_of(read[0] if read else [], cfg.heading_ratio), cfg.heading_field)
         best = max((s for run in card_runs[:1] for s in run), key=lambda s: s.score, default=None)
         gray = best.image if best else (self.opening[0].image if self.opening else None)
         span = (self.ctx.start_s, min(cfg.window_s, self.ctx.end_s))
