@@ -157,21 +157,21 @@ def _last_line(text: str | None) -> str:
     return lines[-1] if lines else "unknown error"
 
 
-_CALLBACKS = serviceconfig.load().callbacks
+_CALLBACKS = serviceconfig.load().callbacks  # retry options only: the allow-list and secret are read per delivery
 
 
 @dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
                 max_backoff=int(_CALLBACKS.max_backoff_s * 1000), on_retry_exhausted="callback_failed")
 def deliver_callback(job_id: str) -> None:
     """POST the signed summary of a published report to the job's callback URL (retried with backoff)."""
-    indexing.deliver_callback(job_id, _CALLBACKS)
+    indexing.deliver_callback(job_id, serviceconfig.load().callbacks)
 
 
 @dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
                 max_backoff=int(_CALLBACKS.max_backoff_s * 1000))
 def deliver_decision(job_id: str, decision_id: int) -> None:
     """POST a review level's decision, signed, to the job's callback URL (retried with backoff)."""
-    indexing.deliver_decision(job_id, decision_id, _CALLBACKS)
+    indexing.deliver_decision(job_id, decision_id, serviceconfig.load().callbacks)
 
 
 @dramatiq.actor(queue_name="callback", max_retries=3)
