@@ -14,8 +14,11 @@ class ModelMissing(ModelError):
     """A speech model is not installed where the configuration expects it."""
 
 
-class ModelFetchError(ModelError):
-    """pip could not fetch a pinned model part (or timed out); carries its stderr."""
+class CommandFailed(Exception):
+    """An external command failed: its argv, stderr and exit status (the last stderr lines print with it).
+
+    The base of `ModelFetchError` here and of `pipelines.errors.ToolError`.
+    """
 
     def __init__(self, message: str, cmd: list[str] | None = None, stderr: str = "", returncode: int | None = None):
         super().__init__(message)
@@ -26,3 +29,7 @@ class ModelFetchError(ModelError):
     def __str__(self) -> str:
         tail = self.stderr.strip().splitlines()[-5:]
         return super().__str__() + ("\n" + "\n".join(tail) if tail else "")
+
+
+class ModelFetchError(ModelError, CommandFailed):
+    """pip could not fetch a pinned model part (or timed out); carries its stderr."""

@@ -16,18 +16,8 @@ class InputUnreadable(LessonQCError):
     """The input is not a decodable video within the safety limits (bad input: never retried)."""
 
 
-class ToolError(LessonQCError):
-    """An external tool (ffmpeg, ffprobe, tesseract) failed; carries its stderr."""
-
-    def __init__(self, message: str, cmd: list[str] | None = None, stderr: str = "", returncode: int | None = None):
-        super().__init__(message)
-        self.cmd = cmd or []
-        self.stderr = stderr
-        self.returncode = returncode
-
-    def __str__(self) -> str:
-        tail = self.stderr.strip().splitlines()[-5:]
-        return super().__str__() + ("\n" + "\n".join(tail) if tail else "")
+class ToolError(LessonQCError, model_errors.CommandFailed):
+    """An external tool (ffmpeg, ffprobe, tesseract) failed; carries its argv, stderr and exit status."""
 
 
 class ToolTimeout(ToolError):
