@@ -62,6 +62,9 @@ class Job(Base):
     callback_state: Mapped[str | None] = mapped_column(String(16))  # pending | delivered | failed
     callback_attempts: Mapped[int] = mapped_column(Integer, default=0)
     callback_error: Mapped[str | None] = mapped_column(Text)
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)      # the farm's job spec (None: rows before 0003)
+    profile_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"name", "data"} validated at submit
+    recoveries: Mapped[int] = mapped_column(Integer, default=0)    # times re-created after the queue lost it
 
     lesson: Mapped[Lesson | None] = relationship(back_populates="job", uselist=False, cascade="all, delete-orphan",
                                                   lazy="joined")

@@ -30,6 +30,8 @@ class NewJob:
     lesson: dict[str, str | None] = field(default_factory=dict)
     callback_url: str | None = None
     submitted_by: str | None = None
+    spec: dict[str, Any] | None = None      # the farm's job spec: enough to queue the job again
+    snapshot: dict[str, Any] | None = None  # the profile validated at submit ({"name", "data"})
 
 
 def add_job(session: Session, new: NewJob) -> Job:
@@ -37,7 +39,8 @@ def add_job(session: Session, new: NewJob) -> Job:
     job = Job(id=new.job_id, source=new.source, profile=new.profile, media_path=new.media_path,
               media_sha256=new.media_sha256, media_size=new.media_size, status="queued", region=new.region,
               level=new.level, submitted_by=new.submitted_by, callback_url=new.callback_url,
-              callback_state="pending" if new.callback_url else None, callback_attempts=0)
+              callback_state="pending" if new.callback_url else None, callback_attempts=0, spec=new.spec,
+              profile_snapshot=new.snapshot, recoveries=0)
     lesson = {k: v for k, v in new.lesson.items() if k in LESSON_FIELDS and v is not None}
     if lesson:
         job.lesson = Lesson(**lesson)
@@ -48,6 +51,18 @@ def add_job(session: Session, new: NewJob) -> Job:
 def mark_running(session: Session, job_id: str) -> None:
     """queued -> running (a finished job stays finished; an unknown one is left alone)."""
     session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running"))
+
+
+def unfinished(session: Session, before: datetime) -> Sequence[Job]:
+    """Jobs still queued or running that were submitted before `before`, oldest first."""
+    return session.scalars(select(Job).where(Job.status.in_(("queued", "running")), Job.submitted_at < before)
+                           .order_by(Job.submitted_at, Job.id)).all()
+
+
+def count_recovery(session: Session, job_id: str) -> int:
+    """One more re-creation of a job the queue lost; returns how many there have been."""
+    session.execute(update(Job).where(Job.id == job_id).values(recoveries=func.coalesce(Job.recoveries, 0) + 1))
+    return session.scalar(select(Job.recoveries).where(Job.id == job_id)) or 0
 
 
 def upsert_report(db: Database, doc: dict[str, Any], report_dir: str | None) -> Job:

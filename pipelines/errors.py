@@ -1,7 +1,11 @@
 """One error hierarchy for every stage, the CLI and the farm."""
 from __future__ import annotations
 
+import re
+
 from models import errors as model_errors
+
+FD_NAME = re.compile(r"/proc/self/fd/\d+")  # how the tools name a media file opened once (media/source.py)
 
 
 class LessonQCError(Exception):
@@ -17,7 +21,11 @@ class InputUnreadable(LessonQCError):
 
 
 class ToolError(LessonQCError, model_errors.CommandFailed):
-    """An external tool (ffmpeg, ffprobe, tesseract) failed; carries its argv, stderr and exit status."""
+    """An external tool (ffmpeg, ffprobe, tesseract) failed; carries its argv, stderr and exit status.
+    Its text names an opened media file `input`, not `/proc/self/fd/N` (reports quote it)."""
+
+    def __str__(self) -> str:
+        return FD_NAME.sub("input", super().__str__())
 
 
 class ToolTimeout(ToolError):

@@ -60,7 +60,7 @@ class ActorOutbox:
 def farm() -> jobs.Farm:
     hook = indexing.after_publish(lambda job_id: deliver_callback.send(job_id))
     return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook,
-                     on_start=indexing.mark_running)
+                     on_start=indexing.mark_running, ledger=indexing.IndexLedger())
 
 
 def counted(spec: JobSpec, key: str, stage: str, run: Callable[[], None], crashed: Callable[[str], None]) -> None:

@@ -54,10 +54,12 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
                    tuple(skip), category)
     if brokers.store().state(spec.job_id) or reportstore.read(settings.report_root(), spec.job_id) is not None:
         raise JobExists(f"job {spec.job_id} already exists: job ids are never reused")
+    frozen = {"name": snapshot.name, "data": snapshot.data}
     indexing.record_submission(repository.NewJob(
         spec.job_id, spec.source, profile, str(real), details.media_sha256, details.media_size, details.region,
-        lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by))
-    brokers.store().create(spec.job_id, spec.to_dict(), {"name": snapshot.name, "data": snapshot.data})
+        lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by,
+        spec=spec.to_dict(), snapshot=frozen))
+    brokers.store().create(spec.job_id, spec.to_dict(), frozen)
     probe_job.send_with_options(args=(spec.to_dict(),), time_limit=settings.defaults().time_limit_ms(0))
     return spec.job_id
 
@@ -74,7 +76,8 @@ def notify_decision(job_id: str, decision_id: int) -> None:
 
 
 def status(job_id: str) -> dict[str, Any]:
-    """State (queued/running/done/error), verdict and per-task states; a published report decides the state."""
+    """State (queued/running/done/error), verdict and per-task states; a published report decides the state.
+    A job only the index knows (Redis lost it; the sweeper queues it again) is queued/running as indexed."""
     checked_id(job_id)
     try:
         live = brokers.store().status(job_id)
@@ -85,11 +88,18 @@ def status(job_id: str) -> dict[str, Any]:
     doc = reportstore.read(settings.report_root(), job_id)  # published, and the job state not yet marked
     if doc is None:
         if live is None:
-            raise JobNotFound(f"unknown job {job_id}")
+            return _indexed(job_id)
         return live
     return {"job_id": job_id, "source": doc["source"], "profile": doc["profile"], **(live or {"tasks": {}}),
             "state": ERROR if doc["verdict"] == "error" else DONE, "verdict": doc["verdict"], "error": None,
             "report": str(reportstore.job_dir(settings.report_root(), job_id))}
+
+
+def _indexed(job_id: str) -> dict[str, Any]:
+    indexed = indexing.unfinished_status(job_id)
+    if indexed is None:
+        raise JobNotFound(f"unknown job {job_id}")
+    return indexed
 
 
 def report(job_id: str) -> dict[str, Any] | None:

@@ -97,6 +97,10 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    import redis
+
+    from pipelines.errors import LessonQCError
+
     from .actors import farm
     from .sweeper import sweep
 

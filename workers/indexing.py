@@ -5,8 +5,9 @@ The index is a SQLite file in the report store unless LESSONQC_DATABASE_URL name
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,6 +16,7 @@ from index import decisions as review_records
 from index.models import Job
 
 from . import callbacks, reportstore, serviceconfig, settings
+from .jobs import Submitted
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,31 @@ def mark_running(job_id: str) -> None:
             repository.mark_running(session, job_id)
     except SQLAlchemyError as exc:
         log.warning("job %s: could not mark it running in the index: %s", job_id, exc)
+
+
+def unfinished_status(job_id: str) -> dict[str, Any] | None:
+    """What the index says of a job still queued or running (None: unknown there, or finished)."""
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is None or job.status not in ("queued", "running"):
+            return None
+        return {"job_id": job_id, "source": job.source, "profile": job.profile, "state": job.status,
+                "verdict": None, "report": None, "error": None,
+                "submitted_at": job.submitted_at.isoformat(timespec="milliseconds"), "tasks": {}}
+
+
+class IndexLedger:
+    """The index as the sweeper's durable record of submissions (workers.jobs.Ledger)."""
+
+    def unfinished(self, before: datetime) -> list[Submitted]:
+        """Queued/running jobs submitted before `before`, read into plain data (no session outlives this)."""
+        with database().session() as session:
+            return [Submitted(j.id, j.source, j.profile, j.media_path or j.source, j.spec, j.profile_snapshot,
+                              j.recoveries or 0) for j in repository.unfinished(session, before)]
+
+    def count_recovery(self, job_id: str) -> int:
+        with database().session() as session:
+            return repository.count_recovery(session, job_id)
 
 
 def index_published(job_id: str, folder: Path) -> Job | None:

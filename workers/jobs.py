@@ -13,8 +13,10 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +27,7 @@ from pipelines import profile as profiles
 from pipelines import stages as base
 from pipelines.domain import Media, StageRun
 from pipelines.errors import InputUnreadable, MediaPathRefused, ProfileError
+from pipelines.media import source as sources
 from pipelines.media.probe import probe
 from pipelines.package.archive import PackageRefused
 from pipelines.plan import SIGNAL, Part, Task
@@ -72,6 +75,27 @@ class Outbox(Protocol):
     def send_probe(self, spec: JobSpec, time_limit_ms: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """An unfinished job as the durable record of submissions has it (spec None: recorded before specs were)."""
+
+    job_id: str
+    source: str
+    profile: str
+    media: str
+    spec: dict[str, Any] | None
+    snapshot: dict[str, Any] | None
+    recoveries: int
+
+
+class Ledger(Protocol):
+    """The durable record of submissions (the index): what a job Redis lost is queued again from."""
+
+    def unfinished(self, before: datetime) -> list[Submitted]: ...
+
+    def count_recovery(self, job_id: str) -> int: ...
+
+
 @dataclass
 class Farm:
     """What the steps need from their surroundings: job state, outbox, report store, the stages to run."""
@@ -82,6 +106,7 @@ class Farm:
     on_publish: Callable[[str, Path], None] | None = None  # e.g. index the report, queue its callback
     on_start: Callable[[str], None] | None = None          # e.g. mark the job running in the index
     stages: Mapping[str, base.Stage] = field(default_factory=registry.all_stages)
+    ledger: Ledger | None = None                           # the sweeper re-creates jobs Redis lost from it
 
 
 def part_status(part: Part, queue: str) -> dict[str, Any]:
@@ -134,11 +159,12 @@ def _fan_out(spec: JobSpec, farm: Farm, doc: dict[str, Any], profile: Profile) -
 def _probe(path: Path, profile: Profile, spec: JobSpec, farm: Farm) -> dict[str, Any]:
     if spec.category:
         workdir = reportstore.work_dir(farm.report_root, spec.job_id, package_jobs.STAGE)
-        doc = package_jobs.prepare(path, spec.category, profile, workdir)
+        doc = package_jobs.prepare(path, spec.category, profile, workdir, _roots(spec, farm))
         farm.store.save_probe(spec.job_id, doc)
         return doc
     started = time.monotonic()
-    result = probe(path, profile)
+    with sources.opened(path, _roots(spec, farm)) as media:
+        result = probe(media, profile)
     doc = codec.probe_to_dict(result, StageRun("ok", time.monotonic() - started))
     farm.store.save_probe(spec.job_id, doc)
     return doc
@@ -165,8 +191,7 @@ def run_task(spec: JobSpec, task: Task, farm: Farm) -> Part | None:
         return None
     farm.store.task_started(spec.job_id, task.key, task.queue)
     try:
-        part = _document(spec, task, farm) if package_jobs.is_document(task) else \
-            plans.run_task(task, _context(spec, task, farm), farm.stages)
+        part = _document(spec, task, farm) if package_jobs.is_document(task) else _run(spec, task, farm)
     except BAD_INPUT as exc:
         fail_job(spec, farm, exc, task.stages[0])
         return None
@@ -179,12 +204,15 @@ def run_task(spec: JobSpec, task: Task, farm: Farm) -> Part | None:
     return part
 
 
-def _context(spec: JobSpec, task: Task, farm: Farm) -> base.StageContext:
+def _run(spec: JobSpec, task: Task, farm: Farm) -> Part:
+    """One task of the plan on the job's video, opened once for the whole task."""
     path, profile = open_job(spec, farm.store)
     doc = _probe_doc(spec, task, farm)
     workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
-    return base.StageContext(_video(spec, path, doc), codec.media_from_dict(doc["media"]), profile, workdir,
-                             task.start_s, task.length_s)
+    with held_video(spec, path, doc, farm) as video:
+        ctx = base.StageContext(video, codec.media_from_dict(doc["media"]), profile, workdir, task.start_s,
+                                task.length_s)
+        return plans.run_task(task, ctx, farm.stages)
 
 
 def _probe_doc(spec: JobSpec, task: Task, farm: Farm) -> dict[str, Any]:
@@ -194,9 +222,30 @@ def _probe_doc(spec: JobSpec, task: Task, farm: Farm) -> dict[str, Any]:
     return doc
 
 
-def _video(spec: JobSpec, path: Path, doc: dict[str, Any]) -> Path:
-    """The video of a job: the media itself, or a package's unpacked video part."""
-    return package_jobs.video_path(doc) if spec.category else path
+@contextmanager
+def held_video(spec: JobSpec, path: Path, doc: dict[str, Any], farm: Farm) -> Iterator[Path]:
+    """The job's video (the media itself, or a package's video part) opened once and confined to the
+    roots, as `/proc/self/fd/N`: every tool of the step reads that open file, never the path again."""
+    video = package_jobs.video_path(doc) if spec.category else path
+    with sources.opened(video, _roots(spec, farm)) as held:
+        yield held
+
+
+def _report_video(stack: ExitStack, spec: JobSpec, path: Path, doc: dict[str, Any], farm: Farm) -> Path:
+    """The video held for the report step; one gone since its tasks ran costs its thumbnails, not the report."""
+    try:
+        return stack.enter_context(held_video(spec, path, doc, farm))
+    except (InputUnreadable, MediaPathRefused) as exc:
+        log.warning("job %s: the video cannot be read for thumbnails: %s", spec.job_id, exc)
+        return Path(os.devnull)
+
+
+def _roots(spec: JobSpec, farm: Farm) -> list[Path]:
+    """Where a job's video may be: the media roots, and for a package the folder its zip unpacks into."""
+    roots = paths.media_roots()
+    if spec.category:
+        roots.append(reportstore.work_dir(farm.report_root, spec.job_id, package_jobs.STAGE).resolve())
+    return roots
 
 
 def _document(spec: JobSpec, task: Task, farm: Farm) -> Part:
@@ -253,8 +302,9 @@ def build_report(spec: JobSpec, farm: Farm) -> tuple[Report, Profile] | None:
     if "media" in doc:
         result, run = codec.probe_from_dict(doc)
         workdir = reportstore.work_dir(farm.report_root, spec.job_id, "report")
-        ctx = base.StageContext(_video(spec, path, doc), result.media, profile, workdir)
-        assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip)
+        with ExitStack() as stack:  # the thumbnails read the video
+            ctx = base.StageContext(_report_video(stack, spec, path, doc, farm), result.media, profile, workdir)
+            assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip)
     if spec.category:
         package_jobs.finish(report, doc, [parts[t.key] for t in tasks if package_jobs.is_document(t)], profile)
     return report, profile

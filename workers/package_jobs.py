@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from pipelines import assemble
 from pipelines.domain import PackageSummary, StageRun
 from pipelines.errors import InputUnreadable
+from pipelines.media import source as sources
 from pipelines.media.probe import probe
 from pipelines.package import check as packages
 from pipelines.package.archive import PackageRefused
@@ -29,9 +31,9 @@ STAGE = packages.STAGE
 PREFIX = "doc@"
 
 
-def prepare(source: Path, category: str, profile: Profile, workdir: Path) -> dict[str, Any]:
-    """The job's probe entry: the manifest, and the video's probe (or why it failed). PackageRefused
-    propagates (the job ends with an error report)."""
+def prepare(source: Path, category: str, profile: Profile, workdir: Path, roots: Sequence[Path] = ()) -> dict[str, Any]:
+    """The job's probe entry: the manifest, and the video's probe (or why it failed), the video opened once
+    (confined to `roots`). PackageRefused propagates (the job ends with an error report)."""
     shutil.rmtree(workdir, ignore_errors=True)   # a redelivered probe step starts from a clean folder
     workdir.mkdir(parents=True)
     manifest = packages.prepare(source, category, profile, workdir)
@@ -39,7 +41,8 @@ def prepare(source: Path, category: str, profile: Profile, workdir: Path) -> dic
     if manifest.video is not None:
         started = time.monotonic()
         try:
-            doc.update(codec.probe_to_dict(probe(manifest.video.path, profile), StageRun("ok", time.monotonic() - started)))
+            with sources.opened(manifest.video.path, roots) as video:
+                doc.update(codec.probe_to_dict(probe(video, profile), StageRun("ok", time.monotonic() - started)))
         except InputUnreadable as exc:
             doc["video_error"] = str(exc)
     return doc

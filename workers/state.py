@@ -43,6 +43,10 @@ class JobExists(LessonQCError):
     """A job with this id was submitted before: an id is never reused (a finished job is never reset)."""
 
 
+class JobLost(LessonQCError):
+    """The queue lost a job (Redis flushed, or restarted without AOF) and it cannot be queued again."""
+
+
 class JobFailed(LessonQCError):
     """A job ended in error without publishing a report."""
 
@@ -277,8 +281,9 @@ class JobStore:
         return self.backend.hget(self._key(job_id), "profile")
 
     def job(self, job_id: str) -> dict[str, str]:
+        """The job hash; JobNotFound also for fields without a spec (a step's writes after Redis lost the job)."""
         fields = self.backend.hgetall(self._key(job_id))
-        if not fields:
+        if "spec" not in fields:
             raise JobNotFound(f"unknown job {job_id}")
         return fields
 

@@ -9,7 +9,9 @@ A job is stale when it has run longer than its time budget: the time limits of i
 longest message and of its report step, times the tries each may take (retries + 1).
 A stale job's missing messages are sent again (`farm.redrives` times, all steps are
 idempotent); past the last deadline its missing tasks end as stage errors and its report
-is published here. Jobs whose report could not be written are published again.
+is published here. Jobs whose report could not be written are published again. Jobs the
+index still has as unfinished but Redis lost entirely (flushed) are re-created from the
+index (workers/recovery.py).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from dramatiq.middleware import Middleware
 from pipelines import plan as plans
 from pipelines.media.limits import server
 
-from . import codec, jobs
+from . import codec, jobs, recovery
 from .jobs import Farm, JobSpec, Task
 from .settings import FarmSettings, for_profile
 from .state import JobNotFound
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 def sweep(farm: Farm, now: datetime | None = None) -> dict[str, int]:
-    """One pass over the active jobs and the unpublished reports; returns what it did."""
+    """One pass over the active jobs, the unpublished reports and the jobs Redis lost; returns what it did."""
     now = now or datetime.now(timezone.utc)
     done = {"redriven": 0, "failed": 0, "republished": 0}
     for job_id in sorted(farm.store.active()):
@@ -46,6 +48,7 @@ def sweep(farm: Farm, now: datetime | None = None) -> dict[str, int]:
             log.warning("sweeper: job %s", job_id, exc_info=True)
     for job_id in sorted(farm.store.to_republish()):
         done["republished"] += _republish(job_id, farm)
+    done.update(recovery.recover(farm, now))
     return done
 
 

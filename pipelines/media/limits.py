@@ -57,6 +57,7 @@ class FarmLimits:
     max_crashes: int
     sweep_interval_s: float
     redrives: int
+    recover_after_s: float
 
 
 @dataclass(frozen=True)
