@@ -271,3 +271,13 @@ def test_a_tool_error_quoted_in_a_report_names_the_input_not_its_descriptor():
     exc = ToolError("ffmpeg exited with 1", ["ffmpeg", "-i", "/proc/self/fd/7"], "/proc/self/fd/7: Invalid data found", 1)
     assert str(exc) == "ffmpeg exited with 1\ninput: Invalid data found"
     assert exc.cmd[-1] == "/proc/self/fd/7" and exc.stderr.startswith("/proc/self/fd/7")  # the operator's log keeps it
+
+
+def test_a_held_file_is_shown_by_its_own_name_not_its_descriptor_number(tmp_path: Path):
+    from pipelines.media import source as sources
+
+    video = tmp_path / "分数的意义.mp4"
+    video.write_bytes(b"not empty")
+    with sources.opened(video, [tmp_path]) as held:
+        assert str(held).startswith("/proc/self/fd/") and sources.name_of(held) == "分数的意义.mp4"
+    assert sources.name_of(video) == "分数的意义.mp4"

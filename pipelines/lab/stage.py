@@ -23,6 +23,7 @@ from pipelines.profile import Profile
 from pipelines.sections import Lab
 from pipelines.domain import Finding, Media, StageOutput
 from pipelines.lab.shots import Shot, ShotRules, find_shots, is_candidate, partition_bests
+from pipelines.media import source as sources
 from pipelines.stages import FrameStage, StageContext
 
 
@@ -138,7 +139,7 @@ def sheet_tiles(track: Track, shots: list[Shot], cfg: Lab) -> list[contact_sheet
 
 def write_sheet(track: Track, shots: list[Shot], ctx: StageContext, path: Path) -> Path:
     sheet = ctx.profile.lab.sheet
-    title = (f"{ctx.path.name} · {len(shots)} 个镜头 / shots · "
+    title = (f"{sources.name_of(ctx.path)} · {len(shots)} 个镜头 / shots · "
              f"{contact_sheet.clock(track.start_s)}–{contact_sheet.clock(track.end_s)}")
     return contact_sheet.write(sheet_tiles(track, shots, ctx.profile.lab), path, title, sheet.columns,
                                sheet.tile_width, sheet.jpeg_quality)

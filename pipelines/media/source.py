@@ -10,12 +10,15 @@ that name reaches the very same file whatever happens to the path.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.errors import InputUnreadable, MediaPathRefused
+
+HELD = re.compile(r"^/proc/self/fd/\d+$")
 
 
 @contextmanager
@@ -30,6 +33,11 @@ def opened(path: Path, roots: Sequence[Path] = ()) -> Iterator[Path]:
         yield Path(f"/proc/self/fd/{fd}")
     finally:
         os.close(fd)
+
+
+def name_of(path: Path) -> str:
+    """The file name to show people: the opened file's own when `path` is one `opened` yielded."""
+    return Path(os.readlink(path)).name if HELD.match(str(path)) else path.name
 
 
 def _open(path: Path) -> int:
