@@ -48,6 +48,13 @@ def add_job(session: Session, new: NewJob) -> Job:
     return job
 
 
+def withdraw(session: Session, job_id: str) -> None:
+    """Drop a job that was never queued (its submission failed after the index row was written)."""
+    job = session.get(Job, job_id)
+    if job is not None and job.status == "queued" and job.report_dir is None:
+        session.delete(job)
+
+
 def mark_running(session: Session, job_id: str) -> None:
     """queued -> running (a finished job stays finished; an unknown one is left alone)."""
     session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running"))

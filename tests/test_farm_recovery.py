@@ -181,6 +181,27 @@ def test_status_of_a_job_only_the_index_knows_is_its_indexed_state(where, black_
         brokers.uninstall()
 
 
+def test_a_submission_redis_refuses_leaves_no_index_row_to_recover(where, black_clip: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    import redis
+
+    media = where.media / "lesson.mp4"
+    media.write_bytes(black_clip.read_bytes())
+    brokers.install(brokers.make_stub())
+    try:
+        def down(*args, **kwargs):
+            raise redis.ConnectionError("Redis is away")
+
+        monkeypatch.setattr(brokers.store(), "create", down)
+        with pytest.raises(redis.ConnectionError):
+            api.submit(str(media), job_id="refused-1", skip=SKIP)
+        with db.open_database(where.url).session() as session:
+            assert repository.get_job(session, "refused-1") is None  # the caller was told: nothing runs later
+        monkeypatch.undo()
+    finally:
+        brokers.uninstall()
+
+
 def test_models_equal_the_migrations_and_rows_before_0003_upgrade(tmp_path: Path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext

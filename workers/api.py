@@ -59,8 +59,12 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
         spec.job_id, spec.source, profile, str(real), details.media_sha256, details.media_size, details.region,
         lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by,
         spec=spec.to_dict(), snapshot=frozen))
-    brokers.store().create(spec.job_id, spec.to_dict(), frozen)
-    probe_job.send_with_options(args=(spec.to_dict(),), time_limit=settings.defaults().time_limit_ms(0))
+    try:
+        brokers.store().create(spec.job_id, spec.to_dict(), frozen)
+        probe_job.send_with_options(args=(spec.to_dict(),), time_limit=settings.defaults().time_limit_ms(0))
+    except Exception:  # Redis away: the caller gets the error, and no index row lives on to be recovered
+        indexing.withdraw_submission(spec.job_id)
+        raise
     return spec.job_id
 
 

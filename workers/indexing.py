@@ -32,6 +32,12 @@ def record_submission(new: repository.NewJob) -> None:
         repository.add_job(session, new)
 
 
+def withdraw_submission(job_id: str) -> None:
+    """Forget a submission the queue never took, so the sweeper does not run it behind the caller's back."""
+    with database().session() as session:
+        repository.withdraw(session, job_id)
+
+
 def mark_running(job_id: str) -> None:
     """The probe step started: a queued job becomes running (best effort: the farm goes on without it)."""
     try:
