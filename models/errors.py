@@ -14,6 +14,10 @@ class ModelMissing(ModelError):
     """A speech model is not installed where the configuration expects it."""
 
 
+class ModelForbidden(ModelError):
+    """Loading a model is forbidden in this process (`LESSONQC_FORBID_MODEL` is set: tests not marked `model`)."""
+
+
 class CommandFailed(Exception):
     """An external command failed: its argv, stderr and exit status (the last stderr lines print with it).
 

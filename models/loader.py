@@ -4,10 +4,17 @@ Config (`speech.model` in the profile): `device` is auto|cpu|cuda; the `cpu` and
 `cuda` sections each name a model: a manifest name installed in the store, a
 folder (absolute, or a name under the store), or `hub:<id>`, the only form that
 may download. A CUDA node falls back to its `fallback` model when `name` is absent.
+
+`LESSONQC_FORBID_MODEL` (set by the tests for every test not marked `model`) makes
+every `load()` raise ModelForbidden, cached model or not; when its value is an
+absolute path, each refusal is also appended there, so a refusal that a stage turns
+into a stage error (or that happens in a worker subprocess) is still seen.
+Unset (production), nothing changes.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,13 +22,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelMissing
+from .errors import ModelForbidden, ModelMissing
 
 from . import store
 
 log = logging.getLogger(__name__)
 
 HUB_PREFIX = "hub:"
+FORBID_ENV = "LESSONQC_FORBID_MODEL"
 
 
 @dataclass(frozen=True)
@@ -113,8 +121,29 @@ def source_of(name: str) -> str:
                        f"or put a CTranslate2 Whisper model there")
 
 
+def forbidden() -> bool:
+    """Whether this process may not load a model (FORBID_ENV set to a non-empty value)."""
+    return bool(os.environ.get(FORBID_ENV))
+
+
+def refuse_if_forbidden(what: str) -> None:
+    """Raise ModelForbidden when `forbidden()`; record the refusal in FORBID_ENV's file when it names one."""
+    value = os.environ.get(FORBID_ENV, "")
+    if not value:
+        return
+    message = f"loading {what} refused: {FORBID_ENV} is set (a test not marked `model`)"
+    if os.path.isabs(value):
+        with open(value, "a", encoding="utf-8") as record:
+            record.write(f"pid {os.getpid()}: {message}\n")
+    raise ModelForbidden(message)
+
+
 def load(config: Mapping[str, Any]) -> LoadedModel:
-    """The loaded model for `config`; one WhisperModel per process per (source, device, precision)."""
+    """The loaded model for `config`; one WhisperModel per process per (source, device, precision).
+
+    Refused (ModelForbidden) before any cache lookup when `forbidden()`.
+    """
+    refuse_if_forbidden("the Whisper model")
     choice = choose(config)
     with _LOCK:
         if choice not in _LOADED:
@@ -126,6 +155,7 @@ def load(config: Mapping[str, Any]) -> LoadedModel:
 
 
 def _create(choice: ModelChoice) -> Any:
+    refuse_if_forbidden(f"Whisper model {choice.name}")
     from faster_whisper import WhisperModel
 
     log.info("loading %s (%s) on %s/%s", choice.name, choice.source, choice.device, choice.compute_type)

@@ -43,14 +43,15 @@ LESSONS = {
 }
 
 
-def make_checked_lesson(media: Path, out: Path) -> tuple[Path, Path, dict[str, Any]]:
-    """A 20 s 720p lesson with an ad slide at 10–15 s and spoken promotion, checked for real into `out`."""
+def make_checked_lesson(media: Path, out: Path, skip: frozenset[str] = frozenset()) -> tuple[Path, Path, dict[str, Any]]:
+    """A 20 s 720p lesson with an ad slide at 10–15 s and spoken promotion, checked for real into `out`
+    (less the stages in `skip`: without speech, no Whisper and no transcript)."""
     from pipelines import profile as profiles
     from pipelines.check import check
 
     video = cached(media, "console-lesson.mp4", make_lesson, LessonSpec(seconds=20, slide_s=5, title_s=4, width=1280,
                                                                         height=720, ad_slide_at=10, promo_speech_at=14))
-    check(video, profiles.load("micro-primary"), out)
+    check(video, profiles.load("micro-primary"), out, skip=skip)
     return video, out, json.loads((out / "report.json").read_text(encoding="utf-8"))
 
 

@@ -16,8 +16,14 @@ import pytest
 
 from tests import consolekit as kit
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.model]  # the lesson page's screenshot shows the transcript
 ARTIFACTS = Path(os.environ.get("LESSONQC_ARTIFACTS") or Path(__file__).resolve().parent.parent / ".cache" / "artifacts")
+
+
+@pytest.fixture(scope="session")
+def console_lesson(media_cache: Path, tmp_path_factory: pytest.TempPathFactory):
+    """conftest's lesson checked with speech too (transcript, spoken promotion)."""
+    return kit.make_checked_lesson(media_cache, tmp_path_factory.mktemp("console-report-spoken"))
 
 
 @pytest.fixture

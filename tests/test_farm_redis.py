@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from workers.jobs import JobSpec
 
 pytestmark = pytest.mark.redis
 
+NO_SPEECH = ("speech",)  # these tests are about the farm; the load test keeps speech (a model test, its own worker)
 LESSONS = {  # name -> (testmedia.clips.clip keyword arguments, the finding it plants)
     "black": ({"black_between": (2.0, 5.0), "speech": False}, "signal.black"),
     "noaudio": ({"audio": False}, "tech.no_audio"),
@@ -49,12 +52,30 @@ def lessons(media_cache: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def farm(redis_url: str, tmp_path_factory: pytest.TempPathFactory):
-    """One farm for the module: two worker processes serving every queue."""
-    env = new_farm(redis_url, tmp_path_factory.mktemp("farm"))
+    """One farm for the module's tests without speech: two worker processes serving every queue."""
+    with _farm(redis_url, tmp_path_factory.mktemp("farm")) as env:
+        yield env
+
+
+@pytest.fixture
+def speech_farm(redis_url: str, tmp_path: Path):
+    """The same for a `model` test, once both worker processes are ready (Whisper loaded by the warm-up)."""
+    with _farm(redis_url, tmp_path) as env:
+        log = env.reports.parent / "worker.log"
+        wait_for(lambda: log.read_text(errors="replace").count("ready for action") >= 2, 120,
+                 what="two warm worker processes")
+        yield env
+
+
+@contextmanager
+def _farm(redis_url: str, root: Path) -> Iterator[FarmEnv]:
+    env = new_farm(redis_url, root)
     worker = Worker(env, env.reports.parent / "worker.log", "--processes", "2", "--threads", "1")
-    yield env
-    worker.stop()
-    env.drop_keys()
+    try:
+        yield env
+    finally:
+        worker.stop()
+        env.drop_keys()
 
 
 def _place(env: FarmEnv, src: Path, name: str) -> Path:
@@ -73,11 +94,12 @@ def _no_retries_or_dead_letters(env: FarmEnv) -> None:
 
 def test_three_lessons_give_their_planted_findings_same_as_embedded(farm, lessons, monkeypatch, tmp_path):
     install(farm, monkeypatch)
-    jobs = {name: api.submit(_place(farm, path, f"{name}.mp4")) for name, path in lessons.items()}
+    jobs = {name: api.submit(_place(farm, path, f"{name}.mp4"), skip=NO_SPEECH) for name, path in lessons.items()}
     for name, job_id in jobs.items():
         doc = api.wait(job_id, timeout_s=90, poll_s=0.2)
         assert LESSONS[name][1] in {f["code"] for f in doc["findings"]}, (name, doc["findings"])
-        embedded = to_dict(check(lessons[name], profiles.load("micro-primary"), tmp_path / name))
+        embedded = to_dict(check(lessons[name], profiles.load("micro-primary"), tmp_path / name,
+                                 skip=frozenset(NO_SPEECH)))
         assert_same_findings(doc, embedded)
         statuses = {name: stage["status"] for name, stage in doc["stages"].items()}
         assert statuses == {name: stage["status"] for name, stage in embedded["stages"].items()}
@@ -95,14 +117,14 @@ def test_bad_input_gives_error_report_without_retries_and_the_worker_keeps_servi
     faststart = cached(media_cache, "farm-faststart.mp4", clips.clip, 12.0, speech=False, extra=["-movflags", "+faststart"])
     truncated = farm.media / "truncated.mp4"
     truncated.write_bytes(faststart.read_bytes()[: int(faststart.stat().st_size * 0.4)])
-    bad = [api.submit(text), api.submit(truncated)]
+    bad = [api.submit(text, skip=NO_SPEECH), api.submit(truncated, skip=NO_SPEECH)]
     for job_id, word in zip(bad, ("not a readable", "truncated")):
         doc = api.wait(job_id, timeout_s=60, poll_s=0.2)
         assert doc["verdict"] == "error" and api.status(job_id)["state"] == "error"
         (finding,) = [f for f in doc["findings"] if f["code"] == "input.unreadable"]
         assert word in finding["message"]
     _no_retries_or_dead_letters(farm)
-    good = api.submit(_place(farm, lessons["black"], "after-bad.mp4"))
+    good = api.submit(_place(farm, lessons["black"], "after-bad.mp4"), skip=NO_SPEECH)
     assert api.wait(good, timeout_s=60, poll_s=0.2)["verdict"] == "fail"
 
 
@@ -124,7 +146,10 @@ def test_paths_outside_the_media_roots_are_refused_at_submit_and_at_the_worker(f
     assert doc["verdict"] == "error" and "media path refused" in doc["findings"][0]["message"]
 
 
-def test_thirty_lessons_at_once_on_two_worker_processes(farm, lessons, monkeypatch):
+@pytest.mark.model
+def test_thirty_lessons_at_once_on_two_worker_processes(speech_farm, lessons, monkeypatch):
+    """Every stage, speech included (README's farm load figure)."""
+    farm = speech_farm
     install(farm, monkeypatch)
     sources = [_place(farm, lessons[name], f"load-{i:02d}-{name}.mp4")
                for i, name in zip(range(30), ["black", "noaudio", "letterbox"] * 10)]
@@ -151,8 +176,8 @@ def test_a_killed_worker_s_stage_is_finished_by_another_worker(redis_url, lesson
     install(env, monkeypatch)
     first = Worker(env, tmp_path / "worker-a.log", *args)
     try:
-        killed = api.submit(_place(env, lessons["letterbox"], "killed.mp4"))
-        other = api.submit(_place(env, lessons["black"], "other.mp4"))
+        killed = api.submit(_place(env, lessons["letterbox"], "killed.mp4"), skip=NO_SPEECH)
+        other = api.submit(_place(env, lessons["black"], "other.mp4"), skip=NO_SPEECH)
         wait_for(lambda: api.status(killed)["tasks"].get("slowtest@0", {}).get("state") == "running", 60,
                  what="the slow stage to start")
         first.kill()

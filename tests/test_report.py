@@ -28,10 +28,12 @@ def control_lesson(media_cache: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def control_report(control_lesson: Path, tmp_path_factory) -> tuple[reports.Report, Path]:
+    """The full check, speech included (its tests are marked `model`)."""
     out = tmp_path_factory.mktemp("control")
     return check(control_lesson, profiles.load("micro-primary"), out), out
 
 
+@pytest.mark.model
 def test_control_lesson_raises_no_false_alarm(control_report):
     report, _ = control_report
     problems = [(f.code, f.severity, f.message) for f in report.findings
@@ -41,6 +43,7 @@ def test_control_lesson_raises_no_false_alarm(control_report):
     assert all(s.status in ("ok", "skipped") for s in report.stages.values()), report.stages
 
 
+@pytest.mark.model
 def test_control_report_files_validate(control_report):
     _, out = control_report
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -54,6 +57,7 @@ def test_control_report_files_validate(control_report):
     assert not list(out.glob(".report.*")), "no temp files left behind"
 
 
+@pytest.mark.model
 def test_schema_rejects_a_broken_report(control_report):
     _, out = control_report
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))

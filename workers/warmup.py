@@ -29,10 +29,16 @@ class ModelWarmup(Middleware):
 
 
 def warm_speech_model(profile_name: str | None = None) -> bool:
-    """Load the model the profile's `speech.model` names into the per-process cache; never raises."""
-    try:
-        from models import loader
+    """Load the model the profile's `speech.model` names into the per-process cache; never raises.
 
+    Skipped when model loading is forbidden (tests not marked `model`): the speech stage still refuses.
+    """
+    from models import loader
+
+    if loader.forbidden():
+        log.info("%s is set: no speech model warm-up", loader.FORBID_ENV)
+        return False
+    try:
         profile = profiles.load(profile_name or os.environ.get(PROFILE_ENV) or "micro-primary")
         config = (profile.data.get("speech") or {}).get("model")
         if not config:
