@@ -12,7 +12,7 @@ import qrcode
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 from pptx import Presentation
-from pptx.util import Inches, Pt
+from pptx.util import Inches
 
 from testmedia import cached, clips
 from testmedia.base import SANS

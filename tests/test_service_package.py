@@ -5,12 +5,12 @@ import pytest
 
 from testmedia import package as gen
 from tests.farmkit import wait_for
-from tests.test_service import _error, server, svc, worker  # noqa: F401 - the service fixtures
+from tests.test_service import _error, server, svc, worker  # noqa: F401,F811 - the service fixtures
 
 pytestmark = pytest.mark.parametrize("index_url", ["sqlite"], indirect=True)
 
 
-def test_package_upload_is_checked_with_its_documents(svc, worker, media_cache, tmp_path):
+def test_package_upload_is_checked_with_its_documents(svc, worker, media_cache, tmp_path):  # noqa: F811 (fixtures)
     clip = gen.video(media_cache)
     folder = gen.package(tmp_path / "pkg", "阅读课", clip, leave_out=("作业练习", "学习任务单"))
     archive = gen.zip_folder(folder, tmp_path / "阅读课.zip")
@@ -26,6 +26,6 @@ def test_package_upload_is_checked_with_its_documents(svc, worker, media_cache, 
     assert {p["role"]: p["status"] for p in report["package"]["parts"]}["课件"] == "ok"
 
 
-def test_unknown_package_category_is_422(svc):
+def test_unknown_package_category_is_422(svc):  # noqa: F811 (fixture)
     (svc.media / "p.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     _error(svc.http.post("/api/v1/jobs", json={"media": "p.zip", "package_category": "美术课"}), 422, "profile.invalid")

@@ -26,7 +26,10 @@ def resolve(ref: str | Path, roots: list[Path] | None = None) -> Path:
     if not roots:
         raise MediaPathRefused(f"媒体路径被拒绝 / media path refused: {ref}: no media roots configured "
                                f"(set {ROOTS_ENV})")
-    path = Path(ref).expanduser()
+    try:
+        path = Path(ref).expanduser()
+    except RuntimeError:  # ~name of no such user
+        raise MediaPathRefused(f"媒体路径被拒绝 / media path refused: {ref}: unknown home folder") from None
     if ".." in path.parts:
         raise MediaPathRefused(f"媒体路径被拒绝 / media path refused: {ref}: '..' is not allowed")
     lexical = path if path.is_absolute() else roots[0] / path
