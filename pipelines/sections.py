@@ -321,6 +321,7 @@ class LabStatic(Section):
 class LabSheet(Section):
     every_s: Positive
     max_tiles: Size
+    max_kept_tiles: Size
     columns: Size
     tile_width: Size
     jpeg_quality: Annotated[int, Bounds(ge=1, le=100)]

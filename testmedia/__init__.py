@@ -9,6 +9,7 @@ by a digest of the generator, its parameters and the factory's source, written a
   clips    short lesson-like clips (lavfi + drawtext + Mandarin speech) for tech/signal/CLI/farm tests
   lesson   the realistic slide lesson (title card, topics, inset, speech; planted ad and promo)
   slides   slide videos for the on-screen tests (Pillow slides, QR codes, marks, insets)
+  cuts     a video that cuts every second, of any length (memory bounds on long videos)
   lab      drawn bench scenes and camera work (pan, shake, zoom, blur, exposure) for the lab tests
   speech   16 kHz speech tracks laid end to end (Mandarin clips, espeak English, silence)
   package  submission packages: .docx/.pptx/.pdf parts, scans, QR pictures, GBK-named zips

@@ -79,8 +79,16 @@ def find_shots(cut: np.ndarray, sharpness: np.ndarray, times: np.ndarray, step_s
     return shots
 
 
-def partition_bests(cut: np.ndarray, sharpness: np.ndarray, rules: ShotRules) -> list[int]:
-    """The sharpest sample of each run between candidate steps: a superset of every shot's representative."""
+def partitions(cut: np.ndarray, rules: ShotRules) -> list[tuple[int, int]]:
+    """Samples [start, end) of each run between candidate steps."""
     starts = [i for i in range(len(cut)) if i == 0 or is_candidate(cut[i], rules)]
-    ends = starts[1:] + [len(cut)]
-    return [best_sample(sharpness, a, b) for a, b in zip(starts, ends)]
+    return list(zip(starts, starts[1:] + [len(cut)]))
+
+
+def partition_bests(cut: np.ndarray, sharpness: np.ndarray, rules: ShotRules, limit: int | None = None) -> list[int]:
+    """The sharpest sample of each run between candidate steps: a superset of every shot's representative.
+    With `limit`, only of the `limit` longest runs (the earlier on ties), as the streaming TileKeeper keeps."""
+    runs = partitions(cut, rules)
+    if limit is not None:
+        runs = sorted(sorted(runs, key=lambda run: (run[0] - run[1], run[0]))[:limit])
+    return [best_sample(sharpness, a, b) for a, b in runs]

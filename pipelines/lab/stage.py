@@ -7,6 +7,7 @@ on the whole track, so both give the same report.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from pathlib import Path
 
@@ -33,14 +34,17 @@ def shot_rules(cfg: Lab) -> ShotRules:
 
 
 class TileKeeper:
-    """Keeps, while streaming, the sharpest picture of each run between candidate cuts and the
-    first picture of each sheet period: every tile the final sheet can need, and few others."""
+    """Keeps, while streaming, the first picture of each sheet period and the sharpest picture of each
+    run between candidate cuts, for the `limit` longest runs (the earlier on ties): every tile the final
+    sheet can need, and at most `limit` of them on a video that cuts every second."""
 
-    def __init__(self, every_s: float, width: int):
-        self.every_s, self.width = every_s, width
+    def __init__(self, every_s: float, width: int, limit: int):
+        self.every_s, self.width, self.limit = every_s, width, limit
         self.tiles: dict[int, np.ndarray] = {}
-        self.pinned: set[int] = set()
+        self.periods: set[int] = set()             # first sample of each period: always kept
+        self.runs: list[tuple[int, int, int]] = []  # heap of finished runs: (length, -start, best sample)
         self.best = (-1, -math.inf)
+        self.start = 0
         self.period: int | None = None
 
     def offer(self, index: int, time_s: float, sharpness: float, new_partition: bool, image: np.ndarray) -> None:
@@ -48,21 +52,32 @@ class TileKeeper:
         period = math.floor(time_s / self.every_s)  # as `period_firsts` computes it
         if period != self.period:
             self.period = period
-            self._keep(index, image, pin=True)
+            self.periods.add(index)
+            self._keep(index, image)
         if new_partition:
-            self.pinned.add(self.best[0])
+            self._close(index)
         elif score <= self.best[1]:
             return
-        elif self.best[0] not in self.pinned:
-            self.tiles.pop(self.best[0], None)
+        else:
+            self._drop(self.best[0])
         self.best = (index, score)
-        self._keep(index, image, pin=False)
+        self._keep(index, image)
 
-    def _keep(self, index: int, image: np.ndarray, pin: bool) -> None:
+    def _close(self, index: int) -> None:
+        """The run before `index` ends: its best joins the finished runs; the shortest beyond `limit` goes."""
+        if self.best[0] >= 0:
+            heapq.heappush(self.runs, (index - self.start, -self.start, self.best[0]))
+            if len(self.runs) > self.limit:
+                self._drop(heapq.heappop(self.runs)[2])
+        self.start = index
+
+    def _drop(self, index: int) -> None:
+        if index not in self.periods:
+            self.tiles.pop(index, None)
+
+    def _keep(self, index: int, image: np.ndarray) -> None:
         if index not in self.tiles:
             self.tiles[index] = camera.shrink(image, self.width)
-        if pin:
-            self.pinned.add(index)
 
 
 class LabConsumer(FrameConsumer):
@@ -76,7 +91,7 @@ class LabConsumer(FrameConsumer):
         self.levels = camera.Levels(self.cfg.exposure.dark_level, self.cfg.exposure.bright_level)
         self.rules = shot_rules(self.cfg)
         self.track = Track(step_s)
-        self.keeper = TileKeeper(self.cfg.sheet.every_s, self.cfg.sheet.tile_width)
+        self.keeper = TileKeeper(self.cfg.sheet.every_s, self.cfg.sheet.tile_width, self.cfg.sheet.max_kept_tiles)
         self.prev: camera.Prepared | None = None
 
     def consume(self, frame: Frame) -> None:
@@ -111,7 +126,8 @@ def analyse(track: Track, ctx: StageContext, suffix: str) -> StageOutput:
     artifacts = {"lab_track": str(tracks.save(track, ctx.workdir / f"lab_track{suffix}.npz"))}
     if len(track):
         artifacts["contact_sheet"] = str(write_sheet(track, shots, ctx, ctx.workdir / f"lab_contact_sheet{suffix}.jpg"))
-    return StageOutput(findings, metrics(s, shots, moving_s, findings), artifacts=artifacts)
+    measured = metrics(s, shots, moving_s, findings) | {"tiles_kept": len(track.tiles)}
+    return StageOutput(findings, measured, artifacts=artifacts)
 
 
 def period_firsts(times: np.ndarray, every_s: float) -> list[int]:
@@ -122,7 +138,7 @@ def period_firsts(times: np.ndarray, every_s: float) -> list[int]:
 
 def needed_tiles(s: rules.Series, cfg: Lab) -> set[int]:
     """Tiles a later join may still need: partition bests and period firsts."""
-    bests = partition_bests(s.col["cut"], s.col["sharpness"], shot_rules(cfg))
+    bests = partition_bests(s.col["cut"], s.col["sharpness"], shot_rules(cfg), cfg.sheet.max_kept_tiles)
     return set(bests) | set(period_firsts(s.times, cfg.sheet.every_s))
 
 
@@ -133,8 +149,17 @@ def sheet_tiles(track: Track, shots: list[Shot], cfg: Lab) -> list[contact_sheet
     kept = sorted(enumerate(shots, 1), key=lambda ns: ns[1].end_s - ns[1].start_s, reverse=True)[:room]
     labels = {i: contact_sheet.clock(track.times[i]) for i in periodic}
     for n, shot in kept:
-        labels[shot.rep] = f"镜头 {n} · {contact_sheet.clock(shot.start_s)}–{contact_sheet.clock(shot.end_s)}"
+        if (rep := kept_rep(track, shot)) is not None:
+            labels[rep] = f"镜头 {n} · {contact_sheet.clock(shot.start_s)}–{contact_sheet.clock(shot.end_s)}"
     return [contact_sheet.Tile(track.times[i], track.tiles[i], labels[i]) for i in sorted(labels) if i in track.tiles]
+
+
+def kept_rep(track: Track, shot: Shot) -> int | None:
+    """The shot's representative, or (its tile not kept: a shot of many short runs past `max_kept_tiles`)
+    its first kept tile."""
+    if shot.rep in track.tiles:
+        return shot.rep
+    return next((i for i in sorted(track.tiles) if shot.first <= i < shot.end), None)
 
 
 def write_sheet(track: Track, shots: list[Shot], ctx: StageContext, path: Path) -> Path:

@@ -21,12 +21,12 @@ import numpy as np
 from pipelines import tools
 from pipelines.errors import ToolError, ToolTimeout
 from pipelines.frames import Frame, FrameConsumer, FrameSpec
+from pipelines.media.limits import server
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float], None]  # receives seconds of media decoded so far
 LineFn = Callable[[str], None]        # receives each log line as ffmpeg writes it
-LOG_TAIL = 200                        # log lines kept for error messages (the rest go to `on_line` only)
 
 
 @dataclass
@@ -53,13 +53,18 @@ class DecodePlan:
 class DecodeLog:
     """What came back: the tail of ffmpeg's log, frame count, and time spent per consumer."""
 
-    lines: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL))
+    lines: deque[str] = field(default_factory=lambda: log_tail())  # the rest go to `on_line` only
     frames: int = 0
     decoded_s: float = 0.0              # media seconds ffmpeg got through (progress out_time)
     seconds: float = 0.0
     consumer_seconds: dict[str, float] = field(default_factory=dict)
     consumer_errors: dict[str, str] = field(default_factory=dict)  # a consumer that raised is dropped
     returncode: int = 0
+
+
+def log_tail() -> deque[str]:
+    """An empty tail of log lines, as long as the server's `safety.log_tail_lines`."""
+    return deque(maxlen=server().safety.log_tail_lines)
 
 
 def build_args(plan: DecodePlan) -> list[str]:

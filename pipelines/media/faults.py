@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pipelines.media import decode
+from pipelines.media.limits import server
 from pipelines.frames import FrameConsumer, FrameSpec
 from pipelines.profile import Profile
 from pipelines.domain import Finding, Media, StageOutput
@@ -31,7 +32,6 @@ SILENCE_START_RE = re.compile(rf"silence_start:\s*(-?{NUM})")
 SILENCE_END_RE = re.compile(rf"silence_end:\s*({NUM})")
 LOUDNESS_RE = re.compile(rf"^\s*I:\s*(-?{NUM}|-inf) LUFS")
 TRUE_PEAK_RE = re.compile(rf"^\s*Peak:\s*(-?{NUM}|-inf) dBFS")
-DECODE_ERROR_SAMPLE = 20  # decoder complaints kept verbatim (a broken 4-hour file logs millions)
 DECODER_ERROR_RE = re.compile(r"^\[(NULL|h264|hevc|mpeg4|mpeg2video|vp9|av1|aac|mp3\w*) @ [^]]+\] .*(error|concealing|invalid|corrupt|missing)", re.I)
 
 
@@ -154,6 +154,7 @@ class LogParser:
         self.a = Analysis(width=w, height=h, duration_s=media.duration_s)
         self.freeze_start: float | None = None
         self.silence_start: float | None = None
+        self.error_sample = server().safety.decode_error_sample  # complaints kept verbatim (a broken file logs millions)
 
     def feed(self, line: str) -> None:
         a = self.a
@@ -177,7 +178,7 @@ class LogParser:
             a.true_peak_dbtp = _db(m[1])
         elif DECODER_ERROR_RE.search(line):
             a.decode_error_count += 1
-            if len(a.decode_errors) < DECODE_ERROR_SAMPLE:
+            if len(a.decode_errors) < self.error_sample:
                 a.decode_errors.append(line)
 
     def result(self, astats: str, spectral: str = "") -> Analysis:

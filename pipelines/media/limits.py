@@ -39,6 +39,8 @@ class Safety:
     max_audio_streams: int
     probe_timeout_s: float
     scan_timeout_s: float
+    log_tail_lines: int
+    decode_error_sample: int
 
 
 @dataclass(frozen=True)
