@@ -2,12 +2,12 @@
 
 The video (testmedia/cuts.py: 320x180, 2 fps, silent AAC) shows a new picture every second, and
 every second is a scene that wants reading. Generated once per length into .cache/bench/memory/.
-Each check runs as its own `lessonqc check --profile lab --skip-stage speech` process under
-`nice`; the RSS of its whole process tree (Python and the ffmpeg children) is sampled from
-/proc. Speech is skipped: its VAD reads the whole 16 kHz WAV into memory (64 KB per second of
-audio as float32), which grows with the length by design; the farm splits it into segments.
+Each check runs as its own `lessonqc check --profile lab` process under `nice`; the RSS of its
+whole process tree (Python and the ffmpeg children) is sampled from /proc. By default speech is
+left out (`--skip` with no stage runs every stage; `--skip onscreen lab` measures speech alone:
+it holds its segment's audio in memory, see `safety.embedded_speech_segment_s`).
 
-    python -m bench.bench_memory [--minutes 20 240] [--nice 10]
+    python -m bench.bench_memory [--minutes 20 240] [--nice 10] [--skip [STAGE ...]]
 """
 from __future__ import annotations
 
@@ -67,11 +67,13 @@ class Run:
     report: dict
 
 
-def check(path: Path, out: Path, minutes: int, niceness: int, interval_s: float = 0.5) -> Run:
-    """`lessonqc check` of `path` in its own process, its tree's RSS sampled every `interval_s`."""
+def check(path: Path, out: Path, minutes: int, niceness: int, skip: tuple[str, ...] = ("speech",),
+          interval_s: float = 0.5) -> Run:
+    """`lessonqc check` of `path` (the `skip` stages left out) in its own process, its tree's RSS sampled
+    every `interval_s`."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "LESSONQC_MEDIA_ROOTS": str(path.parent)}
     cmd = ["nice", "-n", str(niceness), sys.executable, "-m", "workers.cli", "check", str(path),
-           "--profile", "lab", "--skip-stage", "speech", "--out", str(out)]
+           "--profile", "lab", *[a for stage in skip for a in ("--skip-stage", stage)], "--out", str(out)]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks = {"tree": 0, "python": 0, "ffmpeg": 0}
@@ -90,33 +92,39 @@ def check(path: Path, out: Path, minutes: int, niceness: int, interval_s: float 
 
 def row(run: Run) -> dict[str, object]:
     """The figures of one run, for the table."""
-    onscreen, lab = run.report["metrics"]["onscreen"], run.report["metrics"]["lab"]
-    return {"minutes": run.minutes, "wall_s": round(run.seconds, 1), "peak_tree_mb": round(run.peak_tree / 2**20),
-            "peak_python_mb": round(run.peak_python / 2**20), "peak_ffmpeg_mb": round(run.peak_ffmpeg / 2**20),
-            "scenes": onscreen["scenes"], "pictures_kept": onscreen["ocr_frames"],
-            "unread_scenes": onscreen["unread_scenes"], "ocr_s": onscreen["ocr_s"],
-            "lab_samples": lab["samples"], "lab_tiles_kept": lab.get("tiles_kept"),
-            "stages_s": {k: round(v["seconds"], 1) for k, v in run.report["stages"].items()}}
+    metrics = run.report["metrics"]
+    out: dict[str, object] = {
+        "minutes": run.minutes, "wall_s": round(run.seconds, 1), "peak_tree_mb": round(run.peak_tree / 2**20),
+        "peak_python_mb": round(run.peak_python / 2**20), "peak_ffmpeg_mb": round(run.peak_ffmpeg / 2**20),
+        "stages_s": {k: round(v["seconds"], 1) for k, v in run.report["stages"].items()}}
+    if "onscreen" in metrics:
+        onscreen = metrics["onscreen"]
+        out.update(scenes=onscreen["scenes"], pictures_kept=onscreen["ocr_frames"], ocr_s=onscreen["ocr_s"],
+                   repeated_scenes=onscreen["repeated_scenes"], unread_scenes=onscreen["unread_scenes"])
+    if "lab" in metrics:
+        out.update(lab_samples=metrics["lab"]["samples"], lab_tiles_kept=metrics["lab"]["tiles_kept"])
+    if "speech" in metrics:
+        out.update(speech_skipped_share=metrics["speech"]["vad_skipped_share"], speech_rtf=metrics["speech"]["rtf"])
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=int, nargs="+", default=[20, 240])
     parser.add_argument("--nice", type=int, default=10)
+    parser.add_argument("--skip", nargs="*", default=["speech"], help="stages left out (default: speech)")
     args = parser.parse_args()
     rows = []
     for minutes in args.minutes:
         made = time.monotonic()
         path = video(minutes)
         print(f"{path.name}: ready in {time.monotonic() - made:.1f} s", flush=True)
-        rows.append(row(check(path, FOLDER / f"out-{minutes}min", minutes, args.nice)))
+        rows.append(row(check(path, FOLDER / f"out-{minutes}min", minutes, args.nice, tuple(args.skip))))
         print(json.dumps(rows[-1]), flush=True)
     first, last = rows[0], rows[-1]
-    print(f"length x{last['minutes'] / first['minutes']:.1f}: wall x{last['wall_s'] / first['wall_s']:.2f}, "
-          f"peak RSS (tree) x{last['peak_tree_mb'] / first['peak_tree_mb']:.2f}, "
-          f"Python x{last['peak_python_mb'] / first['peak_python_mb']:.2f}, "
-          f"scenes x{last['scenes'] / max(1, first['scenes']):.1f}, "
-          f"pictures kept x{last['pictures_kept'] / max(1, first['pictures_kept']):.2f}")
+    ratios = {key: last[key] / max(1, first[key]) for key in ("wall_s", "peak_tree_mb", "peak_python_mb", "scenes",
+                                                            "pictures_kept", "lab_tiles_kept") if key in first}
+    print(f"length x{last['minutes'] / first['minutes']:.1f}: " + ", ".join(f"{k} x{v:.2f}" for k, v in ratios.items()))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 The plan of the default `Layout()` is one task: the shared decode (signal filters and
 the 2 fps frame stream feeding every frame stage) with the audio stages running
-alongside it. The farm runs the same plan code with its own layout through its queues
-(workers/jobs.py); both assemble reports with pipelines/assemble.py.
+alongside it; on a video longer than the server's `safety.embedded_speech_segment_s`, speech
+runs after it in segments of that length (its audio is held in memory). The farm runs the
+same plan code with its own layout through its queues (workers/jobs.py); both assemble
+reports with pipelines/assemble.py.
 """
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pipelines import assemble, plan, registry, tools
-from pipelines.domain import StageRun
+from pipelines.domain import Media, StageRun
 from pipelines.errors import InputUnreadable, MediaPathRefused
 from pipelines.media import source as sources
+from pipelines.media.limits import server
 from pipelines.media.probe import ProbeResult, probe
 from pipelines.profile import Profile
 from pipelines.report import document as reports
@@ -73,13 +76,21 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
     if probed is None:
         return
     ctx = StageContext(path, probed[0].media, profile, workdir)
-    tasks = plan.plan(ctx.media, profile, stages, plan.Layout(), skip)
+    tasks = plan.plan(ctx.media, profile, stages, layout(ctx.media), skip)
     try:
         pieces = [(task, execute(task, ctx, stages, progress)) for task in tasks]
     except InputUnreadable as exc:
         assemble.fail(report, tasks[0].stages[0], str(exc), probed)
         return
     assemble.assemble(report, *probed, pieces, ctx, stages, skip)
+
+
+def layout(media: Media) -> plan.Layout:
+    """One task carrying every stage; on a long video speech runs in segments after it (memory stays bounded)."""
+    segment_s = server().safety.embedded_speech_segment_s
+    if media.duration_s <= segment_s:
+        return plan.Layout()
+    return plan.Layout(segment_s=segment_s, segmented=("speech",))
 
 
 def _probe(path: Path, profile: Profile, report: Report) -> tuple[ProbeResult, StageRun] | None:

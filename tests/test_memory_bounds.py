@@ -15,12 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipelines import check, plan
 from pipelines import profile as profiles
 from pipelines import stages
+from pipelines.domain import AudioInfo, Media, VideoInfo
 from pipelines.frames import Frame, FrameConsumer
 from pipelines.lab.shots import ShotRules, partition_bests
 from pipelines.lab.stage import LabStage, TileKeeper, shot_rules
 from pipelines.media import decode, faults
+from pipelines.media.limits import server
 from pipelines.media.probe import probe
 from pipelines.onscreen.stage import OnscreenStage
 from testmedia import cached, cuts
@@ -123,3 +126,23 @@ def test_tile_keeper_keeps_the_longest_runs_as_the_offline_choice_does():
 def test_tile_keeper_is_bounded_when_every_step_may_cut():
     keeper = _keep([math.nan] + [0.9] * 999, limit=25, every_s=60.0)
     assert len(keeper.periods) == math.ceil(1000 * 0.5 / 60) and len(keeper.tiles) <= 25 + 1 + len(keeper.periods)
+
+
+def _media(duration_s: float) -> Media:
+    video = VideoInfo("h264", 320, 180, "16:9", 2.0, False, None, "yuv420p", "progressive")
+    return Media("mp4", duration_s, 1, None, video, AudioInfo("aac", 44100, 1, None))
+
+
+@pytest.mark.parametrize("duration_s", [900.0, 3600.0, 14400.0])
+def test_a_long_embedded_check_runs_speech_in_segments(duration_s):
+    """Speech holds its audio in memory: past `safety.embedded_speech_segment_s` it runs in segments of that length."""
+    media = _media(duration_s)
+    tasks = plan.plan(media, profiles.load("lab"), check.stage_map(), check.layout(media))
+    speech = [(t.start_s, t.length_s) for t in tasks if t.stages == ("speech",)]
+    limit = server().safety.embedded_speech_segment_s
+    if duration_s <= limit:
+        assert len(tasks) == 1 and "speech" in tasks[0].stages and speech == []
+    else:
+        assert "speech" not in tasks[0].stages and {"onscreen", "lab"} <= set(tasks[0].stages)
+        assert speech == [(i * limit, limit if (i + 1) * limit < duration_s else None)
+                          for i in range(math.ceil(duration_s / limit))]

@@ -41,6 +41,7 @@ class Safety:
     scan_timeout_s: float
     log_tail_lines: int
     decode_error_sample: int
+    embedded_speech_segment_s: float
 
 
 @dataclass(frozen=True)

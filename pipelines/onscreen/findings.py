@@ -35,6 +35,10 @@ class FindingMaker:
                 self._traditional(scene, reading)]
         return [f for f in made if f is not None]
 
+    def has_room(self) -> bool:
+        """Whether another thumbnail fits the budget (its picture need not be fetched otherwise)."""
+        return self.thumbnails < self.cfg.max_thumbnails
+
     def thumbnail(self, finding: Finding, gray: np.ndarray) -> None:
         """Draw `evidence["boxes"]` on `gray` and attach the picture (within the thumbnail budget)."""
         self._attach(finding, gray, [tuple(b) for b in finding.evidence.get("boxes", [])])
@@ -123,7 +127,7 @@ class FindingMaker:
         return Finding(code, severity, message, round(scene.start_s, 3), round(scene.end_s, 3), evidence)
 
     def _attach(self, finding: Finding, gray: np.ndarray | None, boxes: list[Box]) -> None:
-        if gray is None or self.thumbnails >= self.cfg.max_thumbnails:
+        if gray is None or not self.has_room():
             return
         name = f"onscreen-{finding.code.replace('.', '_')}-{finding.start_s or 0:08.2f}.jpg"
         out = draw_boxes(gray, boxes, self.workdir / name, self.cfg.thumbnail_width)

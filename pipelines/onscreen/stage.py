@@ -74,8 +74,9 @@ class Analysis:
         for scene in self.tracker.scenes:
             findings += self._scene(scene)
         findings = stages.join_touching(findings)  # a slide cut into several scenes is one finding
-        for finding in findings:
-            self.maker.thumbnail(finding, self._picture_at(finding.evidence["frame_s"]))
+        for finding in findings:  # a scene's picture is decoded only while thumbnails fit the budget
+            if self.maker.has_room():
+                self.maker.thumbnail(finding, self._picture_at(finding.evidence["frame_s"]))
         findings += self._title_card() + self._watermarks()
         return StageOutput(findings=findings, metrics=self._metrics())
 
