@@ -17,6 +17,7 @@ import yaml
 
 from config import CONFIG_DIR
 from pipelines.errors import ProfileError
+from pipelines.media import limits
 from pipelines.sections import Section, Sections, build, open_keys
 
 __all__ = ["Profile", "ProfileError", "Section", "available", "defaults", "load"]
@@ -69,6 +70,8 @@ def from_snapshot(data: dict[str, Any], name: str) -> Profile:
 
 def _profile(data: dict[str, Any], source: str | Callable[[str], str], name: str) -> Profile:
     sections = build(Sections, data, source)
+    if above := limits.over_ceiling(data):
+        raise ProfileError(f"{source if isinstance(source, str) else 'profile'}: {'; '.join(above)}")
     values = {f.name: getattr(sections, f.name) for f in fields(Sections)}
     return Profile(**{**values, "name": name}, source=source if isinstance(source, str) else "", data=data)
 

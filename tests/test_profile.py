@@ -93,3 +93,17 @@ def test_a_yaml_error_names_file_and_line_but_never_echoes_its_text(tmp_path):
     message = str(err.value)
     assert str(path) in message and "line" in message
     assert "hunter2" not in message and "fps" not in message
+
+
+def test_a_profile_cannot_raise_a_memory_cap_above_the_servers_ceiling(tmp_path):
+    from pipelines.media.limits import server
+
+    ceiling = server().ceilings["onscreen.slides.max_read_scenes"]
+    lower, higher = tmp_path / "lower.yaml", tmp_path / "higher.yaml"
+    lower.write_text(f"onscreen:\n  slides:\n    max_read_scenes: {int(ceiling) - 1}\n", encoding="utf-8")
+    higher.write_text(f"onscreen:\n  slides:\n    max_read_scenes: {int(ceiling) * 100}\n", encoding="utf-8")
+    assert profiles.load(lower).onscreen.slides.max_read_scenes == int(ceiling) - 1
+    with pytest.raises(ProfileError, match=r"onscreen\.slides\.max_read_scenes.*ceiling"):
+        profiles.load(higher)
+    with pytest.raises(ProfileError, match="ceiling"):  # a snapshot a farm job carries is held to it too
+        profiles.from_snapshot({"onscreen": {"slides": {"max_read_scenes": int(ceiling) * 100}}}, "x")

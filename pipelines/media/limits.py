@@ -68,6 +68,7 @@ class ServerConfig:
     safety: Safety
     inputs: Inputs
     farm: FarmLimits
+    ceilings: dict[str, float]  # dotted profile key -> the most a profile may set
 
 
 def server() -> ServerConfig:
@@ -82,7 +83,7 @@ def _load(override: str) -> ServerConfig:
         _overlay(data, _read(Path(override)), override, "")
     return ServerConfig(Safety(**data["safety"]), Inputs(tuple(data["inputs"]["protocols"]),
                                                          tuple(data["inputs"]["formats"])),
-                        FarmLimits(**data["farm"]))
+                        FarmLimits(**data["farm"]), dict(data["profile_ceilings"]))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -107,6 +108,18 @@ def _overlay(base: dict[str, Any], override: dict[str, Any], source: str, prefix
             raise ProfileError(f"{source}: key '{prefix}{key}' must be {type(base[key]).__name__}")
         else:
             base[key] = value
+
+
+def over_ceiling(data: dict[str, Any]) -> list[str]:
+    """Profile keys of `data` set above this server's ceilings, described."""
+    out = []
+    for dotted, ceiling in server().ceilings.items():
+        value: Any = data
+        for part in dotted.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, (int, float)) and value > ceiling:
+            out.append(f"'{dotted}' is {value}, above this server's ceiling {ceiling:g} (server.yaml profile_ceilings)")
+    return out
 
 
 def input_guard() -> list[str]:
