@@ -515,6 +515,7 @@ class SpeechLanguage(Section):
     window_max_s: Positive
     join_gap_s: Seconds
     encoder_min_s: Seconds
+    batch: Size
     fail_probability: Share
     min_stretch_s: Seconds
     merge_gap_s: Seconds

@@ -78,7 +78,14 @@ def build_args(plan: DecodePlan) -> list[str]:
     graph, maps = _graph(plan)
     if graph:
         args += ["-filter_complex", ";".join(graph)]
-    return args + (maps or ["-f", "null", "-"])
+    return args + (maps or [*_unused(plan), "-f", "null", "-"])
+
+
+def _unused(plan: DecodePlan) -> list[str]:
+    """Keep the null output from decoding a kind of stream no tap of `plan` reads (it would map both)."""
+    no_video = plan.video_chain is None and plan.frames is None
+    no_audio = plan.audio_chain is None and plan.wav_out is None
+    return (["-vn"] if no_video else []) + (["-an"] if no_audio else [])
 
 
 def _graph(plan: DecodePlan) -> tuple[list[str], list[str]]:
@@ -140,6 +147,31 @@ def run(plan: DecodePlan) -> DecodeLog:
     result.seconds = time.monotonic() - started
     result.returncode = proc.returncode
     _raise_on_failure(proc.returncode, result, args, plan, watchdog_fired=result.seconds >= plan.timeout_s)
+    return result
+
+
+def run_beside(main: DecodePlan, side: DecodePlan | None, on_side_line: LineFn | None = None) -> DecodeLog:
+    """Run `main` here and `side` (another decode of the same file) in a thread at the same time;
+    return `main`'s log. Either one's failure raises, once both have ended."""
+    if side is None:
+        return run(main)
+    side.on_line = on_side_line
+    failed: list[BaseException] = []
+
+    def run_side() -> None:
+        try:
+            run(side)
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
+            failed.append(exc)
+
+    thread = threading.Thread(target=run_side, name="side-decode", daemon=True)
+    thread.start()
+    try:
+        result = run(main)
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]
     return result
 
 

@@ -84,7 +84,7 @@ def _listen(loaded: Any, samples: Any, profile: Profile,
         windows = speech_windows.language_windows(chunks, lang_cfg.window_min_s, lang_cfg.window_max_s,
                                                   lang_cfg.join_gap_s)
     with _timed(phases, "language"):
-        speech_lang.detect(loaded.model, samples, windows, lang_cfg.encoder_min_s)
+        speech_lang.detect(loaded.model, samples, windows, lang_cfg.encoder_min_s, lang_cfg.batch)
     allowed = list(profile.data["languages"]["speech"])
     for window in windows:
         window.text_lang = speech_lang.text_language(window, allowed, lang_cfg.fail_probability)
