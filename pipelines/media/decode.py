@@ -8,11 +8,12 @@ run is chosen by the caller; a segment of the file can be decoded alone.
 from __future__ import annotations
 
 import logging
+import queue
 import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,10 +193,7 @@ def _pump_frames(proc: subprocess.Popen, plan: DecodePlan, result: DecodeLog) ->
     if size <= 0:  # read(0) returns b"" forever: never pump an empty frame size
         raise ToolError(f"frame stream of {w}x{h} pixels cannot be read")
     spent = {c.name: 0.0 for c in plan.consumers}
-    while True:
-        buf = proc.stdout.read(size)
-        if len(buf) < size:
-            break
+    for buf in _read_ahead(proc, size, server().safety.frames_ahead):
         frame = Frame(result.frames, plan.start_s + result.frames / plan.frames.fps,
                       np.frombuffer(buf, np.uint8).reshape(h, w))
         result.frames += 1
@@ -204,6 +202,38 @@ def _pump_frames(proc: subprocess.Popen, plan: DecodePlan, result: DecodeLog) ->
             _feed(consumer, frame, result)
             spent[consumer.name] += time.perf_counter() - t0
     result.consumer_seconds = spent
+
+
+def _read_ahead(proc: subprocess.Popen, size: int, ahead: int) -> Iterator[bytes]:
+    """The frames of `proc`'s stdout, read by a thread up to `ahead` frames before the consumers:
+    while a consumer reads a slide (OCR releases the GIL) ffmpeg keeps decoding instead of
+    blocking on a full pipe. Memory: at most `ahead` + 2 frames."""
+    frames: queue.Queue[bytes | None] = queue.Queue(maxsize=max(1, ahead))
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                buf = proc.stdout.read(size)
+                if len(buf) < size:
+                    break
+                while not stop.is_set():
+                    try:
+                        frames.put(buf, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+        finally:
+            frames.put(None)
+
+    reader = threading.Thread(target=read, name="frame-reader", daemon=True)
+    reader.start()
+    try:
+        while (buf := frames.get()) is not None:
+            yield buf
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
 def _feed(consumer: FrameConsumer, frame: Frame, result: DecodeLog) -> None:

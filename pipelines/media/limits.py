@@ -42,6 +42,7 @@ class Safety:
     log_tail_lines: int
     decode_error_sample: int
     embedded_speech_segment_s: float
+    frames_ahead: int
 
 
 @dataclass(frozen=True)

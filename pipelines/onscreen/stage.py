@@ -1,13 +1,15 @@
 """On-screen stage: advertising, QR codes, traditional characters, watermarks, title card.
 
-While frames stream, the consumer only cuts scenes and keeps one picture per distinct
-scene (pipelines/slides.py) and their edge maps (pipelines/watermark.py). In `finish`
-each distinct picture is read once (OCR, codes, glyph checks) and findings are made.
+While frames stream, the consumer cuts scenes, keeps one picture per distinct scene
+(scenes.py) and their edge maps (watermark.py), and reads each distinct picture once
+(OCR, codes, glyph checks) in a thread as its scene closes. In `finish` findings are made.
 Segments of one video merge into the same findings a whole-video run gives.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -42,9 +44,12 @@ class OnscreenConsumer(FrameConsumer):
         self.last_s = ctx.start_s - self.step_s
         self.opening_until_s = eager
         self.opening: list[Frame] = []  # full-size frames of the title window, for the card
+        self.ahead = ReadAhead(FrameReader(self.cfg))
 
     def _scene_closed(self, scene: Scene, image: np.ndarray) -> None:
         self.edges.add(image, scene.duration_s, distinct=scene.repeat_of is None)
+        if scene.read:  # read now, in a thread (tesseract releases the GIL), while the decode goes on
+            self.ahead.submit(scene.index, scene.picture)
 
     def consume(self, frame: Frame) -> None:
         self.tracker.add(frame)
@@ -54,20 +59,44 @@ class OnscreenConsumer(FrameConsumer):
 
     def finish(self) -> StageOutput:
         self.tracker.close(min(self.ctx.end_s, self.last_s + self.step_s))
-        return Analysis(self.ctx, self.tracker, self.edges, self.opening).run()
+        readings = self.ahead.results()
+        return Analysis(self.ctx, self.tracker, self.edges, self.opening, self.ahead.reader, readings).run()
+
+
+class ReadAhead:
+    """Reads each distinct scene's picture as soon as its scene closes, one at a time in a thread,
+    so OCR overlaps the decode instead of following it; `results()` waits for them all."""
+
+    def __init__(self, reader: FrameReader):
+        self.reader = reader
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: dict[int, Future[Reading]] = {}
+
+    def submit(self, index: int, picture: Callable[[], np.ndarray]) -> None:
+        self._pool = self._pool or ThreadPoolExecutor(1, thread_name_prefix="onscreen-read")
+        self._pending[index] = self._pool.submit(lambda: self.reader.read(picture()))
+
+    def results(self) -> dict[int, Reading]:
+        """Every reading, once all are done (a reading that raised raises here: the stage's error)."""
+        try:
+            return {index: future.result() for index, future in self._pending.items()}
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Analysis:
     """Reads the distinct scenes of one stream and turns them into findings."""
 
     def __init__(self, ctx: stages.StageContext, tracker: SceneTracker, edges: EdgePersistence,
-                 opening_frames: list[Frame] = ()):
+                 opening_frames: list[Frame] = (), reader: FrameReader | None = None,
+                 readings: dict[int, Reading] | None = None):
         self.ctx, self.cfg = ctx, ctx.profile.onscreen
         self.tracker, self.edges = tracker, edges
         self.opening = list(opening_frames)
-        self.reader = FrameReader(self.cfg)
+        self.reader = reader or FrameReader(self.cfg)
         self.maker = FindingMaker(self.cfg, ctx.workdir, self.reader.rules)
-        self.readings: dict[int, Reading] = {}
+        self.readings: dict[int, Reading] = dict(readings or {})  # scene index -> its reading (read ahead)
 
     def run(self) -> StageOutput:
         findings: list[Finding] = []
