@@ -64,6 +64,7 @@ def main() -> None:
             path, media, profile, work, [StubConsumer()], stages.shared_frame_spec(profile)))
         audio = best_of(args.repeat, lambda: decode.extract_audio(path, work / "a.wav"))
         spine = seconds(lambda: check(path, profile, work / "spine", skip=frozenset(registry.all_stages())))
+        media_side = seconds(lambda: check(path, profile, work / "nospeech", skip=frozenset({"speech"})))
         whole, overlaps = whole_check(path, profile, work / "out")
     print(f"file: {path.name}  {media.duration_s:.0f} s  {media.video.width}x{media.video.height} @ {media.video.fps:g} fps")
     print(f"decode-only (ffmpeg -f null)        {base:8.1f} s   1.00")
@@ -71,6 +72,7 @@ def main() -> None:
     print(f"shared decode (+2 fps frames)       {shared:8.1f} s   {shared / base:.2f}")
     print(f"audio-only decode (16 kHz WAV)      {audio:8.1f} s   {audio / base:.2f}")
     print(f"lessonqc check, spine only          {spine:8.1f} s   {spine / base:.2f}   (probe + signal + report)")
+    print(f"lessonqc check, speech skipped      {media_side:8.1f} s   {media_side / base:.2f}   (speech on another node)")
     print(f"lessonqc check, all stages          {whole:8.1f} s   {whole / base:.2f}   ({', '.join(registry.all_stages())})")
     for o in overlaps:
         print(f"  {o['stage']}: {o['stage_s']:.1f} s, of it {o['overlap_s']:.1f} s ({o['overlap_s'] / o['stage_s']:.0%}) "
