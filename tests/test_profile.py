@@ -1,6 +1,8 @@
 """Profiles: every threshold in YAML, validated on load (unknown key / wrong type named with its file)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -107,3 +109,18 @@ def test_a_profile_cannot_raise_a_memory_cap_above_the_servers_ceiling(tmp_path)
         profiles.load(higher)
     with pytest.raises(ProfileError, match="ceiling"):  # a snapshot a farm job carries is held to it too
         profiles.from_snapshot({"onscreen": {"slides": {"max_read_scenes": int(ceiling) * 100}}}, "x")
+
+
+def test_settings_overlay_takes_known_keys_of_the_same_kind_only():
+    from pipelines.media.limits import overlay
+
+    base = {"safety": {"max_fps": 240, "min_width": 2.0, "name": "x", "on": True}}
+    overlay(base, {"safety": {"max_fps": 120.5, "min_width": 4}}, "over.yaml")
+    assert base["safety"]["max_fps"] == 120.5 and base["safety"]["min_width"] == 4
+    for bad, words in [({"safety": {"max_fps": True}}, "safety.max_fps' must be int"),
+                       ({"safety": {"on": 1}}, "safety.on' must be bool"),
+                       ({"safety": {"name": 3}}, "safety.name' must be str"),
+                       ({"safety": 5}, "safety' must be a mapping"),
+                       ({"safety": {"max_fpz": 1}}, "unknown key 'safety.max_fpz'")]:
+        with pytest.raises(ProfileError, match=re.escape(words)):
+            overlay({"safety": {"max_fps": 240, "name": "x", "on": True}}, bad, "over.yaml")

@@ -6,12 +6,9 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from config import CONFIG_DIR
-from pipelines.errors import ProfileError
+from pipelines.media.limits import overlay, read_settings
 
 CONFIG_ENV = "LESSONQC_SERVICE_CONFIG"
 HOSTS_ENV = "LESSONQC_CALLBACK_HOSTS"
@@ -41,36 +38,12 @@ class ServiceSettings:
     public_url: str
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read service settings: {exc}") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"{path}: service settings must be a mapping")
-    return data
-
-
-def _overlay(base: dict[str, Any], over: dict[str, Any], source: str, prefix: str = "") -> None:
-    for key, value in over.items():
-        if key not in base:
-            raise ProfileError(f"{source}: unknown key '{prefix}{key}'")
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise ProfileError(f"{source}: key '{prefix}{key}' must be a mapping")
-            _overlay(base[key], value, source, f"{prefix}{key}.")
-        elif type(base[key]) is not type(value) and not (isinstance(base[key], (int, float)) and isinstance(value, (int, float))):
-            raise ProfileError(f"{source}: key '{prefix}{key}' must be {type(base[key]).__name__}")
-        else:
-            base[key] = value
-
-
 @lru_cache(maxsize=1)
 def load() -> ServiceSettings:
     """The validated settings (cached: environment read once per process)."""
-    data = copy.deepcopy(_read(CONFIG_DIR / "service.yaml"))
+    data = copy.deepcopy(read_settings(CONFIG_DIR / "service.yaml", "service settings"))
     if os.environ.get(CONFIG_ENV):
-        _overlay(data, _read(Path(os.environ[CONFIG_ENV])), os.environ[CONFIG_ENV])
+        overlay(data, read_settings(Path(os.environ[CONFIG_ENV]), "service settings"), os.environ[CONFIG_ENV])
     s = data["service"]
     extra = [h.strip().lower() for h in os.environ.get(HOSTS_ENV, "").split(",") if h.strip()]
     cb = s["callbacks"]

@@ -79,36 +79,47 @@ def server() -> ServerConfig:
 
 @lru_cache(maxsize=4)
 def _load(override: str) -> ServerConfig:
-    data = _read(SERVER_CONFIG)
+    data = read_settings(SERVER_CONFIG)
     if override:
-        _overlay(data, _read(Path(override)), override, "")
+        overlay(data, read_settings(Path(override)), override)
     return ServerConfig(Safety(**data["safety"]), Inputs(tuple(data["inputs"]["protocols"]),
                                                          tuple(data["inputs"]["formats"])),
                         FarmLimits(**data["farm"]), dict(data["profile_ceilings"]))
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_settings(path: Path, what: str = "server configuration") -> dict[str, Any]:
+    """A settings YAML file as a mapping (ProfileError naming the file otherwise)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read server configuration ({type(exc).__name__})") from None
+        raise ProfileError(f"{path}: cannot read {what} ({type(exc).__name__})") from None
     if not isinstance(data, dict):
-        raise ProfileError(f"{path}: the server configuration must be a mapping of keys")
+        raise ProfileError(f"{path}: the {what} must be a mapping of keys")
     return data
 
 
-def _overlay(base: dict[str, Any], override: dict[str, Any], source: str, prefix: str) -> None:
+def overlay(base: dict[str, Any], override: dict[str, Any], source: str, prefix: str = "") -> None:
+    """Set `override`'s keys into `base` in place: only keys `base` has, each of its type (int for float allowed)."""
     for key, value in override.items():
         if key not in base:
-            raise ProfileError(f"{source}: unknown server configuration key '{prefix}{key}'")
+            raise ProfileError(f"{source}: unknown key '{prefix}{key}'")
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise ProfileError(f"{source}: key '{prefix}{key}' must be a mapping")
-            _overlay(base[key], value, source, f"{prefix}{key}.")
-        elif type(value) is bool or not isinstance(value, (int, float) if isinstance(base[key], (int, float)) else type(base[key])):
+            overlay(base[key], value, source, f"{prefix}{key}.")
+        elif not _same_kind(base[key], value):
             raise ProfileError(f"{source}: key '{prefix}{key}' must be {type(base[key]).__name__}")
         else:
             base[key] = value
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    """`value` may replace `default`: the same type, or any number for a number (a bool only for a bool)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return type(default) is type(value)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 def over_ceiling(data: dict[str, Any]) -> list[str]:
