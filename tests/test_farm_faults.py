@@ -154,7 +154,7 @@ def _pings(client: redis.Redis) -> bool:
 
 
 @pytest.mark.allow_error_logs
-def test_redis_restarted_mid_job_with_aof_loses_nothing(lesson, monkeypatch, tmp_path, server_config):
+def test_redis_restarted_mid_job_with_aof_loses_nothing(lesson, monkeypatch, tmp_path, server_config, quick_profile):
     require_redis()
     shutil.which("redis-server") or pytest.fail("redis-server is needed (make system installs it)")
     port, data = _free_port(), tmp_path / "redis-data"
@@ -164,7 +164,9 @@ def test_redis_restarted_mid_job_with_aof_loses_nothing(lesson, monkeypatch, tmp
     install(env, monkeypatch)
     worker = Worker(env, tmp_path / "worker.log", "--processes", "1", "--threads", "2", "--import", "tests.farm_plugins")
     try:
-        job = api.submit(_place(env, lesson, "restart.mp4"), skip=QUICK_STAGES)
+        # Small time limits: should a result land while Redis is still down (a slow, loaded machine), the
+        # sweeper's deadline re-drives it within the wait below, as it would in production within hours.
+        job = api.submit(_place(env, lesson, "restart.mp4"), quick_profile, skip=QUICK_STAGES)
         wait_for(lambda: api.status(job)["tasks"].get("slowtest@0", {}).get("state") == "running", 60,
                  what="the slow stage to start")
         server.kill()  # SIGKILL: AOF (fsync always) is all that survives
