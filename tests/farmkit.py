@@ -9,10 +9,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
+
+if TYPE_CHECKING:
+    from workers.jobs import JobSpec, Task
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_DB = int(os.environ.get("LESSONQC_TEST_REDIS_DB", "13"))
@@ -127,3 +130,19 @@ def assert_same_findings(farm_doc: dict[str, Any], embedded_doc: dict[str, Any],
         for a, b in ((s1, s2), (e1, e2)):
             assert (a is None) == (b is None) and (a is None or abs(a - b) <= tolerance_s), (code, farm, embedded)
     assert farm_doc["verdict"] == embedded_doc["verdict"]
+
+
+class ListOutbox:
+    """A farm outbox that records what a step (or the sweeper) would send, in memory."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send_task(self, spec: JobSpec, task: Task, time_limit_ms: int) -> None:
+        self.sent.append(("task", task.key))
+
+    def send_report(self, spec: JobSpec, time_limit_ms: int) -> None:
+        self.sent.append(("report", spec.job_id))
+
+    def send_probe(self, spec: JobSpec, time_limit_ms: int) -> None:
+        self.sent.append(("probe", spec.job_id))

@@ -18,27 +18,12 @@ from pipelines import profile as profiles
 from pipelines import registry, tools
 from pipelines.media.limits import server
 from testmedia import cached, clips
+from tests.farmkit import ListOutbox
 from workers import api, indexing, jobs, paths, settings, sweeper
 from workers import broker as brokers
 from workers.state import JobNotFound, JobStore, MemoryBackend
 
 SKIP = ("speech", "onscreen", "lab")
-
-
-class ListOutbox:
-    """Records what a step (or the sweeper) would send."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def send_task(self, spec: jobs.JobSpec, task: jobs.Task, time_limit_ms: int) -> None:
-        self.sent.append(("task", task.key))
-
-    def send_report(self, spec: jobs.JobSpec, time_limit_ms: int) -> None:
-        self.sent.append(("report", spec.job_id))
-
-    def send_probe(self, spec: jobs.JobSpec, time_limit_ms: int) -> None:
-        self.sent.append(("probe", spec.job_id))
 
 
 @pytest.fixture(scope="module")

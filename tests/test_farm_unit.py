@@ -21,7 +21,7 @@ from pipelines.media.probe import probe
 from pipelines.report.document import to_dict
 from pipelines.domain import Finding, Media, StageOutput, StageRun
 from testmedia import cached, clips
-from tests.farmkit import assert_same_findings, wait_for
+from tests.farmkit import ListOutbox, assert_same_findings, wait_for
 from workers import api, codec, jobs, paths, settings, warmup
 from workers import broker as brokers
 from workers.cli import main as cli_main
@@ -183,19 +183,6 @@ def test_task_result_counts_once_and_job_finishes_once():
     assert store.parts("j")["a"] == {"v": 1} and store.tasks("j")["a"]["state"] == DONE
     assert store.finish("j", DONE, "pass", "/r") and not store.finish("j", "error", "error", None)
     assert store.status("j")["verdict"] == "pass"
-
-
-class ListOutbox:
-    """Records what a step would send."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def send_task(self, spec: jobs.JobSpec, task: jobs.Task, time_limit_ms: int) -> None:
-        self.sent.append(("task", task.key))
-
-    def send_report(self, spec: jobs.JobSpec, time_limit_ms: int) -> None:
-        self.sent.append(("report", spec.job_id))
 
 
 def _start_job(farm: jobs.Farm, job_id: str, media: Path) -> jobs.JobSpec:
