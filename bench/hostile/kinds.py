@@ -25,6 +25,11 @@ def lavfi_video(size: str = "320x180", rate: int = 25, seconds: float = 4.0) -> 
     return ["-f", "lavfi", "-i", f"testsrc2=s={size}:r={rate}:d={seconds}"]
 
 
+def gray_video(size: str, rate: int, seconds: float) -> list[str]:
+    """A flat gray picture (extreme sizes and rates encode in no time)."""
+    return ["-f", "lavfi", "-i", f"color=c=gray:s={size}:r={rate}:d={seconds}"]
+
+
 def tone(seconds: float = 4.0, freq: int = 440) -> list[str]:
     return ["-f", "lavfi", "-i", f"sine=f={freq}:d={seconds}:sample_rate=48000"]
 
@@ -69,14 +74,14 @@ def one_px_wide(root: Path, outside: Path) -> Path:
 
 def two_px_video(root: Path, outside: Path) -> Path:
     out = root / "two-by-two.mp4"
-    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=2x2:r=25:d=3", *X264, out)
+    ffmpeg(*gray_video("2x2", 25, 3), *X264, out)
     return out
 
 
 def header_8k_240fps_4h(root: Path, outside: Path) -> Path:
     """8K x 240 fps: each limit alone is met; the header claims 4 hours (the work budget is not)."""
     out = root / "8k-240fps.mp4"
-    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=7680x4320:r=240:d=0.05", *X264, out)
+    ffmpeg(*gray_video("7680x4320", 240, 0.05), *X264, out)
     return _claim_duration(out, 4 * 3600 - 60)
 
 
@@ -107,13 +112,13 @@ def _patch_box(data: bytearray, name: bytes, scale_at: int | None, duration_at: 
 
 def huge_fps(root: Path, outside: Path) -> Path:
     out = root / "1000fps.mkv"
-    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=160x90:r=1000:d=0.2", *X264, out)
+    ffmpeg(*gray_video("160x90", 1000, 0.2), *X264, out)
     return out
 
 
 def huge_dimensions(root: Path, outside: Path) -> Path:
     out = root / "8192x64.mp4"
-    ffmpeg("-f", "lavfi", "-i", "color=c=gray:s=8192x64:r=25:d=0.2", *X264, out)
+    ffmpeg(*gray_video("8192x64", 25, 0.2), *X264, out)
     return out
 
 
