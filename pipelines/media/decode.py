@@ -151,12 +151,11 @@ def run(plan: DecodePlan) -> DecodeLog:
     return result
 
 
-def run_beside(main: DecodePlan, side: DecodePlan | None, on_side_line: LineFn | None = None) -> DecodeLog:
+def run_beside(main: DecodePlan, side: DecodePlan | None) -> DecodeLog:
     """Run `main` here and `side` (another decode of the same file) in a thread at the same time;
     return `main`'s log. Either one's failure raises, once both have ended."""
     if side is None:
         return run(main)
-    side.on_line = on_side_line
     failed: list[BaseException] = []
 
     def run_side() -> None:
@@ -213,18 +212,10 @@ def _read_ahead(proc: subprocess.Popen, size: int, ahead: int) -> Iterator[bytes
 
     def read() -> None:
         try:
-            while not stop.is_set():
-                buf = proc.stdout.read(size)
-                if len(buf) < size:
-                    break
-                while not stop.is_set():
-                    try:
-                        frames.put(buf, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
+            while not stop.is_set() and len(buf := proc.stdout.read(size)) == size and _offer(frames, buf, stop):
+                pass
         finally:
-            frames.put(None)
+            _offer(frames, None, stop)  # the end: never blocks once the consumers have stopped
 
     reader = threading.Thread(target=read, name="frame-reader", daemon=True)
     reader.start()
@@ -234,6 +225,17 @@ def _read_ahead(proc: subprocess.Popen, size: int, ahead: int) -> Iterator[bytes
     finally:
         stop.set()
         reader.join(timeout=5)
+
+
+def _offer(frames: queue.Queue[bytes | None], item: bytes | None, stop: threading.Event) -> bool:
+    """Put `item` once there is room; False when the consumers stopped first."""
+    while not stop.is_set():
+        try:
+            frames.put(item, timeout=0.2)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def _feed(consumer: FrameConsumer, frame: Frame, result: DecodeLog) -> None:
