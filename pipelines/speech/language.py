@@ -42,15 +42,14 @@ def detect(model: Any, samples: np.ndarray, windows: list[Window], encoder_min_s
     """
     from faster_whisper.audio import pad_or_trim
 
-    features = [model.feature_extractor(w.audio(samples)) for w in windows]
-    frames = [min(MAX_FRAMES, max(f.shape[-1], math.ceil(encoder_min_s * FRAMES_PER_SECOND))) for f in features]
-    order = sorted(range(len(windows)), key=lambda i: frames[i])
+    order = sorted(windows, key=lambda w: w.speech_s)
     for k in range(0, len(order), max(1, batch)):
         group = order[k:k + max(1, batch)]
-        longest = max(frames[i] for i in group)
-        encoded = model.encode(np.stack([pad_or_trim(features[i], longest) for i in group]))
-        for i, ranked in zip(group, model.model.detect_language(encoded)):
-            windows[i].lang, windows[i].prob = ranked[0][0][2:-2], float(ranked[0][1])
+        features = [model.feature_extractor(w.audio(samples)) for w in group]  # one batch in memory at a time
+        longest = min(MAX_FRAMES, max(max(f.shape[-1] for f in features), math.ceil(encoder_min_s * FRAMES_PER_SECOND)))
+        encoded = model.encode(np.stack([pad_or_trim(f, longest) for f in features]))
+        for window, ranked in zip(group, model.model.detect_language(encoded)):
+            window.lang, window.prob = ranked[0][0][2:-2], float(ranked[0][1])
 
 
 def text_language(window: Window, allowed: list[str], fail_probability: float) -> str:
