@@ -131,5 +131,76 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(100), default="submit read")  # space-separated, of SCOPES
+    region: Mapped[str | None] = mapped_column(String(200))  # None: every region; else itself and below
 
     __table_args__ = (Index("ix_api_tokens_name", "name"),)
+
+
+class IdempotencyKey(Base):
+    """An `Idempotency-Key` a caller sent with POST /jobs: the request it stood for and the job it made."""
+
+    __tablename__ = "idempotency_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    caller: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # sha256 of the request (fields and media)
+    job_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | done
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ux_idempotency_caller_key", "caller", "key", unique=True),)
+
+
+class WebhookSecret(Base):
+    """A subscriber's signing secret (`whsec_…`). Kept in clear, as it must sign; a rotated-out secret
+    stays valid (and signs too) until `expires_at`."""
+
+    __tablename__ = "webhook_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscriber: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_webhook_secrets_subscriber", "subscriber"),)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscriber: its fixed id and body, and where its delivery stands."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)  # the webhook-id header
+    event_type: Mapped[str] = mapped_column(String(32))            # report.published | review.decided
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    subscriber: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)                        # the exact JSON sent on every attempt
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer)       # HTTP status of the last answer
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_webhook_deliveries_job", "job_id"),
+                      Index("ix_webhook_deliveries_subscriber", "subscriber", "id"))
+
+
+class WebhookAttempt(Base):
+    """One POST of a delivery: when, the answer's status or the error, how long it took."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id"),)

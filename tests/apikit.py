@@ -14,7 +14,6 @@ import httpx
 import pytest
 import uvicorn
 
-SECRET = "test-callback-secret"
 
 
 def free_port() -> int:
@@ -62,9 +61,11 @@ class Received:
 @dataclass
 class CallbackReceiver:
     """A local HTTP server that records each POST; on /hook it answers the first `fail_first` with 500,
-    then 204; on /down always 500 (a platform that never comes back)."""
+    then 204; on /down always 500 (a platform that never comes back); on /status/NNN it answers NNN;
+    on /slow it waits `slow_s` before answering 204."""
 
     fail_first: int = 0
+    slow_s: float = 2.0
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -74,8 +75,7 @@ class CallbackReceiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.received.append(Received(self.path, body, {k.lower(): v for k, v in self.headers.items()}))
-                down = self.path == "/down" or len(outer.on("/hook")) <= outer.fail_first
-                self.send_response(500 if down else 204)
+                self.send_response(outer.status_for(self.path))
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -83,6 +83,14 @@ class CallbackReceiver:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def status_for(self, path: str) -> int:
+        if path.startswith("/status/"):
+            return int(path.rsplit("/", 1)[1])
+        if path == "/slow":
+            time.sleep(self.slow_s)
+        down = path == "/down" or (path == "/hook" and len(self.on("/hook")) <= self.fail_first)
+        return 500 if down else 204
 
     @property
     def url(self) -> str:
@@ -100,7 +108,7 @@ class CallbackReceiver:
 
 
 def service_env(monkeypatch: pytest.MonkeyPatch, root: Path, database_url: str, **config: Any) -> dict[str, str]:
-    """Environment of an isolated service: media root, report store, index URL, callback allow-list and secret;
+    """Environment of an isolated service: media root, report store, index URL, callback allow-list;
     `config` overrides service.yaml keys under `service:` (written to a YAML overlay)."""
     import yaml
 
@@ -113,7 +121,7 @@ def service_env(monkeypatch: pytest.MonkeyPatch, root: Path, database_url: str, 
     overlay.write_text(yaml.safe_dump({"service": config}), encoding="utf-8")
     env = {"LESSONQC_MEDIA_ROOTS": str(media), "LESSONQC_REPORT_DIR": str(reports),
            "LESSONQC_DATABASE_URL": database_url, "LESSONQC_CALLBACK_HOSTS": "127.0.0.1",
-           "LESSONQC_CALLBACK_SECRET": SECRET, "LESSONQC_SERVICE_CONFIG": str(overlay)}
+           "LESSONQC_SERVICE_CONFIG": str(overlay)}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     serviceconfig.load.cache_clear()
@@ -131,3 +139,19 @@ def make_token(name: str = "platform") -> str:
 def client(base_url: str, token: str | None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.Client(base_url=base_url, headers=headers, timeout=30)
+
+
+def secrets_of(subscriber: str) -> list[str]:
+    """The subscriber's live webhook secrets in the index, newest first."""
+    from index import webhooks
+    from workers import indexing
+
+    with indexing.database().session() as session:
+        return webhooks.live_secrets(session, subscriber)
+
+
+def verified(received: Received, secret: str) -> Any:
+    """The JSON body of a received webhook, verified as a receiver would (standardwebhooks; 5-minute window)."""
+    from standardwebhooks import Webhook
+
+    return Webhook(secret).verify(received.body, received.headers)

@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from standardwebhooks import WebhookVerificationError
 
 from index.models import Finding
 from testmedia import cached, clips
-from tests.apikit import SECRET, CallbackReceiver, ServerThread, client, make_token, service_env
+from tests.apikit import CallbackReceiver, Received, ServerThread, client, make_token, secrets_of, service_env, verified
 from tests.dbkit import truncate
 from tests.farmkit import Worker, install, new_farm, require_redis, wait_for
 from workers import broker as brokers
-from workers import callbacks, indexing, reportstore, serviceconfig
+from workers import indexing, reportstore, serviceconfig
 from workers.cli import main as cli_main
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -66,11 +67,13 @@ def test_upload_to_signed_callback_to_report(stack, black_lesson: Path):
         job_id = answer.json()["id"]
         wait_for(lambda: len(receiver.on("/hook")) >= 2, 120, poll_s=0.2, what="the retried callback")
         hook = receiver.on("/hook")
-        for delivery in hook:  # the failed first attempt and the retry carry the same signed body
-            assert callbacks.verify(delivery.body, delivery.headers["x-lessonqc-signature"], SECRET.encode())
+        secret = secrets_of("platform")[0]  # the submitting token's own secret
+        for delivery in hook:  # the failed first attempt and the retry: the same event id and body, each signed
+            verified(delivery, secret)
             assert delivery.headers["content-type"] == "application/json"
-        assert not callbacks.verify(hook[0].body + b" ", hook[0].headers["x-lessonqc-signature"], SECRET.encode())
-        assert hook[0].body == hook[1].body
+        with pytest.raises(WebhookVerificationError):
+            verified(Received(hook[0].path, hook[0].body + b" ", hook[0].headers), secret)
+        assert hook[0].body == hook[1].body and hook[0].headers["webhook-id"] == hook[1].headers["webhook-id"]
         summary = json.loads(hook[1].body)
         assert (summary["job_id"], summary["verdict"], summary["event"]) == (job_id, "fail", "report.published")
         assert "signal.black" in summary["codes"] and summary["report_url"].endswith(f"/api/v1/jobs/{job_id}/report")

@@ -20,7 +20,7 @@ from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, Pr
 from pipelines.media.limits import server
 
 from . import broker as brokers
-from . import indexing, jobs, metrics, serviceconfig, settings
+from . import callbacks, indexing, jobs, metrics, serviceconfig, settings
 from .jobs import JobSpec, Task
 from .reportstore import BadJobId
 from .sweeper import Sweeper
@@ -58,7 +58,7 @@ class ActorOutbox:
 
 
 def farm() -> jobs.Farm:
-    hook = indexing.after_publish(lambda job_id: deliver_callback.send(job_id))
+    hook = indexing.after_publish(lambda delivery_id: deliver_webhook.send(delivery_id))
     return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook,
                      on_start=indexing.mark_running, ledger=indexing.IndexLedger())
 
@@ -157,29 +157,26 @@ def _last_line(text: str | None) -> str:
     return lines[-1] if lines else "unknown error"
 
 
-_CALLBACKS = serviceconfig.load().callbacks  # retry options only: the allow-list and secret are read per delivery
+_CALLBACKS = serviceconfig.load().callbacks  # retry options only: the allow-list is read per attempt
 
 
 @dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
-                max_backoff=int(_CALLBACKS.max_backoff_s * 1000), on_retry_exhausted="callback_failed")
-def deliver_callback(job_id: str) -> None:
-    """POST the signed summary of a published report to the job's callback URL (retried with backoff)."""
-    indexing.deliver_callback(job_id, serviceconfig.load().callbacks)
-
-
-@dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
-                max_backoff=int(_CALLBACKS.max_backoff_s * 1000))
-def deliver_decision(job_id: str, decision_id: int) -> None:
-    """POST a review level's decision, signed, to the job's callback URL (retried with backoff)."""
-    indexing.deliver_decision(job_id, decision_id, serviceconfig.load().callbacks)
+                max_backoff=int(_CALLBACKS.max_backoff_s * 1000), on_retry_exhausted="webhook_gave_up")
+def deliver_webhook(delivery_id: int) -> None:
+    """POST one webhook delivery, signed (retried with backoff while a later attempt may succeed)."""
+    try:
+        indexing.deliver(delivery_id, serviceconfig.load().callbacks)
+    except callbacks.CallbackFailed as exc:  # expected: logged in the delivery log, retried without a traceback
+        log.warning("%s", exc)
+        raise dramatiq.Retry(str(exc)) from None
 
 
 @dramatiq.actor(queue_name="callback", max_retries=3)
-def callback_failed(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
-    """Deliveries ran out of retries: the job's callback is marked failed (its report stays published)."""
-    job_id = message["args"][0]
-    log.warning("job %s: callback gave up after %s retries", job_id, retry_info.get("retries"))
-    indexing.callback_gave_up(job_id)
+def webhook_gave_up(message: dict[str, Any], retry_info: dict[str, Any]) -> None:
+    """A delivery ran out of retries: it is marked failed (a report stays published; a decision stands)."""
+    delivery_id = message["args"][0]
+    log.warning("webhook delivery %s: gave up after %s retries", delivery_id, retry_info.get("retries"))
+    indexing.gave_up(delivery_id)
 
 
 TASK_ACTORS = {"media": media_task, "ocr": ocr_task, "speech": speech_task}

@@ -69,14 +69,22 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
 
 
 def notify_decision(job_id: str, decision_id: int) -> None:
-    """Queue the signed decision callback of a job that named a callback URL (the console calls this)."""
-    from .actors import deliver_decision
+    """Queue the signed review.decided webhook of a job that named a callback URL (the console calls this)."""
+    from .actors import deliver_webhook
 
-    with indexing.database().session() as session:
-        job = repository.get_job(session, job_id)
-        if job is None or not job.callback_url:
-            return
-    deliver_decision.send(job_id, decision_id)
+    delivery_id = indexing.decision_event(job_id, decision_id)
+    if delivery_id is not None:
+        deliver_webhook.send(delivery_id)
+
+
+def redeliver(delivery_id: int) -> bool:
+    """Send a logged webhook delivery again, with its event id and body (False: no such delivery)."""
+    from .actors import deliver_webhook
+
+    if indexing.redeliver(delivery_id) is None:
+        return False
+    deliver_webhook.send(delivery_id)
+    return True
 
 
 def status(job_id: str) -> dict[str, Any]:

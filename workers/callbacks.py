@@ -1,47 +1,50 @@
-"""Signed callbacks: which URLs a job may name, the summary it receives, the HMAC signature, one delivery.
+"""Webhooks (Standard Webhooks): which URLs a job may name, the event bodies, the signed headers, one POST.
 
-The body is the JSON summary of a published report (job id, verdict, finding codes,
-report URL); the header `X-LessonQC-Signature: sha256=<hex>` is HMAC-SHA256 of the exact
-body bytes with LESSONQC_CALLBACK_SECRET. The farm's `callback` actor retries a failed
-delivery with backoff; the report itself is already published and indexed by then.
+Every attempt carries `webhook-id` (the event's id: the same on every retry and redelivery),
+`webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature`: `v1,<base64
+HMAC-SHA256 over "id.timestamp.body">` per live secret of the subscriber, space-separated (two
+during a rotation). Signing uses the `standardwebhooks` library, which receivers can use to verify.
+`post` never raises: it returns the attempt's outcome, the state it leaves and whether a retry may help.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import os
-from typing import Any
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 import httpx
+from standardwebhooks import Webhook
 
+from index.webhooks import DELIVERED, FAILED, PENDING, Attempt
 from pipelines.errors import LessonQCError
 
-from .serviceconfig import SECRET_ENV, Callbacks
+from .serviceconfig import Callbacks
+
+USER_AGENT = "LessonQC-webhook/2"
+RETRY_STATUSES = frozenset({408, 425, 429})  # besides 5xx: answers that may change on a later attempt
+ERROR_MAX_CHARS = 500
 
 
 class CallbackRefused(LessonQCError):
-    """A callback URL names a scheme or host that is not allowed (or no secret is configured)."""
+    """A callback URL is malformed or names a scheme or host that is not allowed."""
 
 
 class CallbackFailed(LessonQCError):
-    """One delivery failed (network error or a non-2xx answer): retried with backoff."""
-
-
-def secret() -> bytes:
-    value = os.environ.get(SECRET_ENV, "")
-    if not value:
-        raise CallbackRefused(f"callbacks need a signing secret: set {SECRET_ENV}")
-    return value.encode("utf-8")
+    """One attempt failed in a way a later attempt may not (network error, 5xx, 408/429): retried with backoff."""
 
 
 def check_url(url: str, settings: Callbacks) -> str:
-    """`url` when its scheme and host are allowed; CallbackRefused with the reason otherwise."""
+    """`url` when it is a plain URL whose scheme and host are allowed; CallbackRefused with the reason otherwise."""
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise CallbackRefused("callback URL must not contain whitespace or control characters")
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-    except ValueError as exc:
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
         raise CallbackRefused(f"callback URL is not a URL: {exc}") from None
     if parts.scheme not in settings.schemes:
         raise CallbackRefused(f"callback URL scheme '{parts.scheme}' not allowed ({', '.join(settings.schemes)})")
@@ -49,12 +52,11 @@ def check_url(url: str, settings: Callbacks) -> str:
         raise CallbackRefused(f"callback host '{host}' is not in the allow-list (service.callbacks.allowed_hosts)")
     if parts.username or parts.password:
         raise CallbackRefused("callback URL must not carry credentials")
-    secret()
     return url
 
 
 def summary(doc: dict[str, Any], public_url: str) -> dict[str, Any]:
-    """What a callback says about a published report."""
+    """The `report.published` event's body: what a published report says."""
     codes = list(dict.fromkeys(f["code"] for f in doc.get("findings") or []))
     base = public_url.rstrip("/")
     return {"event": "report.published", "job_id": doc["job_id"], "verdict": doc["verdict"], "codes": codes,
@@ -63,36 +65,65 @@ def summary(doc: dict[str, Any], public_url: str) -> dict[str, Any]:
 
 
 def decision_summary(job_id: str, record: dict[str, Any], public_url: str) -> dict[str, Any]:
-    """What a callback says when a review level decides (the record of GET /jobs/{id}/decisions)."""
+    """The `review.decided` event's body (the record of GET /jobs/{id}/decisions)."""
     base = public_url.rstrip("/")
     return {"event": "review.decided", "job_id": job_id, "decision": record,
             "decisions_url": f"{base}/api/v1/jobs/{job_id}/decisions"}
 
 
-def body_of(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def body_of(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def sign(body: bytes, key: bytes) -> str:
-    """The signature header value: sha256=<hex HMAC-SHA256(key, body)>."""
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+def signature(event_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> str:
+    """The `webhook-signature` value: one `v1,<base64>` per secret, space-separated."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return " ".join(Webhook(secret).sign(event_id, moment, body) for secret in secrets)
 
 
-def verify(body: bytes, header: str, key: bytes) -> bool:
-    """Constant-time check of a signature header (what a receiver does)."""
-    return hmac.compare_digest(sign(body, key), header or "")
+def headers(event_id: str, timestamp: int, body: str, secrets: Sequence[str]) -> dict[str, str]:
+    """The headers of one attempt."""
+    return {"Content-Type": "application/json", "User-Agent": USER_AGENT, "webhook-id": event_id,
+            "webhook-timestamp": str(timestamp), "webhook-signature": signature(event_id, timestamp, body, secrets)}
 
 
-def deliver(url: str, payload: dict[str, Any], settings: Callbacks) -> int:
-    """POST the signed payload once; return the status code; CallbackFailed unless 2xx."""
-    check_url(url, settings)
-    body = body_of(payload)
-    headers = {"Content-Type": "application/json", settings.signature_header: sign(body, secret()),
-               "User-Agent": "LessonQC-callback/1"}
+@dataclass(frozen=True)
+class Delivery:
+    """What one attempt sends: where, the event's fixed id and body, and the secrets that sign it now."""
+
+    url: str
+    event_id: str
+    body: str
+    secrets: tuple[str, ...]
+
+
+def post(delivery: Delivery, settings: Callbacks) -> tuple[Attempt, bool]:
+    """POST once; (the attempt's outcome, whether a later attempt may succeed). Never raises."""
+    started = time.perf_counter()
     try:
-        answer = httpx.post(url, content=body, headers=headers, timeout=settings.timeout_s, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        raise CallbackFailed(f"callback to {url}: {type(exc).__name__}: {exc}") from None
-    if not 200 <= answer.status_code < 300:
-        raise CallbackFailed(f"callback to {url}: HTTP {answer.status_code}")
-    return answer.status_code
+        check_url(delivery.url, settings)
+        sent = headers(delivery.event_id, int(time.time()), delivery.body, delivery.secrets)
+        answer = httpx.post(delivery.url, content=delivery.body.encode("utf-8"), headers=sent,
+                            timeout=settings.timeout_s, follow_redirects=False)
+    except CallbackRefused as exc:
+        return Attempt(FAILED, None, str(exc), _ms(started)), False
+    except httpx.TransportError as exc:  # DNS, refused, TLS, timeouts, protocol errors
+        return Attempt(PENDING, None, _describe(exc), _ms(started)), True
+    except (httpx.HTTPError, ValueError, OSError) as exc:  # an URL httpx cannot send, ...
+        return Attempt(FAILED, None, _describe(exc), _ms(started)), False
+    return _judged(answer.status_code, _ms(started))
+
+
+def _judged(status: int, ms: float) -> tuple[Attempt, bool]:
+    if 200 <= status < 300:
+        return Attempt(DELIVERED, status, None, ms), False
+    retry = status >= 500 or status in RETRY_STATUSES
+    return Attempt(PENDING if retry else FAILED, status, f"HTTP {status}", ms), retry
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

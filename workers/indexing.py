@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from index import db, repository
+from index import db, repository, webhooks
 from index import decisions as review_records
-from index.models import Job
+from index.models import Job, WebhookDelivery
 
 from . import callbacks, reportstore, serviceconfig, settings
 from .jobs import Submitted
@@ -30,6 +30,8 @@ def record_submission(new: repository.NewJob) -> None:
     """A queued job with its lesson metadata (before its first message is sent)."""
     with database().session() as session:
         repository.add_job(session, new)
+        if new.callback_url:  # the subscriber can read its signing secret as soon as it has submitted
+            webhooks.ensure_secret(session, webhooks.subscriber_of(new.submitted_by))
 
 
 def withdraw_submission(job_id: str) -> None:
@@ -80,12 +82,14 @@ def index_published(job_id: str, folder: Path) -> Job | None:
     return repository.upsert_report(database(), doc, str(folder))
 
 
-def after_publish(send_callback: Callable[[str], None]) -> Callable[[str, Path], None]:
-    """The report step's hook: index the report, then queue its callback when the job named one."""
+def after_publish(send_event: Callable[[int], None]) -> Callable[[str, Path], None]:
+    """The report step's hook: index the report, then queue its report.published webhook when the job named a URL."""
     def hook(job_id: str, folder: Path) -> None:
-        job = index_published(job_id, folder)
-        if job is not None and job.callback_url and job.callback_state != "delivered":
-            send_callback(job_id)
+        if index_published(job_id, folder) is None:
+            return
+        delivery_id = report_event(job_id, folder)
+        if delivery_id is not None:
+            send_event(delivery_id)
     return hook
 
 
@@ -99,53 +103,56 @@ def reindex(root: Path | None = None) -> int:
     return count
 
 
-def deliver_callback(job_id: str, settings_: serviceconfig.Callbacks) -> None:
-    """One delivery of a job's callback; its outcome is recorded on the job (CallbackFailed re-raised)."""
+def report_event(job_id: str, folder: Path) -> int | None:
+    """The job's report.published delivery (made once, its body fixed), when it is still to be sent."""
+    doc = reportstore.read(folder.parent, job_id)
     with database().session() as session:
         job = repository.get_job(session, job_id)
-        if job is None or not job.callback_url or job.callback_state == "delivered":
-            return
-        url, folder = job.callback_url, Path(job.report_dir or settings.report_root() / job_id)
-    doc = reportstore.read(folder.parent, job_id)
-    if doc is None:
-        raise callbacks.CallbackFailed(f"job {job_id}: no published report in {folder}")
-    payload = callbacks.summary(doc, serviceconfig.load().public_url)
-    try:
-        callbacks.deliver(url, payload, settings_)
-    except callbacks.CallbackRefused as exc:  # no longer allowed (config changed): retrying cannot help
-        _record_callback(job_id, "failed", str(exc))
-        return
-    except callbacks.CallbackFailed as exc:
-        _record_callback(job_id, "pending", str(exc))
-        raise
-    _record_callback(job_id, "delivered", None)
+        if job is None or not job.callback_url or doc is None:
+            return None
+        row = webhooks.report_delivery(session, job_id)
+        if row is None:
+            body = callbacks.body_of(callbacks.summary(doc, serviceconfig.load().public_url))
+            row = webhooks.add_delivery(session, webhooks.REPORT_PUBLISHED, job_id,
+                                        webhooks.subscriber_of(job.submitted_by), job.callback_url, body)
+        return row.id if row.state == webhooks.PENDING else None
 
 
-def deliver_decision(job_id: str, decision_id: int, settings_: serviceconfig.Callbacks) -> None:
-    """One delivery of a level's decision to the job's callback URL (CallbackFailed re-raised for a retry)."""
+def decision_event(job_id: str, decision_id: int) -> int | None:
+    """A review.decided delivery for a job that named a callback URL (None: no URL, or no such decision)."""
     with database().session() as session:
         job = repository.get_job(session, job_id)
         found = [r for r in review_records.records(session, job_id) if r.id == decision_id]
-        url = job.callback_url if job is not None else None
-    if not url or not found:
-        return
-    payload = callbacks.decision_summary(job_id, review_records.as_dict(found[0]), serviceconfig.load().public_url)
-    try:
-        callbacks.deliver(url, payload, settings_)
-    except callbacks.CallbackRefused as exc:  # no longer allowed (config changed): retrying cannot help
-        log.warning("job %s: decision callback refused: %s", job_id, exc)
+        if job is None or not job.callback_url or not found:
+            return None
+        payload = callbacks.decision_summary(job_id, review_records.as_dict(found[0]), serviceconfig.load().public_url)
+        row = webhooks.add_delivery(session, webhooks.REVIEW_DECIDED, job_id, webhooks.subscriber_of(job.submitted_by),
+                                    job.callback_url, callbacks.body_of(payload))
+        return row.id
 
 
-def callback_gave_up(job_id: str) -> None:
+def deliver(delivery_id: int, settings_: serviceconfig.Callbacks) -> None:
+    """One attempt of a pending delivery, logged; CallbackFailed when a later attempt may succeed."""
     with database().session() as session:
-        job = repository.get_job(session, job_id)
-        if job is not None and job.callback_state != "delivered":
-            job.callback_state = "failed"
-
-
-def _record_callback(job_id: str, state: str, error: str | None) -> None:
+        row = webhooks.get_delivery(session, delivery_id)
+        if row is None or row.state != webhooks.PENDING:
+            return
+        sending = callbacks.Delivery(row.url, row.event_id, row.body,
+                                     tuple(webhooks.ensure_secret(session, row.subscriber)))
+    attempt, retry = callbacks.post(sending, settings_)
     with database().session() as session:
-        job = repository.get_job(session, job_id)
-        if job is not None:
-            job.callback_state, job.callback_error = state, error
-            job.callback_attempts = (job.callback_attempts or 0) + 1
+        webhooks.record_attempt(session, delivery_id, attempt)
+    if retry:
+        raise callbacks.CallbackFailed(f"webhook delivery {delivery_id}: {attempt.error}")
+
+
+def gave_up(delivery_id: int) -> None:
+    """Retries ran out: the delivery (and a report delivery's job) is marked failed."""
+    with database().session() as session:
+        webhooks.give_up(session, delivery_id, "retries exhausted")
+
+
+def redeliver(delivery_id: int) -> WebhookDelivery | None:
+    """Make a delivery pending again (same event id and body); the caller queues it."""
+    with database().session() as session:
+        return webhooks.requeue(session, delivery_id)

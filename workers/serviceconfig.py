@@ -12,7 +12,6 @@ from pipelines.media.limits import overlay, read_settings
 
 CONFIG_ENV = "LESSONQC_SERVICE_CONFIG"
 HOSTS_ENV = "LESSONQC_CALLBACK_HOSTS"
-SECRET_ENV = "LESSONQC_CALLBACK_SECRET"
 PUBLIC_URL_ENV = "LESSONQC_PUBLIC_URL"
 
 
@@ -24,7 +23,19 @@ class Callbacks:
     retries: int
     min_backoff_s: float
     max_backoff_s: float
-    signature_header: str
+    secret_overlap_s: float
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key_ttl_s: float
+    wait_s: float
+
+
+@dataclass(frozen=True)
+class Retention:
+    delete_upload: bool
+    delete_report: bool
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,8 @@ class ServiceSettings:
     max_limit: int
     callbacks: Callbacks
     public_url: str
+    idempotency: Idempotency
+    retention: Retention
 
 
 @lru_cache(maxsize=1)
@@ -52,5 +65,7 @@ def load() -> ServiceSettings:
         int(s["paging"]["default_limit"]), int(s["paging"]["max_limit"]),
         Callbacks(tuple(h.lower() for h in cb["allowed_hosts"]) + tuple(extra), tuple(cb["schemes"]),
                   float(cb["timeout_s"]), int(cb["retries"]), float(cb["min_backoff_s"]), float(cb["max_backoff_s"]),
-                  str(cb["signature_header"])),
-        os.environ.get(PUBLIC_URL_ENV) or str(s["public_url"]))
+                  float(cb["secret_overlap_s"])),
+        os.environ.get(PUBLIC_URL_ENV) or str(s["public_url"]),
+        Idempotency(float(s["idempotency"]["key_ttl_s"]), float(s["idempotency"]["wait_s"])),
+        Retention(bool(s["retention"]["delete_upload"]), bool(s["retention"]["delete_report"])))
