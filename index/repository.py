@@ -1,11 +1,13 @@
 """Reading and writing jobs in the index: submit, upsert a published report, query with filters."""
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,3 +167,81 @@ def codes_by_job(session: Session, job_ids: Sequence[str]) -> dict[str, list[str
         if code not in out[job_id]:
             out[job_id].append(code)
     return out
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of jobs ends (newest first): the last item's submission time and id."""
+
+    submitted_at: datetime
+    job_id: str
+
+    def encode(self) -> str:
+        text = f"{self.submitted_at.astimezone(timezone.utc).isoformat()}|{self.job_id}"
+        return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        """The cursor of `token`; ValueError when it is not one this server made."""
+        try:
+            when, job_id = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8").split("|", 1)
+            return cls(_parse_time(when), job_id)
+        except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"not a cursor: {exc}") from None
+
+
+@dataclass(frozen=True)
+class ListedJob:
+    """A row of the job list: the columns a list shows, with the lesson and the report's distinct codes."""
+
+    id: str
+    status: str
+    verdict: str | None
+    profile: str
+    source: str
+    region: str | None
+    level: str
+    submitted_at: datetime
+    finished_at: datetime | None
+    codes: list[str]
+    lesson: dict[str, str | None]
+
+
+_LISTED = (Job.id, Job.status, Job.verdict, Job.profile, Job.source, Job.region, Job.level, Job.submitted_at,
+           Job.finished_at)
+_LESSON_COLUMNS = tuple(getattr(Lesson, name) for name in LESSON_FIELDS)
+
+
+def _codes(dialect: str) -> ColumnElement[Any]:
+    """The job's finding codes in report order, space-separated, aggregated in SQL (one correlated subquery)."""
+    if dialect == "postgresql":
+        agg = func.aggregate_strings(Finding.code, " ").aggregate_order_by(Finding.seq)
+        return select(agg).where(Finding.job_id == Job.id).scalar_subquery()
+    ordered = select(Finding.code).where(Finding.job_id == Job.id).order_by(Finding.seq).correlate(Job).subquery()
+    return select(func.group_concat(ordered.c.code, " ")).scalar_subquery()  # SQLite keeps the inner order
+
+
+def list_page(session: Session, f: JobFilter, limit: int,
+              after: Cursor | None = None) -> tuple[list[ListedJob], Cursor | None]:
+    """One page of jobs newest first after `after` (keyset), and the cursor of the next page (None: last page).
+    One statement; no JSON column is read."""
+    query = filtered(select(*_LISTED, *_LESSON_COLUMNS, _codes(session.get_bind().dialect.name))
+                     .outerjoin(Lesson, Lesson.job_id == Job.id), f)
+    if after is not None:
+        query = query.where(tuple_(Job.submitted_at, Job.id) < tuple_(after.submitted_at, after.job_id))
+    rows = session.execute(query.order_by(Job.submitted_at.desc(), Job.id.desc()).limit(limit + 1)).all()
+    items = [_listed(row) for row in rows[:limit]]
+    more = len(rows) > limit
+    return items, Cursor(items[-1].submitted_at, items[-1].id) if more else None
+
+
+def _listed(row: Any) -> ListedJob:
+    values = tuple(row)
+    base, lesson, codes = values[:len(_LISTED)], values[len(_LISTED):-1], values[-1]
+    return ListedJob(*base, codes=list(dict.fromkeys(codes.split())) if codes else [],
+                     lesson=dict(zip(LESSON_FIELDS, lesson)))
+
+
+def count_jobs(session: Session, f: JobFilter) -> int:
+    """How many jobs match `f` (asked for explicitly: a COUNT is not free on a large index)."""
+    return session.scalar(filtered(select(func.count()).select_from(Job), f)) or 0

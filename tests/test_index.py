@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, inspect, select
 
 from index import db, repository, tokens
@@ -64,7 +65,7 @@ def test_a_job_runs_once_its_probe_starts_and_a_finished_job_stays_finished(inde
         repository.mark_running(session, "job-a")
         repository.mark_running(session, "unknown")
     with database.session() as session:
-        assert repository.list_jobs(session, repository.JobFilter(status="running"), 10, 0)[1] == 1
+        assert repository.count_jobs(session, repository.JobFilter(status="running")) == 1
     repository.upsert_report(database, copy.deepcopy(REPORT), None)
     with database.session() as session:
         repository.mark_running(session, "job-a")  # a late redelivered probe
@@ -95,17 +96,31 @@ def _seed(database: db.Database) -> None:
         repository.upsert_report(database, {**REPORT, "job_id": f"j{i}", "verdict": verdict, "findings": findings}, None)
 
 
-def _ids(database: db.Database, limit: int = 50, offset: int = 0, **filters: object) -> tuple[list[str], int]:
+def _ids(database: db.Database, **filters: object) -> tuple[list[str], int]:
     with database.session() as session:
-        page, total = repository.list_jobs(session, repository.JobFilter(**filters), limit, offset)
-        return [j.id for j in page], total
+        page, after = repository.list_page(session, repository.JobFilter(**filters), 50)
+        assert after is None
+        return [j.id for j in page], repository.count_jobs(session, repository.JobFilter(**filters))
+
+
+def _walk(database: db.Database, limit: int, **filters: object) -> list[list[str]]:
+    """Every page of a keyset walk, following the cursors (each decoded from its text form)."""
+    pages, after = [], None
+    with database.session() as session:
+        while True:
+            page, cursor = repository.list_page(session, repository.JobFilter(**filters), limit, after)
+            pages.append([j.id for j in page])
+            if cursor is None:
+                return pages
+            after = repository.Cursor.decode(cursor.encode())
 
 
 def test_filters_and_paging(index_url):
     database = db.open_database(index_url)
     _seed(database)
     assert _ids(database) == (["j7", "j6", "j5", "j4", "j3", "j2", "j1", "j0"], 8)
-    assert _ids(database, limit=3, offset=3) == (["j4", "j3", "j2"], 8)
+    assert _walk(database, 3) == [["j7", "j6", "j5"], ["j4", "j3", "j2"], ["j1", "j0"]]
+    assert _walk(database, 1, region="浙江省/杭州市") == [["j5"], ["j4"], ["j1"], ["j0"]]
     assert _ids(database, verdict="fail") == (["j6", "j2"], 2)
     assert _ids(database, code="signal.black") == (["j7", "j5", "j3", "j1"], 4)
     assert _ids(database, status="error") == (["j7", "j3"], 2)
@@ -130,3 +145,26 @@ def test_tokens_are_stored_hashed_and_revocable(index_url):
         assert tokens.revoke(session, "platform") == 1
     with database.session() as session:
         assert tokens.verify(session, token) is None
+
+
+def test_a_listed_job_carries_its_lesson_and_distinct_codes_in_report_order(index_url):
+    database = db.open_database(index_url)
+    with database.session() as session:
+        repository.add_job(session, repository.NewJob("job-a", "lesson.mp4", "micro-primary",
+                                                      lesson={"teacher": "张老师", "title": "分数的意义"}))
+    findings = [REPORT["findings"][1], REPORT["findings"][0], REPORT["findings"][1]]
+    repository.upsert_report(database, {**copy.deepcopy(REPORT), "findings": copy.deepcopy(findings)}, None)
+    repository.upsert_report(database, {**copy.deepcopy(REPORT), "job_id": "job-b", "findings": []}, None)
+    with database.session() as session:
+        page, after = repository.list_page(session, repository.JobFilter(), 10)
+    by_id = {j.id: j for j in page}
+    assert by_id["job-a"].codes == ["signal.black", "tech.resolution"] and by_id["job-b"].codes == []
+    assert by_id["job-a"].lesson == {"teacher": "张老师", "school": None, "subject": None, "grade": None,
+                                     "title": "分数的意义", "category": None}
+    assert by_id["job-b"].lesson["teacher"] is None and after is None
+
+
+@pytest.mark.parametrize("token", ["", "!!", "bm90IGEgY3Vyc29y", "MjAyNi0xMy0wMXxqMQ"])
+def test_a_cursor_this_server_did_not_make_is_refused(token):
+    with pytest.raises(ValueError):
+        repository.Cursor.decode(token)
