@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from .models import ApiToken, utcnow
 
 PREFIX = "lqc_"
+SCOPES = ("submit", "read", "admin")  # admin: every scope, every subscriber's webhooks, every job
+DEFAULT_SCOPES = ("submit", "read")
 TOUCH_EVERY = timedelta(minutes=5)  # last_used_at is refreshed at most this often (no write per request)
 
 
@@ -20,11 +22,22 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create(session: Session, name: str) -> str:
-    """A new token for `name`; the clear text is returned once and never stored."""
+def create(session: Session, name: str, scopes: Sequence[str] = DEFAULT_SCOPES, region: str | None = None) -> str:
+    """A new token for `name` with `scopes`, limited to `region` (and below) when given; the clear text is
+    returned once and never stored. ValueError for an unknown scope."""
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f"unknown scope(s): {', '.join(unknown) or '(none given)'} (known: {', '.join(SCOPES)})")
     token = PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(name=name, token_sha256=digest(token)))
+    session.add(ApiToken(name=name, token_sha256=digest(token), scopes=" ".join(s for s in SCOPES if s in scopes),
+                         region=region.strip("/") if region else None))
     return token
+
+
+def allows(row: ApiToken, scope: str) -> bool:
+    """The token may act in `scope` (admin may do everything)."""
+    held = (row.scopes or "").split()
+    return scope in held or "admin" in held
 
 
 def verify(session: Session, token: str) -> ApiToken | None:

@@ -168,3 +168,45 @@ def test_a_listed_job_carries_its_lesson_and_distinct_codes_in_report_order(inde
 def test_a_cursor_this_server_did_not_make_is_refused(token):
     with pytest.raises(ValueError):
         repository.Cursor.decode(token)
+
+
+def test_tokens_carry_scopes_and_a_region(index_url):
+    database = db.open_database(index_url)
+    with database.session() as session:
+        reader = tokens.create(session, "reader", ["read"], region="浙江省/杭州市/")
+        default = tokens.create(session, "platform")
+        admin = tokens.create(session, "ops", ["admin"])
+        with pytest.raises(ValueError, match="unknown scope"):
+            tokens.create(session, "x", ["write"])
+    with database.session() as session:
+        row = tokens.verify(session, reader)
+        assert (row.scopes, row.region) == ("read", "浙江省/杭州市")
+        assert tokens.allows(row, "read") and not tokens.allows(row, "submit")
+        row = tokens.verify(session, default)
+        assert (row.scopes, row.region) == ("submit read", None) and not tokens.allows(row, "admin")
+        assert all(tokens.allows(tokens.verify(session, admin), s) for s in tokens.SCOPES)
+
+
+def test_an_idempotency_key_is_claimed_once_under_concurrent_requests(index_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from index import idempotency
+
+    database = db.open_database(index_url)
+    ttl = timedelta(hours=1)
+
+    def attempt(i: int) -> idempotency.Claim:
+        return idempotency.claim(database, "platform", "key-1", "same-request", f"job-{i}", ttl)
+
+    with ThreadPoolExecutor(8) as pool:
+        claims = list(pool.map(attempt, range(8)))
+    assert sum(c.fresh for c in claims) == 1 and len({c.job_id for c in claims}) == 1
+    with pytest.raises(idempotency.KeyReused):
+        idempotency.claim(database, "platform", "key-1", "other-request", "job-x", ttl)
+    assert idempotency.claim(database, "other-caller", "key-1", "other-request", "job-y", ttl).fresh
+    idempotency.complete(database, "platform", "key-1")
+    assert idempotency.wait_done(database, "platform", "key-1", 1.0)
+    idempotency.claim(database, "platform", "key-2", "r", "job-2", ttl)
+    idempotency.release(database, "platform", "key-2")  # the submission failed: a retry may submit again
+    assert idempotency.claim(database, "platform", "key-2", "r", "job-3", ttl) == idempotency.Claim("job-3", True)
+    assert idempotency.claim(database, "platform", "key-1", "other-request", "job-z", timedelta(0)).fresh  # expired

@@ -18,7 +18,7 @@ from pipelines.package.check import category_of
 from pipelines.report.document import new_job_id
 
 from . import broker as brokers
-from . import callbacks, indexing, paths, reportstore, serviceconfig, settings
+from . import callbacks, indexing, paths, reportstore, serviceconfig, settings, validation
 from .jobs import JobSpec
 from .reportstore import checked_id
 from .state import DONE, ERROR, JobExists, JobFailed, JobNotFound
@@ -40,11 +40,12 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
            source: str | None = None, job_id: str | None = None, skip: Sequence[str] = (),
            details: Details = Details(), category: str = "") -> str:
     """Index and enqueue one video (or, with `category`, a submission package: a folder or .zip);
-    return its job id. Raises MediaPathRefused / ProfileError / UnknownCategory / CallbackRefused /
+    return its job id. Raises MediaPathRefused / SubmissionInvalid / ProfileError / UnknownCategory / CallbackRefused /
     BadJobId / JobExists at once."""
     from .actors import probe_job
 
     real = paths.resolve(path)
+    validation.check(real, str(path), languages, skip)
     snapshot = profiles.load(profile, list(languages))  # validated here, once; workers use this copy
     if category:
         category_of(category, snapshot)

@@ -17,6 +17,7 @@ from pipelines.report.document import new_job_id
 from workers import api as farm_api
 from workers import paths, serviceconfig
 from workers.callbacks import CallbackRefused
+from workers.validation import SubmissionInvalid
 
 from .. import schemas, uploads, views
 from ..deps import Caller, DbSession, require_token
@@ -114,6 +115,8 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
                         skip=spec.skip, details=details, category=spec.package_category or "")
     except MediaPathRefused as exc:
         raise ApiError(422, "media.path_refused", str(exc)) from None
+    except SubmissionInvalid as exc:
+        raise ApiError(422, exc.code, str(exc)) from None
     except ProfileError as exc:
         raise ApiError(422, "profile.invalid", str(exc)) from None
     except CallbackRefused as exc:
