@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,12 @@ def withdraw(session: Session, job_id: str) -> None:
     job = session.get(Job, job_id)
     if job is not None and job.status == "queued" and job.report_dir is None:
         session.delete(job)
+
+
+def delete_job(session: Session, job_id: str) -> None:
+    """Delete a job; the database cascades to its lesson, findings, reviews, decisions and deliveries."""
+    session.expunge_all()
+    session.execute(delete(Job).where(Job.id == job_id))
 
 
 def mark_running(session: Session, job_id: str) -> None:

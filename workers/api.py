@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipelines.package.check import category_of
 from pipelines.report.document import new_job_id
 
 from . import broker as brokers
-from . import callbacks, indexing, paths, reportstore, serviceconfig, settings, validation
+from . import callbacks, indexing, paths, reportstore, retention, serviceconfig, settings, validation
 from .jobs import JobSpec
 from .reportstore import checked_id
 from .state import DONE, ERROR, JobExists, JobFailed, JobNotFound
@@ -85,6 +86,26 @@ def redeliver(delivery_id: int) -> bool:
     if indexing.redeliver(delivery_id) is None:
         return False
     deliver_webhook.send(delivery_id)
+    return True
+
+
+def delete(job_id: str) -> bool:
+    """Cancel a job that is still queued or running, delete it from the index and, per
+    service.retention, remove its uploaded file and its report. False when no such job is known."""
+    checked_id(job_id)
+    store, root = brokers.store(), settings.report_root()
+    if store.state(job_id) and not store.is_finished(job_id):  # its next steps see it finished and stop
+        store.finish(job_id, ERROR, None, None, error="cancelled: the job was deleted")
+    where = indexing.forget(job_id)
+    if where is None and reportstore.read(root, job_id) is None:
+        return False
+    policy = serviceconfig.load().retention
+    media_path, folder = where or (None, None)
+    if policy.delete_upload and media_path:
+        retention.remove_upload(job_id, Path(media_path))
+    if policy.delete_report:
+        shutil.rmtree(Path(folder) if folder else reportstore.job_dir(root, job_id), ignore_errors=True)
+    reportstore.cleanup(root, job_id)
     return True
 
 

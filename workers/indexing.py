@@ -15,7 +15,7 @@ from index import db, repository, webhooks
 from index import decisions as review_records
 from index.models import Job, WebhookDelivery
 
-from . import callbacks, reportstore, serviceconfig, settings
+from . import callbacks, reportstore, retention, serviceconfig, settings
 from .jobs import Submitted
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,18 @@ def withdraw_submission(job_id: str) -> None:
     """Forget a submission the queue never took, so the sweeper does not run it behind the caller's back."""
     with database().session() as session:
         repository.withdraw(session, job_id)
+
+
+def forget(job_id: str) -> tuple[str | None, str | None] | None:
+    """Delete a job's index rows (lesson, findings, reviews, deliveries go with it); its (media_path,
+    report_dir), or None when the index does not know it."""
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            return None
+        where = (job.media_path, job.report_dir)
+        repository.delete_job(session, job_id)
+        return where
 
 
 def mark_running(job_id: str) -> None:
@@ -85,12 +97,22 @@ def index_published(job_id: str, folder: Path) -> Job | None:
 def after_publish(send_event: Callable[[int], None]) -> Callable[[str, Path], None]:
     """The report step's hook: index the report, then queue its report.published webhook when the job named a URL."""
     def hook(job_id: str, folder: Path) -> None:
-        if index_published(job_id, folder) is None:
+        job = index_published(job_id, folder)
+        if job is None:
             return
+        if job.verdict == "error" and job.media_path:
+            _drop_unreadable_upload(job_id, folder, Path(job.media_path))
         delivery_id = report_event(job_id, folder)
         if delivery_id is not None:
             send_event(delivery_id)
     return hook
+
+
+def _drop_unreadable_upload(job_id: str, folder: Path, media: Path) -> None:
+    """An upload the farm found unreadable (a text file, a truncated video) is not kept."""
+    doc = reportstore.read(folder.parent, job_id)
+    if doc is not None and retention.unreadable(doc) and retention.remove_upload(job_id, media):
+        log.info("job %s: removed its unreadable upload", job_id)
 
 
 def reindex(root: Path | None = None) -> int:
