@@ -110,6 +110,45 @@ class JobPage(BaseModel):
     next_offset: int | None
 
 
+class WebhookSecrets(BaseModel):
+    subscriber: str = Field(description="the API token name whose jobs' events these secrets sign")
+    secrets: list[str] = Field(description="live secrets (whsec_...), newest first; two during a rotation")
+
+
+class DeliveryOut(BaseModel):
+    """One webhook event for one subscriber and where its delivery stands."""
+
+    id: int
+    event_id: str = Field(description="the webhook-id header: the same on every attempt and redelivery")
+    event_type: Literal["report.published", "review.decided"]
+    job_id: str
+    subscriber: str
+    url: str
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status: int | None = Field(description="HTTP status of the last answer (None: no answer)")
+    last_error: str | None
+    created_at: datetime
+    last_attempt_at: datetime | None
+
+
+class AttemptOut(BaseModel):
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+class DeliveryDetail(DeliveryOut):
+    body: str = Field(description="the exact JSON body sent on every attempt")
+    attempts_log: list[AttemptOut]
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next (older) page; None: last page")
+
+
 class FindingReviewOut(BaseModel):
     seq: int = Field(description="the finding's index in the report's findings")
     status: Literal["confirmed", "dismissed"]
