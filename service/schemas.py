@@ -110,6 +110,28 @@ class JobPage(BaseModel):
     next_offset: int | None
 
 
+class ReportPublished(BaseModel):
+    """Body of the `report.published` webhook."""
+
+    event: Literal["report.published"]
+    job_id: str
+    verdict: Verdict
+    codes: list[str] = Field(description="distinct finding codes, in report order")
+    source: str
+    profile: str
+    created_at: str
+    report_url: str
+
+
+class ReviewDecided(BaseModel):
+    """Body of the `review.decided` webhook."""
+
+    event: Literal["review.decided"]
+    job_id: str
+    decision: DecisionOut
+    decisions_url: str
+
+
 class WebhookSecrets(BaseModel):
     subscriber: str = Field(description="the API token name whose jobs' events these secrets sign")
     secrets: list[str] = Field(description="live secrets (whsec_...), newest first; two during a rotation")
