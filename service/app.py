@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from sqlalchemy import text
 
 from console import settings as console_settings
@@ -20,19 +21,21 @@ from .routers import decisions, jobs, outputs
 log = logging.getLogger(__name__)
 
 DESCRIPTION = """LessonQC's platform API (SPEC.md "Platform HTTP API (v1)"). Every /api route needs
-`Authorization: Bearer <token>` (tokens: `lessonqc tokens create NAME`). Errors are JSON {code, message}."""
+`Authorization: Bearer <token>` (tokens: `lessonqc tokens create NAME`). Errors are RFC 9457 problem details
+(`application/problem+json`) with a stable `code` member."""
 
 
 def create_app() -> FastAPI:
     """The app; the index is opened (and migrated) on the first request that needs it."""
     app = FastAPI(title="LessonQC", version="1", description=DESCRIPTION, openapi_url="/openapi.json",
                   docs_url="/docs", redoc_url=None)
-    errors.install(app)
+    errors.install(app, {console_web.PREFIX: console_web.error_page})
     app.include_router(jobs.router)
     app.include_router(outputs.router)
     app.include_router(outputs.media_router)
     app.include_router(decisions.router)
     console_web.install(app, console_web.Console(database, console_settings.load(), on_decision=_decided))
+    app.add_api_route("/", home, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=schemas.Health, tags=["health"],
                       responses=schemas.error_responses(503))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -45,6 +48,11 @@ def _decided(job_id: str, record: dict[str, Any]) -> None:
         farm_api.notify_decision(job_id, int(record["id"]))
     except Exception as exc:  # noqa: BLE001 - the decision stands; GET /decisions still has it
         log.warning("job %s: decision callback not queued: %s", job_id, exc)
+
+
+def home() -> RedirectResponse:
+    """A person opening the server lands on the reviewer console."""
+    return RedirectResponse(f"{console_web.PREFIX}/", status_code=303)
 
 
 def healthz() -> schemas.Health:
@@ -63,7 +71,8 @@ def healthz() -> schemas.Health:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document plus the two request bodies of POST /jobs (parsed by hand to stream uploads)."""
+    """FastAPI's document plus the two request bodies of POST /jobs (parsed by hand to stream uploads);
+    error answers documented as application/problem+json."""
     if app.openapi_schema:
         return app.openapi_schema
     from fastapi.openapi.utils import get_openapi
@@ -74,5 +83,17 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
+    for operations in doc.get("paths", {}).values():
+        for operation in operations.values():
+            _problem_content(operation.get("responses", {}))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
     app.openapi_schema = doc
     return doc
+
+
+def _problem_content(responses: dict[str, Any]) -> None:
+    """Every error answer (FastAPI's own 422 included) is a Problem, as application/problem+json."""
+    for status, answer in responses.items():
+        if status[:1] in "45":
+            answer["content"] = {errors.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

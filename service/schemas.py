@@ -12,9 +12,14 @@ Level = Literal["school", "county", "city", "province", "national"]
 Text = Field(default=None, max_length=500)
 
 
-class ErrorOut(BaseModel):
+class Problem(BaseModel):
+    """An error: RFC 9457 problem details (application/problem+json) with a stable `code`."""
+
+    type: str = Field(default="about:blank")
+    title: str = Field(description="the HTTP status phrase")
+    status: int
+    detail: str = Field(description="what went wrong, naming the submitted reference (never a server path)")
     code: str = Field(description="stable error code, e.g. media.path_refused")
-    message: str
 
 
 class Lesson(BaseModel):
@@ -46,11 +51,11 @@ class JobCreate(BaseModel):
                     "学科课程 / 特殊教育 / 实验教学 / 人工智能教育 / 阅读课")
 
 
-class UploadForm(BaseModel):
-    """Multipart form of POST /api/v1/jobs: the video in `file`, the other fields as in JobCreate
-    (`languages`, `skip` comma-separated; lesson fields at the top level)."""
+class UploadFields(BaseModel):
+    """The text fields of an upload's multipart form (`languages`, `skip` comma-separated; lesson fields at
+    the top level); an unknown field is refused."""
 
-    file: bytes = Field(json_schema_extra={"format": "binary"})
+    model_config = ConfigDict(extra="forbid")
     profile: str | None = None
     languages: str | None = None
     skip: str | None = None
@@ -63,6 +68,36 @@ class UploadForm(BaseModel):
     title: str | None = None
     category: str | None = None
     package_category: str | None = None
+
+    def job(self) -> JobCreate:
+        """The same submission as a JSON body (validated by JobCreate: ValidationError when wrong)."""
+        given = {k: v for k, v in self.model_dump().items() if v}
+        lesson = {k: given.pop(k) for k in list(given) if k in Lesson.model_fields}
+        for key in ("languages", "skip"):
+            if key in given:
+                given[key] = [v.strip() for v in given[key].split(",") if v.strip()]
+        return JobCreate.model_validate({**given, "media": "upload", "lesson": lesson})
+
+
+class UploadForm(UploadFields):
+    """Multipart form of POST /api/v1/jobs: the video in `file`, the other fields as in JobCreate."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+class JobQuery(BaseModel):
+    """GET /api/v1/jobs: filters (None: any) and paging."""
+
+    verdict: Verdict | None = None
+    code: str | None = Field(default=None, max_length=64)
+    status: Status | None = None
+    profile: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=200, description="matches itself and sub-regions")
+    level: Level | None = None
+    submitted_after: datetime | None = None
+    submitted_before: datetime | None = None
+    limit: int | None = Field(default=None, ge=1)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
 
 
 class StageState(BaseModel):
@@ -145,5 +180,5 @@ class Artifacts(BaseModel):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for error statuses (all {code, message})."""
-    return {s: {"model": ErrorOut, "description": "error"} for s in statuses}
+    """OpenAPI `responses` entries for error statuses (all problem details)."""
+    return {s: {"model": Problem, "description": "problem details"} for s in statuses}

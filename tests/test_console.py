@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from console import accounts, levels, pages, queue, throttle
-from console.routes_review import filter_args, parse_filter
+from console.forms import QueueQuery, filter_args
 from index import db as indexdb
 from index import decisions as records
 from index.models import utcnow
@@ -191,8 +191,8 @@ def test_filter_arguments_round_trip():
     settings = kit.fast_settings()
     args = {"verdict": "fail", "code": "text.ad", "from": "2026-11-01", "to": "2026-11-30", "decided": "no",
             "q": "王", "sort": "oldest"}
-    assert filter_args(parse_filter(args, settings)) == args
-    assert parse_filter({"size": "100000"}, settings).page_size == settings.max_page_size
+    assert filter_args(QueueQuery.model_validate(args).to_filter(settings)) == args
+    assert QueueQuery.model_validate({"size": "100000"}).to_filter(settings).page_size == settings.max_page_size
 
 
 def test_regions_match_whole_path_segments():

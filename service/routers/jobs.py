@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import redis
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from python_multipart.exceptions import MultipartParseError
@@ -19,7 +18,7 @@ from workers import paths, serviceconfig
 from workers.callbacks import CallbackRefused
 
 from .. import schemas, uploads, views
-from ..deps import Caller, DbSession, require_token
+from ..deps import Caller, DbSession, JobRow, require_token
 from ..errors import ApiError
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(require_token)],
@@ -34,14 +33,17 @@ CREATE_BODY = {"required": True, "content": {
 @router.post("", status_code=201, response_model=schemas.JobCreated, openapi_extra={"requestBody": CREATE_BODY},
              responses=schemas.error_responses(400, 413, 415, 422, 503),
              summary="Create a job: a media reference (JSON) or an upload (multipart)")
-async def create_job(request: Request, caller: Caller) -> schemas.JobCreated:
+async def create_job(request: Request, response: Response, caller: Caller) -> schemas.JobCreated:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         spec = await _json_body(request)
-        return await run_in_threadpool(_submit, spec, spec.media, caller, new_job_id(), None)
-    if kind == "multipart/form-data":
-        return await _upload(request, caller)
-    raise ApiError(415, "request.unsupported_media_type", "send application/json or multipart/form-data")
+        created = await run_in_threadpool(_submit, spec, spec.media, caller, new_job_id(), None)
+    elif kind == "multipart/form-data":
+        created = await _upload(request, caller)
+    else:
+        raise ApiError(415, "request.unsupported_media_type", "send application/json or multipart/form-data")
+    response.headers["Location"] = created.links["self"]
+    return created
 
 
 async def _json_body(request: Request) -> schemas.JobCreate:
@@ -86,19 +88,8 @@ async def _upload(request: Request, caller: Caller) -> schemas.JobCreated:
 
 
 def _form_spec(fields: dict[str, str]) -> schemas.JobCreate:
-    lesson = {k: fields[k] for k in views.LESSON_KEYS if fields.get(k)}
-    doc: dict[str, Any] = {"media": "upload", "lesson": lesson}
-    for key in ("profile", "region", "callback_url", "package_category"):
-        if fields.get(key):
-            doc[key] = fields[key]
-    for key in ("languages", "skip"):
-        if fields.get(key):
-            doc[key] = [v.strip() for v in fields[key].split(",") if v.strip()]
-    unknown = set(fields) - set(doc) - set(lesson) - {"languages", "skip"}
-    if unknown:
-        raise ApiError(422, "request.invalid", f"unknown form field(s): {', '.join(sorted(unknown))}")
     try:
-        return schemas.JobCreate.model_validate(doc)
+        return schemas.UploadFields.model_validate(fields).job()
     except ValidationError as exc:
         raise ApiError(422, "request.invalid", _first_errors(exc)) from None
 
@@ -126,28 +117,20 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
 
 @router.get("", response_model=schemas.JobPage, responses=schemas.error_responses(422),
             summary="List jobs, newest first, with filters and paging")
-def list_jobs(session: DbSession,
-              verdict: schemas.Verdict | None = None, code: Annotated[str | None, Query(max_length=64)] = None,
-              status: schemas.Status | None = None, profile: Annotated[str | None, Query(max_length=200)] = None,
-              region: Annotated[str | None, Query(max_length=200, description="matches itself and sub-regions")] = None,
-              level: schemas.Level | None = None, submitted_after: datetime | None = None,
-              submitted_before: datetime | None = None, limit: Annotated[int | None, Query(ge=1)] = None,
-              offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> schemas.JobPage:
+def list_jobs(session: DbSession, query: Annotated[schemas.JobQuery, Query()]) -> schemas.JobPage:
     config = serviceconfig.load()
-    limit = min(limit or config.default_limit, config.max_limit)
-    filters = repository.JobFilter(verdict, code, status, profile, region, level, submitted_after, submitted_before)
-    page, total = repository.list_jobs(session, filters, limit, offset)
+    limit = min(query.limit or config.default_limit, config.max_limit)
+    filters = repository.JobFilter(query.verdict, query.code, query.status, query.profile, query.region, query.level,
+                                   query.submitted_after, query.submitted_before)
+    page, total = repository.list_jobs(session, filters, limit, query.offset)
     codes = repository.codes_by_job(session, [j.id for j in page])
     items = [views.summary(j, codes[j.id]) for j in page]
-    more = offset + len(items) < total
-    return schemas.JobPage(items=items, total=total, limit=limit, offset=offset,
-                           next_offset=offset + len(items) if more else None)
+    more = query.offset + len(items) < total
+    return schemas.JobPage(items=items, total=total, limit=limit, offset=query.offset,
+                           next_offset=query.offset + len(items) if more else None)
 
 
 @router.get("/{job_id}", response_model=schemas.JobDetail, responses=schemas.error_responses(404),
             summary="One job: metadata, state per stage, links")
-def get_job(job_id: str, session: DbSession) -> schemas.JobDetail:
-    job = repository.get_job(session, job_id)
-    if job is None:
-        raise ApiError(404, "job.not_found", f"no job {job_id}")
-    return views.detail(job, repository.codes_by_job(session, [job_id])[job_id])
+def get_job(job: JobRow, session: DbSession) -> schemas.JobDetail:
+    return views.detail(job, repository.codes_by_job(session, [job.id])[job.id])
