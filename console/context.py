@@ -15,7 +15,6 @@ from index.review import LoginSession, User
 from . import queue
 from .pages import render
 from .settings import ConsoleSettings
-from .throttle import SlidingWindow
 
 PREFIX = "/console"
 DecisionHook = Callable[[str, dict[str, Any]], None]   # (job id, decision record) after a level decides
@@ -35,11 +34,7 @@ class Console:
     settings: ConsoleSettings
     on_decision: DecisionHook | None = None
     video_url: Callable[[str], str] = lambda job_id: f"/api/v1/jobs/{job_id}/video"
-    throttle: SlidingWindow = field(init=False)
     _choices: tuple[float, dict[str, list[str]]] | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.throttle = SlidingWindow(self.settings.login_rate_per_client, self.settings.login_rate_window_s)
 
     def choices(self, s: Session) -> dict[str, list[str]]:
         """The filter drop-downs' values, re-read at most every choices_ttl_s seconds."""

@@ -82,6 +82,7 @@ class FindingForm(BaseModel):
 class DecisionForm(BaseModel):
     action: str = ""
     reason: str = ""
+    version: Annotated[int | None, _or(None)] = None   # the job's review_version the page showed
 
 
 class NewUserForm(BaseModel):

@@ -1,4 +1,5 @@
-"""Logging in and out: the login form (double-submit CSRF cookie), lockout and rate limit answers."""
+"""Logging in and out: the login form (double-submit CSRF cookie), one answer for every failed login, the
+per-client rate limit."""
 from __future__ import annotations
 
 import secrets
@@ -13,6 +14,8 @@ from .deps import ConsoleDep, DbSession, PageError, PostedLogin
 from .forms import LoginForm
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# The one answer to every failed login: wrong password, unknown user, disabled or locked account.
+REFUSED = "用户名或密码错误，或账户暂不可用。"
 
 
 @router.get("/login")
@@ -29,25 +32,17 @@ def login(request: Request, console: ConsoleDep, s: DbSession, form: Annotated[L
     if not sessions.same(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), form.csrf_token):
         raise PageError(403, "表单已失效（缺少安全令牌），请刷新登录页后重试。")
     client = request.client.host if request.client else "?"
-    if not console.throttle.allow(client):
+    if not accounts.within_rate(console.db, client, console.settings):
         return _login_again(request, console, 429, "登录尝试过于频繁，请稍后再试。", form)
-    result, user = accounts.authenticate(s, form.username, form.password, console.settings)
-    if result is not accounts.Login.OK or user is None:
-        return _refused(request, console, result, form)
+    user = accounts.authenticate(console.db, form.username, form.password, client, console.settings)
+    if user is None:
+        return _login_again(request, console, 401, REFUSED, form)
+    accounts.purge(s, console.settings)
     response = RedirectResponse(safe_next(form.next), status_code=303)
     token = sessions.start(s, user, console.settings)
     set_cookie(response, sessions.COOKIE, token, console.settings, int(console.settings.session_hours * 3600))
     response.delete_cookie(sessions.LOGIN_CSRF_COOKIE, path="/")
     return response
-
-
-def _refused(request: Request, console: ConsoleDep, result: accounts.Login, form: LoginForm) -> Response:
-    minutes = int(console.settings.lockout_minutes)
-    if result is accounts.Login.LOCKED:
-        return _login_again(request, console, 423, f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试。", form)
-    if result is accounts.Login.INACTIVE:
-        return _login_again(request, console, 403, "账户已停用，请联系管理员。", form)
-    return _login_again(request, console, 401, "用户名或密码错误。", form)
 
 
 def _login_again(request: Request, console: ConsoleDep, status_code: int, message: str, form: LoginForm) -> Response:

@@ -14,6 +14,7 @@ from .context import PREFIX, Console, page
 from .deps import ActedLesson, ConsoleDep, CurrentLogin, DbSession, MaybeLogin, PageError, PostedLogin, VisibleLesson
 from .forms import DecisionForm, FindingForm, QueueQuery, filter_args
 from .levels import LEVEL_NAMES
+from .pages import REPORT_HEADERS
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 NO_FILE = "找不到这个文件。"
@@ -53,7 +54,7 @@ def lesson_page(request: Request, console: ConsoleDep, s: DbSession, login: Curr
     return page(request, "lesson.html", user=user, csrf=row.csrf_token, v=view,
                 can_act=workflow.can_act(user, job), next_id=queue.next_pending(s, user, job),
                 done=_done_message(done, view), video_url=console.video_url(job.id),
-                thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/lessons/{job.id}/files/{p}",
+                thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/files/{job.id}/{p}",
                 duration=float(view.media.get("duration_s") or 0.0))
 
 
@@ -67,7 +68,8 @@ def review_finding(console: ConsoleDep, s: DbSession, login: PostedLogin, job: A
 @router.post("/lessons/{job_id}/decision")
 def decide(console: ConsoleDep, s: DbSession, login: PostedLogin, job: ActedLesson,
            form: Annotated[DecisionForm, Form()], after: BackgroundTasks) -> Response:
-    outcome = _acting(workflow.decide, s, login[0], job, form.action, form.reason, console.settings.note_max_chars)
+    outcome = _acting(workflow.decide, s, login[0], job, form.action, form.reason, console.settings.note_max_chars,
+                      form.version)
     after.add_task(_notify, console, job.id, outcome.decision.id)  # runs once the decision is committed
     return RedirectResponse(f"{PREFIX}/lessons/{job.id}?done={form.action}#history", status_code=303)
 
@@ -91,10 +93,11 @@ def _notify(console: Console, job_id: str, decision_id: int) -> None:
     console.on_decision(job_id, records.as_dict(record))
 
 
-@router.get("/lessons/{job_id}/files/{path:path}")
+@router.get("/files/{job_id}/{path:path}")
 def report_file(s: DbSession, login: MaybeLogin, job_id: str, path: str) -> Response:
+    """A file of the lesson's report, apart from the pages (its own path), sandboxed and never cached."""
     job = queue.visible(s, login[0], job_id) if login else None
     found = lessons.report_file(job, path) if job else None
     if found is None:
         raise PageError(404, NO_FILE)
-    return FileResponse(found, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
+    return FileResponse(found, headers=REPORT_HEADERS)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,7 +40,10 @@ class JobCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     media: str = Field(min_length=1, max_length=4096, description="path under a media root (absolute, or relative to the first root)")
-    profile: str = Field(default="micro-primary", min_length=1, max_length=200)
+    profile: Annotated[str, Field(min_length=1, max_length=200)] | dict[str, Any] = Field(
+        default="micro-primary",
+        description="a built-in profile's name (never a path), or a profile inline: a mapping of the keys a "
+                    "profile file holds, validated the same way")
     languages: list[str] = Field(default_factory=list, max_length=8, description="extra allowed languages, e.g. en")
     skip: list[str] = Field(default_factory=list, max_length=8, description="optional stages not to run")
     region: str | None = Field(default=None, max_length=200, description="e.g. 浙江省/杭州市/西湖区")
@@ -70,8 +74,11 @@ class UploadFields(BaseModel):
     package_category: str | None = None
 
     def job(self) -> JobCreate:
-        """The same submission as a JSON body (validated by JobCreate: ValidationError when wrong)."""
-        given = {k: v for k, v in self.model_dump().items() if v}
+        """The same submission as a JSON body (validated by JobCreate: ValidationError when wrong); a
+        `profile` that starts with `{` is an inline profile in JSON."""
+        given: dict[str, Any] = {k: v for k, v in self.model_dump().items() if v}
+        if given.get("profile", "").lstrip().startswith("{"):
+            given["profile"] = json.loads(given["profile"])
         lesson = {k: given.pop(k) for k in list(given) if k in Lesson.model_fields}
         for key in ("languages", "skip"):
             if key in given:

@@ -1,8 +1,9 @@
 """/api/v1/jobs: create (JSON media reference or multipart upload), list with filters, read one."""
 from __future__ import annotations
 
+import logging
 import shutil
-from typing import Annotated
+from typing import Annotated, Any
 
 import redis
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from python_multipart.exceptions import MultipartParseError
 
 from index import repository
+from pipelines import profile as profiles
 from pipelines.errors import MediaPathRefused, ProfileError
 from pipelines.report.document import new_job_id
 from workers import api as farm_api
@@ -21,6 +23,7 @@ from .. import schemas, uploads, views
 from ..deps import Caller, DbSession, JobRow, require_token
 from ..errors import ApiError
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(require_token)],
                    responses=schemas.error_responses(401))
 JSON_MAX_BYTES = 256 * 1024
@@ -92,6 +95,29 @@ def _form_spec(fields: dict[str, str]) -> schemas.JobCreate:
         return schemas.UploadFields.model_validate(fields).job()
     except ValidationError as exc:
         raise ApiError(422, "request.invalid", _first_errors(exc)) from None
+    except ValueError:  # json.JSONDecodeError of an inline profile
+        raise ApiError(422, "profile.invalid", "the inline profile is not valid JSON") from None
+
+
+def _builtin_only(profile: str | dict[str, Any]) -> None:
+    """A named profile must be built in: a name is never looked up as a server path (no file is opened)."""
+    if isinstance(profile, str) and profile not in profiles.available():
+        raise ApiError(422, "profile.invalid", f"unknown profile {profile!r} (built-in: {', '.join(profiles.available())}; "
+                                               f"or give the profile inline as a mapping)")
+
+
+def _media_exists(media: str) -> None:
+    """A media reference names something under the media roots (422 naming only the reference otherwise)."""
+    try:
+        real = paths.resolve(media)
+    except MediaPathRefused as exc:
+        raise ApiError(422, "media.path_refused", str(exc)) from None
+    try:
+        found = real.exists()
+    except OSError:  # a name too long for the file system
+        found = False
+    if not found:
+        raise ApiError(422, "media.not_found", f"no media at {media!r} under the media roots")
 
 
 def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
@@ -100,6 +126,9 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
                                submitted_by=caller, media_sha256=upload.sha256 if upload else None,
                                media_size=upload.size if upload else None)
     source = upload.filename if upload else media
+    _builtin_only(spec.profile)
+    if upload is None:
+        _media_exists(media)
     try:
         farm_api.submit(media, spec.profile, spec.languages, source=source or media, job_id=job_id,
                         skip=spec.skip, details=details, category=spec.package_category or "")
@@ -110,7 +139,8 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
     except CallbackRefused as exc:
         raise ApiError(422, "callback.refused", str(exc)) from None
     except redis.RedisError as exc:
-        raise ApiError(503, "farm.unavailable", f"the farm's Redis is unavailable: {exc}") from None
+        log.warning("job %s: the farm's Redis is unavailable: %s", job_id, exc)
+        raise ApiError(503, "farm.unavailable", "the farm's queue is unavailable; try again later") from None
     return schemas.JobCreated(id=job_id, status="queued", media_sha256=details.media_sha256,
                               media_size=details.media_size, links=views.links(job_id))
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
+from console.pages import REPORT_HEADERS
 from index import repository
 from pipelines.errors import MediaPathRefused
 from workers import paths, reportstore, settings
@@ -22,6 +23,7 @@ router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencie
 # The video also answers the console's player (session cookie, reviewer scope): its own dependency.
 media_router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_viewer)],
                          responses=schemas.error_responses(401, 404))
+PRIVATE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
                ".mkv": "video/x-matroska"}
 
@@ -46,13 +48,13 @@ ReportDir = Annotated[Path, Depends(published)]
 
 @router.get("/report", response_model=dict[str, Any], summary="report.json (SPEC schema_version 1)")
 def report_json(folder: ReportDir) -> FileResponse:
-    return FileResponse(folder / "report.json", media_type="application/json")
+    return FileResponse(folder / "report.json", media_type="application/json", headers=REPORT_HEADERS)
 
 
 @router.get("/report.html", response_class=FileResponse, summary="The self-contained report page",
             responses={200: {"content": {"text/html": {}}}})
 def report_html(folder: ReportDir) -> FileResponse:
-    return FileResponse(folder / "report.html", media_type="text/html; charset=utf-8")
+    return FileResponse(folder / "report.html", media_type="text/html; charset=utf-8", headers=REPORT_HEADERS)
 
 
 @router.get("/artifacts", response_model=schemas.Artifacts, summary="Published files besides report.json")
@@ -68,7 +70,7 @@ def artifact(job_id: str, path: str, published_dir: ReportDir) -> FileResponse:
     target = (folder / path).resolve()
     if ".." in Path(path).parts or not target.is_relative_to(folder) or not target.is_file():
         raise ApiError(404, "artifact.not_found", f"job {job_id} has no artifact {path}")
-    return FileResponse(target)
+    return FileResponse(target, headers=REPORT_HEADERS)
 
 
 VIDEO_ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -89,7 +91,7 @@ def video(job: JobRow, request: Request) -> FileResponse:
     if real is None or not real.is_file():
         raise ApiError(404, "video.not_found", f"job {job_id}: its video is no longer under the media roots")
     answer = FileResponse(real, media_type=VIDEO_TYPES.get(real.suffix.lower(), "application/octet-stream"),
-                          stat_result=os.stat(real))
+                          stat_result=os.stat(real), headers=PRIVATE)
     _check_range(request, answer, job_id)
     return answer
 
