@@ -43,8 +43,10 @@ class Outcome:
     forwarded_to: str | None
 
 
-def decide(session: Session, user: User, job: Job, action: str, reason: str, max_chars: int) -> Outcome:
-    """Record my level's decision; return and reject need a reason."""
+def decide(session: Session, user: User, job: Job, action: str, reason: str, max_chars: int,
+           seen_version: int | None = None) -> Outcome:
+    """Record my level's decision; return and reject need a reason. Of concurrent decisions (or one made on a
+    page older than the last decision) exactly one wins; the others are NotAllowed."""
     if not can_act(user, job):
         raise NotAllowed("这节课不在你的审核层级")
     if action not in records.ACTIONS:
@@ -52,7 +54,10 @@ def decide(session: Session, user: User, job: Job, action: str, reason: str, max
     reason = _text(reason, max_chars)
     if action != "pass" and not reason:
         raise BadInput("退回或不通过须写明理由")
-    row = records.add_decision(session, job, action, reason, user.name, user.region)
+    try:
+        row = records.add_decision(session, job, action, reason, user.name, user.region, seen_version)
+    except records.DecisionConflict:
+        raise NotAllowed("这节课刚刚已有审核决定，请刷新页面查看。") from None
     session.flush()
     return Outcome(row, row.next_level)
 

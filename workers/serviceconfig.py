@@ -13,6 +13,7 @@ from pipelines.media.limits import overlay, read_settings
 CONFIG_ENV = "LESSONQC_SERVICE_CONFIG"
 HOSTS_ENV = "LESSONQC_CALLBACK_HOSTS"
 PUBLIC_URL_ENV = "LESSONQC_PUBLIC_URL"
+PROXIES_ENV = "LESSONQC_TRUSTED_PROXIES"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ServiceSettings:
     public_url: str
     idempotency: Idempotency
     retention: Retention
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -68,4 +70,9 @@ def load() -> ServiceSettings:
                   float(cb["secret_overlap_s"])),
         os.environ.get(PUBLIC_URL_ENV) or str(s["public_url"]),
         Idempotency(float(s["idempotency"]["key_ttl_s"]), float(s["idempotency"]["wait_s"])),
-        Retention(bool(s["retention"]["delete_upload"]), bool(s["retention"]["delete_report"])))
+        Retention(bool(s["retention"]["delete_upload"]), bool(s["retention"]["delete_report"])),
+        tuple(str(p) for p in s["trusted_proxies"]) + _listed(os.environ.get(PROXIES_ENV, "")))
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())

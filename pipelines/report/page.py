@@ -5,7 +5,7 @@ import base64
 import json
 import mimetypes
 from html import escape
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 VERDICT_LABEL = {"pass": "通过 pass", "review": "需人工复核 review", "fail": "不合格 fail", "error": "无法检测 error"}
@@ -82,19 +82,21 @@ def _package(doc: dict[str, Any]) -> str:
             f"<th>文件 file</th><th>格式 format</th><th>页数 pages</th><th>状态 status</th></tr>{rows}</table>")
 
 
-def _video_source(doc: dict[str, Any]) -> Path:
-    """The checked video: the source itself, or a package folder's video part."""
-    source = Path(doc["source"])
+def _video_source(doc: dict[str, Any]) -> PurePath:
+    """The checked video: the source itself, or a package folder's video part (by name: never looked up)."""
+    source = PurePath(doc["source"])
     video = next((p["file"] for p in (doc.get("package") or {}).get("parts", [])
                   if p["file"] and p["pages"] is None and p["status"] == "ok"), None)
-    return source / video if video and source.is_dir() else source
+    return source / video if video and source.suffix.lower() != ".zip" else source
 
 
 def _player(doc: dict[str, Any]) -> str:
+    """The player of the source as submitted: text, never resolved on this machine (an uploaded file's name
+    such as /proc/self/cwd must not turn into this process's folder)."""
     if not doc.get("media"):
         return ""
     source = _video_source(doc)
-    src = source.resolve().as_uri() if source.exists() else doc["source"]  # a farm path may not exist here
+    src = source.as_uri() if source.is_absolute() else str(source)
     return (f"<p><video id='player' controls preload='none' width='480' src='{escape(src, quote=True)}'></video><br>"
             "<small>点击时间可跳转播放（需能访问原视频）/ click a time to seek</small></p>")
 
