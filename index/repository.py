@@ -136,6 +136,7 @@ class JobFilter:
     level: str | None = None
     submitted_after: datetime | None = None
     submitted_before: datetime | None = None
+    within: str | None = None  # the caller's own region scope (an API token's), applied like `region`
 
 
 def filtered(query: Select[Any], f: JobFilter) -> Select[Any]:
@@ -144,9 +145,10 @@ def filtered(query: Select[Any], f: JobFilter) -> Select[Any]:
                           (Job.level, f.level)):
         if value is not None:
             query = query.where(column == value)
-    if f.region:
-        prefix = f.region.rstrip("/")
-        query = query.where(or_(Job.region == prefix, Job.region.startswith(prefix + "/", autoescape=True)))
+    for region in (f.region, f.within):
+        if region:
+            prefix = region.rstrip("/")
+            query = query.where(or_(Job.region == prefix, Job.region.startswith(prefix + "/", autoescape=True)))
     if f.code:
         query = query.where(select(Finding.id).where(Finding.job_id == Job.id, Finding.code == f.code).exists())
     if f.submitted_after is not None:
@@ -154,14 +156,6 @@ def filtered(query: Select[Any], f: JobFilter) -> Select[Any]:
     if f.submitted_before is not None:
         query = query.where(Job.submitted_at < f.submitted_before)
     return query
-
-
-def list_jobs(session: Session, f: JobFilter, limit: int, offset: int) -> tuple[Sequence[Job], int]:
-    """One page of jobs, newest first, and the total count matching `f`."""
-    total = session.scalar(filtered(select(func.count()).select_from(Job), f)) or 0
-    page = session.scalars(filtered(select(Job), f).order_by(Job.submitted_at.desc(), Job.id.desc())
-                           .limit(limit).offset(offset)).all()
-    return page, total
 
 
 def codes_by_job(session: Session, job_ids: Sequence[str]) -> dict[str, list[str]]:

@@ -48,11 +48,14 @@ def verify(session: Session, token: str) -> ApiToken | None:
     return row
 
 
-def touch(row: ApiToken) -> None:
-    """Record that `row` was used (when its last record is older than TOUCH_EVERY)."""
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        row.last_used_at = now
+def stale(row: ApiToken) -> bool:
+    """Its last-use record is older than TOUCH_EVERY (so that not every request writes)."""
+    return row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY
+
+
+def touch(session: Session, token_id: int) -> None:
+    """Record that the token was used now."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def revoke(session: Session, name: str) -> int:

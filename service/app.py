@@ -18,9 +18,9 @@ from workers import api as farm_api
 from workers import serviceconfig
 from workers.connection import redis_client
 
-from . import errors, schemas
+from . import errors, openapi, schemas
 from .deps import database
-from .routers import decisions, jobs, outputs
+from .routers import decisions, jobs, outputs, webhooks
 
 log = logging.getLogger(__name__)
 DOCS = "/docs"
@@ -33,12 +33,14 @@ DESCRIPTION = """LessonQC's platform API (SPEC.md "Platform HTTP API (v1)"). Eve
 def create_app() -> FastAPI:
     """The app; the index is opened (and migrated) on the first request that needs it."""
     app = FastAPI(title="LessonQC", version="1", description=DESCRIPTION, openapi_url="/openapi.json",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, generate_unique_id_function=openapi.operation_id)
     errors.install(app, {console_web.PREFIX: console_web.error_page})
     app.include_router(jobs.router)
     app.include_router(outputs.router)
     app.include_router(outputs.media_router)
     app.include_router(decisions.router)
+    app.include_router(webhooks.router)
+    openapi.add_webhooks(app)
     console_web.install(app, console_web.Console(database, console_settings.load(), on_decision=_decided))
     app.add_api_route("/", home, methods=["GET"], include_in_schema=False)
     app.add_api_route(DOCS, docs, methods=["GET"], include_in_schema=False)
@@ -94,12 +96,13 @@ def healthz() -> schemas.Health:
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document plus the two request bodies of POST /jobs (parsed by hand to stream uploads);
-    error answers documented as application/problem+json."""
+    error answers documented as application/problem+json; the webhooks, the typed report, examples."""
     if app.openapi_schema:
         return app.openapi_schema
     from fastapi.openapi.utils import get_openapi
 
-    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes,
+                      webhooks=app.webhooks.routes)
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     for model in (schemas.JobCreate, schemas.UploadForm):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -110,7 +113,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             _problem_content(operation.get("responses", {}))
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
-    app.openapi_schema = doc
+    app.openapi_schema = openapi.extend(doc)
     return doc
 
 

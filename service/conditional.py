@@ -23,8 +23,8 @@ def matches(request: Request, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def not_modified(etag: str) -> Response:
-    return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE})
+def not_modified(etag: str, cache: str = CACHE) -> Response:
+    return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache})
 
 
 def model_answer(request: Request, model: BaseModel) -> Response:
@@ -37,9 +37,9 @@ def model_answer(request: Request, model: BaseModel) -> Response:
 
 
 def file_answer(request: Request, file: FileResponse) -> Response:
-    """A file with the ETag its response computed (mtime and size), or 304 when the client has it."""
+    """A file (made with its stat_result) with the ETag it computed from mtime and size, or 304 when the
+    client has it (with the file's own Cache-Control)."""
     etag = file.headers["etag"]
     if matches(request, etag):
-        return not_modified(etag)
-    file.headers["Cache-Control"] = CACHE
+        return not_modified(etag, file.headers.get("cache-control", CACHE))
     return file

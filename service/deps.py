@@ -1,7 +1,8 @@
 """Dependencies: the index session of a request and the caller behind its bearer token (or console login)."""
 from __future__ import annotations
 
-from typing import Annotated, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Callable, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,15 +34,50 @@ def session() -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(session, scope="function")]
 
 
-def require_token(credentials: Credentials, s: DbSession) -> str:
-    """The name of the caller's live token; 401 without one, or with an unknown or revoked one."""
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: the token's name (the subscriber of its jobs' webhooks), its scopes, its region (None: all)."""
+
+    name: str
+    scopes: frozenset[str]
+    region: str | None = None
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes or "admin" in self.scopes
+
+    def sees(self, region: str | None) -> bool:
+        """A job of `region` lies in the token's region (itself or below)."""
+        return self.region is None or (region is not None and (region == self.region or
+                                                               region.startswith(self.region + "/")))
+
+
+def require_token(credentials: Credentials, s: DbSession) -> Principal:
+    """The caller behind a live token; 401 without one, or with an unknown or revoked one."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiError(401, "auth.required", "a bearer token is required (Authorization: Bearer <token>)", CHALLENGE)
     row = tokens.verify(s, credentials.credentials)
     if row is None:
         raise ApiError(401, "auth.invalid_token", "the token is unknown or revoked", CHALLENGE)
-    tokens.touch(row)
-    return row.name
+    if tokens.stale(row):  # in its own short transaction: the request's session stays read-only
+        with database().session() as own:
+            tokens.touch(own, row.id)
+    return Principal(row.name, frozenset((row.scopes or "").split()), row.region)
+
+
+Caller = Annotated[Principal, Depends(require_token)]
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    """A dependency: the caller, when its token holds `scope` (or admin); 403 `auth.scope` otherwise."""
+    def check(caller: Caller) -> Principal:
+        if not caller.may(scope):
+            raise ApiError(403, "auth.scope", f"this token lacks the '{scope}' scope")
+        return caller
+    return check
+
+
+Reader = Annotated[Principal, Depends(require_scope("read"))]
+Submitter = Annotated[Principal, Depends(require_scope("submit"))]
 
 
 def require_viewer(job_id: str, request: Request, credentials: Credentials, s: DbSession) -> str:
@@ -49,7 +85,9 @@ def require_viewer(job_id: str, request: Request, credentials: Credentials, s: D
 
     A reviewer outside the job's level and region gets 404, as in the console."""
     if credentials is not None:
-        return require_token(credentials, s)
+        caller = require_scope("read")(require_token(credentials, s))
+        existing_job(indexed_job(job_id, s), caller)
+        return caller.name
     cookie = request.cookies.get(console_sessions.COOKIE)
     if not cookie:
         raise ApiError(401, "auth.required", "a bearer token or a console login is required", CHALLENGE)
@@ -59,11 +97,10 @@ def require_viewer(job_id: str, request: Request, credentials: Credentials, s: D
     return f"console:{user.name}"
 
 
-Caller = Annotated[str, Depends(require_token)]
 Viewer = Annotated[str, Depends(require_viewer)]
 
 
-def existing_job(job_id: str, s: DbSession) -> Job:
+def indexed_job(job_id: str, s: DbSession) -> Job:
     """The indexed job named in the path; 404 when there is none."""
     job = repository.get_job(s, job_id)
     if job is None:
@@ -71,4 +108,12 @@ def existing_job(job_id: str, s: DbSession) -> Job:
     return job
 
 
+def existing_job(job: Annotated[Job, Depends(indexed_job)], caller: Caller) -> Job:
+    """The job named in the path, as the caller may see it: 404 outside the token's region too."""
+    if not caller.sees(job.region):
+        raise ApiError(404, "job.not_found", f"no job {job.id}")
+    return job
+
+
 JobRow = Annotated[Job, Depends(existing_job)]
+ViewedJob = Annotated[Job, Depends(indexed_job)]  # /video: require_viewer has checked who may see it

@@ -21,9 +21,10 @@ JOB_EXAMPLE = {"media": "2026/西湖小学/分数的初步认识.mp4", "profile"
 
 
 def operation_id(route: APIRoute) -> str:
-    """camelCase of the route function's name (createJob, listJobs, ...): stable while the function is."""
-    head, *rest = route.name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
+    """camelCase of the route function's name (createJob, listJobs, ...; `head` first for a HEAD-only route):
+    stable while the function's name is."""
+    words = (["head"] if route.methods == {"HEAD"} else []) + route.name.split("_")
+    return words[0] + "".join(word.capitalize() for word in words[1:])
 
 
 WebhookId = Annotated[str, Header(alias="webhook-id", description="the event's id: the same on every retry")]

@@ -104,7 +104,9 @@ class JobQuery(BaseModel):
     submitted_after: datetime | None = None
     submitted_before: datetime | None = None
     limit: int | None = Field(default=None, ge=1)
-    offset: int = Field(default=0, ge=0, le=10_000_000)
+    cursor: str | None = Field(default=None, max_length=400,
+                               description="next_cursor of the previous page (the Link rel=next header carries it)")
+    total: bool = Field(default=False, description="also count every matching job (a COUNT: not free on a large index)")
 
 
 class StageState(BaseModel):
@@ -145,11 +147,12 @@ class JobCreated(BaseModel):
 
 
 class JobPage(BaseModel):
+    """One page of jobs, newest first; follow `next_cursor` (or the Link header) for the next one."""
+
     items: list[JobSummary]
-    total: int
     limit: int
-    offset: int
-    next_offset: int | None
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; None: this is the last page")
+    total: int | None = Field(description="jobs matching the filters, when asked with total=true")
 
 
 class ReportPublished(BaseModel):

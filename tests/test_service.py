@@ -117,9 +117,9 @@ def test_job_by_media_reference_is_indexed_with_its_lesson_metadata(svc):
     assert (job["status"], job["verdict"], job["region"], job["level"]) == ("queued", None, "浙江省/杭州市/西湖区", "school")
     assert job["lesson"] == LESSON and job["source"] == "2026/lesson.mp4"
     assert job["stages"]["probe"]["state"] == "queued"
-    listed = svc.http.get("/api/v1/jobs", params={"region": "浙江省/杭州市"}).json()
+    listed = svc.http.get("/api/v1/jobs", params={"region": "浙江省/杭州市", "total": "true"}).json()
     assert [j["id"] for j in listed["items"]] == [job_id] and listed["total"] == 1
-    assert svc.http.get("/api/v1/jobs", params={"region": "江苏省"}).json()["total"] == 0
+    assert svc.http.get("/api/v1/jobs", params={"region": "江苏省", "total": "true"}).json()["total"] == 0
     _error(svc.http.get(f"/api/v1/jobs/{job_id}/report"), 409, "report.not_ready")
 
 
@@ -200,8 +200,9 @@ def test_non_video_upload_ends_with_verdict_error_and_its_report_is_served(svc, 
     assert report.json() == reportstore.read(svc.reports, job_id)
     html = svc.http.get(f"/api/v1/jobs/{job_id}/report.html")
     assert html.headers["content-type"].startswith("text/html") and "input.unreadable" in html.text
-    assert svc.http.get("/api/v1/jobs", params={"verdict": "error", "code": "input.unreadable"}).json()["total"] == 1
-    assert svc.http.get("/api/v1/jobs", params={"verdict": "pass"}).json()["total"] == 0
+    assert svc.http.get("/api/v1/jobs", params={"verdict": "error", "code": "input.unreadable", "total": "true"}
+                        ).json()["total"] == 1
+    assert svc.http.get("/api/v1/jobs", params={"verdict": "pass", "total": "true"}).json()["total"] == 0
 
 
 def test_video_stream_honours_ranges_and_artifacts_are_confined(svc, worker, small_clip: Path):
@@ -239,11 +240,11 @@ def test_filters_validate_and_page(svc):
     _error(svc.http.get("/api/v1/jobs", params={"limit": 0}), 422, "request.invalid")
     (svc.media / "a.mp4").write_bytes(b"x")
     ids = [svc.http.post("/api/v1/jobs", json={"media": "a.mp4"}).json()["id"] for _ in range(3)]
-    page = svc.http.get("/api/v1/jobs", params={"limit": 2}).json()
-    assert page["total"] == 3 and len(page["items"]) == 2 and page["next_offset"] == 2
-    rest = svc.http.get("/api/v1/jobs", params={"limit": 2, "offset": 2}).json()
-    assert rest["next_offset"] is None and {i["id"] for i in page["items"] + rest["items"]} == set(ids)
-    window = {"submitted_after": "2000-01-01T00:00:00Z", "submitted_before": "2001-01-01T00:00:00Z"}
+    page = svc.http.get("/api/v1/jobs", params={"limit": 2, "total": "true"}).json()
+    assert page["total"] == 3 and len(page["items"]) == 2 and page["next_cursor"]
+    rest = svc.http.get("/api/v1/jobs", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert rest["next_cursor"] is None and {i["id"] for i in page["items"] + rest["items"]} == set(ids)
+    window = {"submitted_after": "2000-01-01T00:00:00Z", "submitted_before": "2001-01-01T00:00:00Z", "total": "true"}
     assert svc.http.get("/api/v1/jobs", params=window).json()["total"] == 0
 
 

@@ -25,8 +25,12 @@ def check(real: Path, ref: str, languages: Sequence[str], skip: Sequence[str]) -
 
 
 def check_media(real: Path, ref: str) -> None:
-    if not real.exists():
-        raise SubmissionInvalid("media.not_found", f"media not found: {ref}")
+    try:
+        found = real.exists()
+    except OSError:  # a name too long for the file system
+        found = False
+    if not found:
+        raise SubmissionInvalid("media.not_found", f"no media at {ref!r} under the media roots")
     if real.is_file() and real.stat().st_size == 0:
         raise SubmissionInvalid("media.empty", f"media is empty (0 bytes): {ref}")
     if not (real.is_file() or real.is_dir()):

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends
 from index import decisions as records
 
 from .. import schemas
-from ..deps import DbSession, JobRow, require_token
+from ..deps import DbSession, JobRow, require_scope
 
-router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["review"], dependencies=[Depends(require_token)],
-                   responses=schemas.error_responses(401, 404))
+router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["review"], dependencies=[Depends(require_scope("read"))],
+                   responses=schemas.error_responses(401, 403, 404))
 
 
 @router.get("/decisions", response_model=schemas.Decisions, summary="Decisions of every review level")

@@ -1,4 +1,5 @@
-"""/api/v1/jobs: create (JSON media reference or multipart upload), list with filters, read one."""
+"""/api/v1/jobs: create (JSON media reference or multipart upload; Idempotency-Key), list with filters (cursor
+paging), read one (ETag), delete one."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +7,7 @@ import shutil
 from typing import Annotated, Any
 
 import redis
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from python_multipart.exceptions import MultipartParseError
@@ -20,8 +21,8 @@ from workers import paths, serviceconfig
 from workers.callbacks import CallbackRefused
 from workers.validation import SubmissionInvalid
 
-from .. import schemas, uploads, views
-from ..deps import Caller, DbSession, JobRow, require_token
+from .. import conditional, idempotent, schemas, uploads, views
+from ..deps import DbSession, JobRow, Principal, Reader, Submitter, database, require_scope, require_token
 from ..errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -34,20 +35,28 @@ CREATE_BODY = {"required": True, "content": {
     "multipart/form-data": {"schema": {"$ref": "#/components/schemas/UploadForm"}}}}
 
 
+CREATE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"model": schemas.JobCreated, "description": "a retry with the same Idempotency-Key and request: the job "
+                                                        "the first request made"},
+    **schemas.error_responses(400, 403, 409, 413, 415, 422, 503)}
+IdempotencyKey = Annotated[str | None, Header(alias=idempotent.HEADER, max_length=200,
+                                              description="a retry with the same key and request gets the same job")]
+
+
 @router.post("", status_code=201, response_model=schemas.JobCreated, openapi_extra={"requestBody": CREATE_BODY},
-             responses=schemas.error_responses(400, 413, 415, 422, 503),
-             summary="Create a job: a media reference (JSON) or an upload (multipart)")
-async def create_job(request: Request, response: Response, caller: Caller) -> schemas.JobCreated:
+             responses=CREATE_ANSWERS, summary="Create a job: a media reference (JSON) or an upload (multipart)")
+async def create_job(request: Request, caller: Submitter, idempotency_key: IdempotencyKey = None) -> Response:
+    key = idempotent.checked_key(idempotency_key)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         spec = await _json_body(request)
-        created = await run_in_threadpool(_submit, spec, spec.media, caller, new_job_id(), None)
+        created, fresh = await run_in_threadpool(_create, spec, spec.media, caller, new_job_id(), None, key)
     elif kind == "multipart/form-data":
-        created = await _upload(request, caller)
+        created, fresh = await _upload(request, caller, key)
     else:
         raise ApiError(415, "request.unsupported_media_type", "send application/json or multipart/form-data")
-    response.headers["Location"] = created.links["self"]
-    return created
+    return Response(created.model_dump_json(), status_code=201 if fresh else 200, media_type="application/json",
+                    headers={"Location": created.links["self"]})
 
 
 async def _json_body(request: Request) -> schemas.JobCreate:
@@ -67,7 +76,7 @@ def _first_errors(exc: ValidationError) -> str:
                      for e in exc.errors()[:5])
 
 
-async def _upload(request: Request, caller: Caller) -> schemas.JobCreated:
+async def _upload(request: Request, caller: Principal, key: str | None) -> tuple[schemas.JobCreated, bool]:
     config = serviceconfig.load()
     roots = paths.media_roots()
     if not roots:
@@ -85,10 +94,13 @@ async def _upload(request: Request, caller: Caller) -> schemas.JobCreated:
         raise ApiError(400, "upload.malformed", str(exc) or "malformed multipart body") from None
     try:
         spec = _form_spec(got.fields)
-        return await run_in_threadpool(_submit, spec, str(got.path), caller, job_id, got)
+        created, fresh = await run_in_threadpool(_create, spec, str(got.path), caller, job_id, got, key)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    if not fresh:  # a retry of an upload already submitted: its copy is not kept
+        shutil.rmtree(folder, ignore_errors=True)
+    return created, fresh
 
 
 def _form_spec(fields: dict[str, str]) -> schemas.JobCreate:
@@ -107,18 +119,36 @@ def _builtin_only(profile: str | dict[str, Any]) -> None:
                                                f"or give the profile inline as a mapping)")
 
 
-def _media_exists(media: str) -> None:
-    """A media reference names something under the media roots (422 naming only the reference otherwise)."""
-    try:
-        real = paths.resolve(media)
-    except MediaPathRefused as exc:
-        raise ApiError(422, "media.path_refused", str(exc)) from None
-    try:
-        found = real.exists()
-    except OSError:  # a name too long for the file system
-        found = False
-    if not found:
-        raise ApiError(422, "media.not_found", f"no media at {media!r} under the media roots")
+def _create(spec: schemas.JobCreate, media: str, caller: Principal, job_id: str, upload: uploads.Upload | None,
+            key: str | None) -> tuple[schemas.JobCreated, bool]:
+    """Submit (True), or with an Idempotency-Key already used for this request, the job it made (False)."""
+    spec = _in_region(spec, caller)
+    if key is None:
+        return _submit(spec, media, caller.name, job_id, upload), True
+    asked = {"job": spec.model_dump(mode="json"), "file": upload.filename if upload else None}
+    digest = idempotent.fingerprint(asked, upload.sha256 if upload else None)
+    return idempotent.once(caller.name, key, digest, job_id, lambda: _submit(spec, media, caller.name, job_id, upload),
+                           _replay)
+
+
+def _in_region(spec: schemas.JobCreate, caller: Principal) -> schemas.JobCreate:
+    """A region token's job lies in its region (a job without one gets the token's); 403 outside it."""
+    if caller.region is None:
+        return spec
+    if spec.region is None:
+        return spec.model_copy(update={"region": caller.region})
+    if not caller.sees(spec.region):
+        raise ApiError(403, "auth.region", f"this token may submit only in {caller.region}")
+    return spec
+
+
+def _replay(job_id: str) -> schemas.JobCreated:
+    with database().session() as session:
+        job = repository.get_job(session, job_id)
+        if job is None:
+            raise ApiError(404, "job.not_found", f"job {job_id} of this Idempotency-Key was deleted")
+        return schemas.JobCreated(id=job.id, status=job.status, media_sha256=job.media_sha256,
+                                  media_size=job.media_size, links=views.links(job.id))
 
 
 def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
@@ -128,8 +158,6 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
                                media_size=upload.size if upload else None)
     source = upload.filename if upload else media
     _builtin_only(spec.profile)
-    if upload is None:
-        _media_exists(media)
     try:
         farm_api.submit(media, spec.profile, spec.languages, source=source or media, job_id=job_id,
                         skip=spec.skip, details=details, category=spec.package_category or "")
@@ -148,22 +176,45 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
                               media_size=details.media_size, links=views.links(job_id))
 
 
-@router.get("", response_model=schemas.JobPage, responses=schemas.error_responses(422),
-            summary="List jobs, newest first, with filters and paging")
-def list_jobs(session: DbSession, query: Annotated[schemas.JobQuery, Query()]) -> schemas.JobPage:
+@router.get("", response_model=schemas.JobPage, responses=schemas.error_responses(403, 422),
+            summary="List jobs, newest first, with filters; cursor paging (Link rel=next), total on request")
+def list_jobs(request: Request, caller: Reader, session: DbSession,
+              query: Annotated[schemas.JobQuery, Query()]) -> Response:
     config = serviceconfig.load()
     limit = min(query.limit or config.default_limit, config.max_limit)
     filters = repository.JobFilter(query.verdict, query.code, query.status, query.profile, query.region, query.level,
-                                   query.submitted_after, query.submitted_before)
-    page, total = repository.list_jobs(session, filters, limit, query.offset)
-    codes = repository.codes_by_job(session, [j.id for j in page])
-    items = [views.summary(j, codes[j.id]) for j in page]
-    more = query.offset + len(items) < total
-    return schemas.JobPage(items=items, total=total, limit=limit, offset=query.offset,
-                           next_offset=query.offset + len(items) if more else None)
+                                   query.submitted_after, query.submitted_before, within=caller.region)
+    rows, after = repository.list_page(session, filters, limit, _cursor(query.cursor))
+    total = repository.count_jobs(session, filters) if query.total else None
+    token = after.encode() if after is not None else None
+    page = schemas.JobPage(items=[views.listed(r) for r in rows], limit=limit, next_cursor=token, total=total)
+    headers = {"Link": f'<{request.url.path}?{request.url.include_query_params(cursor=token).query}>; rel="next"'} \
+        if token else {}
+    return Response(page.model_dump_json(), media_type="application/json", headers=headers)
 
 
-@router.get("/{job_id}", response_model=schemas.JobDetail, responses=schemas.error_responses(404),
-            summary="One job: metadata, state per stage, links")
-def get_job(job: JobRow, session: DbSession) -> schemas.JobDetail:
-    return views.detail(job, repository.codes_by_job(session, [job.id])[job.id])
+def _cursor(token: str | None) -> repository.Cursor | None:
+    try:
+        return repository.Cursor.decode(token) if token else None
+    except ValueError:
+        raise ApiError(422, "request.invalid", "cursor: not a cursor of this list (use next_cursor as given)") from None
+
+
+@router.get("/{job_id}", response_model=schemas.JobDetail, dependencies=[Depends(require_scope("read"))],
+            responses={304: {"description": "unchanged (If-None-Match)"}, **schemas.error_responses(403, 404)},
+            summary="One job: metadata, state per stage, links; ETag, 304 while unchanged")
+def get_job(job: JobRow, session: DbSession, request: Request) -> Response:
+    return conditional.model_answer(request, views.detail(job, repository.codes_by_job(session, [job.id])[job.id]))
+
+
+@router.delete("/{job_id}", status_code=204, responses=schemas.error_responses(403, 404, 503),
+               summary="Cancel a job still running, delete it, and remove its upload and report (service.retention)")
+async def delete_job(job: JobRow, caller: Submitter) -> Response:
+    if not (caller.may("admin") or job.submitted_by == caller.name):
+        raise ApiError(403, "auth.forbidden", "only the token that submitted a job, or an admin token, may delete it")
+    try:
+        await run_in_threadpool(farm_api.delete, job.id)
+    except redis.RedisError as exc:
+        log.warning("job %s: the farm's Redis is unavailable: %s", job.id, exc)
+        raise ApiError(503, "farm.unavailable", "the farm's queue is unavailable; try again later") from None
+    return Response(status_code=204)

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
@@ -15,11 +15,12 @@ from pipelines.errors import MediaPathRefused
 from workers import paths, reportstore, settings
 
 from .. import schemas
-from ..deps import DbSession, JobRow, require_token, require_viewer
+from .. import conditional
+from ..deps import Caller, DbSession, ViewedJob, require_scope, require_viewer
 from ..errors import ApiError
 
-router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_token)],
-                   responses=schemas.error_responses(401, 404, 409))
+router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_scope("read"))],
+                   responses=schemas.error_responses(401, 403, 404, 409))
 # The video also answers the console's player (session cookie, reviewer scope): its own dependency.
 media_router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["outputs"], dependencies=[Depends(require_viewer)],
                          responses=schemas.error_responses(401, 404))
@@ -28,9 +29,12 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktim
                ".mkv": "video/x-matroska"}
 
 
-def published(job_id: str, session: DbSession) -> Path:
-    """The job's published report folder; 404 for an unknown job, 409 while it has no report yet."""
+def published(job_id: str, session: DbSession, caller: Caller) -> Path:
+    """The job's published report folder; 404 for an unknown job (or one outside the token's region),
+    409 while it has no report yet."""
     job = repository.get_job(session, job_id)
+    if not caller.sees(job.region if job is not None else None):
+        raise ApiError(404, "job.not_found", f"no job {job_id}")
     try:
         folder = reportstore.job_dir(settings.report_root(), job_id) if job is None or not job.report_dir \
             else Path(job.report_dir)
@@ -46,9 +50,12 @@ def published(job_id: str, session: DbSession) -> Path:
 ReportDir = Annotated[Path, Depends(published)]
 
 
-@router.get("/report", response_model=dict[str, Any], summary="report.json (SPEC schema_version 1)")
-def report_json(folder: ReportDir) -> FileResponse:
-    return FileResponse(folder / "report.json", media_type="application/json", headers=REPORT_HEADERS)
+@router.get("/report", response_model=dict[str, Any], responses={304: {"description": "unchanged (If-None-Match)"}},
+            summary="report.json (SPEC schema_version 1); ETag, 304 while unchanged")
+def report_json(folder: ReportDir, request: Request) -> Response:
+    path = folder / "report.json"
+    return conditional.file_answer(request, FileResponse(path, media_type="application/json", headers=REPORT_HEADERS,
+                                                         stat_result=os.stat(path)))
 
 
 @router.get("/report.html", response_class=FileResponse, summary="The self-contained report page",
@@ -82,7 +89,7 @@ VIDEO_ANSWERS: dict[int | str, dict[str, Any]] = {
                    summary="The submitted video's headers (size, type, Accept-Ranges)")
 @media_router.get("/video", response_class=FileResponse, responses=VIDEO_ANSWERS,
                   summary="The submitted video (honours Range requests; a bearer token or a console login)")
-def video(job: JobRow, request: Request) -> FileResponse:
+def video(job: ViewedJob, request: Request) -> FileResponse:
     job_id = job.id
     try:
         real = paths.resolve(job.media_path or "")
