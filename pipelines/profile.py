@@ -1,15 +1,15 @@
 """Profiles: validated YAML data holding every threshold (none lives in code).
 
 `config/defaults/*.yaml` list every allowed key with its default; a profile file
-overrides any subset. The merged data is built into the typed sections of
-pipelines/sections.py when it loads: an unknown key, a wrong type or a value out of
-range is refused there, naming the key and the file.
+overrides any subset. The merged data is validated into the typed sections of
+pipelines/settings/profile.py when it loads: an unknown key, a wrong type or a value out
+of range is refused there, naming the key and the file.
 """
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import yaml
 from config import CONFIG_DIR
 from pipelines.errors import ProfileError
 from pipelines.media import limits
-from pipelines.sections import Section, Sections, build, open_keys
+from pipelines.settings.base import Section, section, validated
+from pipelines.settings.profile import Sections
 
 __all__ = ["Profile", "ProfileError", "Section", "available", "defaults", "load"]
 
@@ -26,7 +27,7 @@ PROFILES_DIR = CONFIG_DIR / "profiles"
 DEFAULTS_DIR = CONFIG_DIR / "defaults"
 
 
-@dataclass(frozen=True)
+@section
 class Profile(Sections):
     """A validated profile: typed sections (`profile.speech.model`), plus where it came from.
 
@@ -69,7 +70,7 @@ def from_snapshot(data: dict[str, Any], name: str) -> Profile:
 
 
 def _profile(data: dict[str, Any], source: str | Callable[[str], str], name: str) -> Profile:
-    sections = build(Sections, data, source)
+    sections = validated(Sections, data, source)
     if above := limits.over_ceiling(data):
         raise ProfileError(f"{source if isinstance(source, str) else 'profile'}: {'; '.join(above)}")
     values = {f.name: getattr(sections, f.name) for f in fields(Sections)}
@@ -97,7 +98,7 @@ def defaults() -> dict[str, Any]:
         try:
             _profile(merged, lambda key: owner.get(key.split(".")[0].split("[")[0], str(DEFAULTS_DIR)), "default")
         except ProfileError as err:
-            raise ProfileError(f"{err} (a defaults key and its typed model in pipelines/sections.py go together)") from None
+            raise ProfileError(f"{err} (a defaults key and its typed model in pipelines/settings/profile.py go together)") from None
         _DEFAULTS = merged
     return _DEFAULTS
 
@@ -135,20 +136,17 @@ def _where(exc: yaml.YAMLError) -> str:
 def _merge(base: dict[str, Any], override: dict[str, Any], source: str, path: list[str]) -> None:
     """Overlay `override` on `base` in place: mappings merge key by key, other values replace.
 
-    A key the defaults do not hold is refused, except in a mapping that takes keys of its
-    own (a transcription prompt per language, a title-card field); types and ranges are
-    checked when the result is built into sections.
+    A key the defaults do not hold is added as given: the sections refuse it unless it sits in
+    a mapping that takes keys of its own (a transcription prompt per language, a title-card
+    field). Types and ranges are checked when the result is validated into sections.
     """
     for key, value in override.items():
-        dotted = ".".join([*path, str(key)])
         if key not in base:
-            if not open_keys(Sections, path):
-                raise ProfileError(f"{source}: unknown key '{dotted}'")
             base[key] = copy.deepcopy(value)
             continue
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
-                raise ProfileError(f"{source}: key '{dotted}' must be a mapping")
+                raise ProfileError(f"{source}: key '{'.'.join([*path, str(key)])}' must be a mapping")
             _merge(base[key], value, source, [*path, str(key)])
             continue
         base[key] = value
