@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import reprlib
 from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Any, Literal, TypeVar, dataclass_transform
@@ -87,28 +88,30 @@ _KINDS = {"float_type": "float", "int_type": "int", "string_type": "str", "bool_
           "list_type": "a list", "tuple_type": "a list"}
 _MAPPINGS = ("dict_type", "dataclass_type", "model_type")
 _BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+_SHOWN = reprlib.Repr()  # a value quoted in an error, shortened
+_SHOWN.maxstring = _SHOWN.maxother = 60
 
 
 def _problem(err: ErrorDetails, key: str) -> str:
     """One validation error in the words of the settings files: the key path and what is wrong."""
-    kind, ctx, got = err["type"], err.get("ctx") or {}, err.get("input")
+    kind, ctx, got = err["type"], err.get("ctx") or {}, _SHOWN.repr(err.get("input"))
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"unknown key '{key}'"
     if kind in ("missing", "missing_argument"):
         return f"missing key '{key}'"
     if kind == "value_error":
-        return f"section '{key or '(top)'}': {ctx.get('error', err['msg'])}"
+        return f"key '{key or '(top)'}': {ctx.get('error', err['msg'])}"
     if kind in _MAPPINGS:
         return f"key '{key or '(top)'}' must be a mapping"
     if kind in _KINDS:
-        what = f"must be {_KINDS[kind]}, got {type(got).__name__} ({got!r})"
+        what = f"must be {_KINDS[kind]}, got {type(err.get('input')).__name__} ({got})"
     elif kind in _BOUNDS:
-        what = f"must be {_BOUNDS[kind]} {next(iter(ctx.values())):g}, got {got!r}"
+        what = f"must be {_BOUNDS[kind]} {next(iter(ctx.values())):g}, got {got}"
     elif kind == "literal_error":
         choices = [c.strip("'") for c in re.split(r", | or ", ctx["expected"])]
-        what = f"must be one of {', '.join(choices)}, got {got!r}"
+        what = f"must be one of {', '.join(choices)}, got {got}"
     elif kind == "string_pattern_mismatch":
-        what = f"must match {ctx['pattern']}, got {got!r}"
+        what = f"must match {ctx['pattern']}, got {got}"
     elif kind == "too_short":
         what = f"must hold at least {ctx['min_length']} item(s)"
     else:
