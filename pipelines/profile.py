@@ -18,10 +18,10 @@ import yaml
 from config import CONFIG_DIR
 from pipelines.errors import ProfileError
 from pipelines.media import limits
-from pipelines.settings.base import Section, section, validated
+from pipelines.settings.base import Location, section, validated
 from pipelines.settings.profile import Sections
 
-__all__ = ["Profile", "ProfileError", "Section", "available", "defaults", "load"]
+__all__ = ["Profile", "ProfileError", "available", "defaults", "load"]
 
 PROFILES_DIR = CONFIG_DIR / "profiles"
 DEFAULTS_DIR = CONFIG_DIR / "defaults"
@@ -69,7 +69,7 @@ def from_snapshot(data: dict[str, Any], name: str) -> Profile:
     return _profile(merged, "job profile snapshot", name)
 
 
-def _profile(data: dict[str, Any], source: str | Callable[[str], str], name: str) -> Profile:
+def _profile(data: dict[str, Any], source: str | Callable[[Location], str], name: str) -> Profile:
     sections = validated(Sections, data, source)
     if above := limits.over_ceiling(data):
         raise ProfileError(f"{source if isinstance(source, str) else 'profile'}: {'; '.join(above)}")
@@ -96,7 +96,7 @@ def defaults() -> dict[str, Any]:
                     raise ProfileError(f"{path}: top-level key '{key}' is already defined in {owner[key]}")
                 merged[key], owner[key] = value, str(path)
         try:
-            _profile(merged, lambda key: owner.get(key.split(".")[0].split("[")[0], str(DEFAULTS_DIR)), "default")
+            _profile(merged, lambda loc: owner.get(str(loc[0]) if loc else "", str(DEFAULTS_DIR)), "default")
         except ProfileError as err:
             raise ProfileError(f"{err} (a defaults key and its typed model in pipelines/settings/profile.py go together)") from None
         _DEFAULTS = merged

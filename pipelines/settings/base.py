@@ -20,6 +20,7 @@ from pydantic_core import CoreSchema, ErrorDetails, core_schema
 from pipelines.errors import ProfileError
 
 T = TypeVar("T")
+Location = tuple[int | str, ...]
 
 
 class _AsWritten:
@@ -63,10 +64,10 @@ class Section:
         return dataclasses.asdict(self)  # type: ignore[call-overload]
 
 
-def validated(tp: type[T], data: Any, source: Callable[[str], str] | str) -> T:
+def validated(tp: type[T], data: Any, source: Callable[[Location], str] | str) -> T:
     """`data` (plain YAML data) as `tp`; otherwise a ProfileError naming each bad key and its file.
 
-    `source` is the file name, or a function from a dotted key to the file that set it.
+    `source` is the file name, or a function from a key's location (its path of keys) to the file that set it.
     """
     try:
         return _adapter(tp).validate_python(data)
@@ -74,8 +75,7 @@ def validated(tp: type[T], data: Any, source: Callable[[str], str] | str) -> T:
         where = source if callable(source) else (lambda _key: source)
         by_file: dict[str, dict[str, None]] = {}
         for err in exc.errors():
-            key = _dotted(err["loc"])
-            by_file.setdefault(where(key), {})[_problem(err, key)] = None
+            by_file.setdefault(where(err["loc"]), {})[_problem(err, _dotted(err["loc"]))] = None
         raise ProfileError("; ".join(f"{file}: {'; '.join(problems)}" for file, problems in by_file.items())) from None
 
 
@@ -119,7 +119,7 @@ def _problem(err: ErrorDetails, key: str) -> str:
     return f"key '{key}' {what}"
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
+def _dotted(loc: Location) -> str:
     """A location as the settings files spell it: `video.codecs[1]`."""
     out = ""
     for part in loc:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 
 from pipelines.errors import ProfileError
-from pipelines.settings.base import validated
+from pipelines.settings.base import Location, validated
 
 T = TypeVar("T")
 
@@ -21,7 +21,7 @@ def load(model: type[T], path: Path, override: str = "", what: str = "server con
     data = read_settings(path, what)
     extra = read_settings(Path(override), what) if override else {}
     overlay(data, extra, override)
-    return validated(model, data, lambda key: override if _holds(extra, key) else str(path))
+    return validated(model, data, lambda loc: override if _holds(extra, loc) else str(path))
 
 
 def read_settings(path: Path, what: str = "server configuration") -> dict[str, Any]:
@@ -59,10 +59,10 @@ def _same_kind(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def _holds(data: dict[str, Any], key: str) -> bool:
-    """Whether `data` sets the dotted `key` (or a mapping above it)."""
+def _holds(data: dict[str, Any], loc: Location) -> bool:
+    """Whether `data` sets the key at `loc` (or a mapping above it)."""
     value: Any = data
-    for part in key.split("[")[0].split("."):
+    for part in loc:
         if not isinstance(value, dict) or part not in value:
             return False
         value = value[part]
