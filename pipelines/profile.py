@@ -54,8 +54,9 @@ def load(name_or_path: str | Path, extra_languages: list[str] | None = None) -> 
     _merge(merged, _read(path), str(path), [])
     for lang in extra_languages or []:
         for kind in ("speech", "text"):
-            if lang not in merged["languages"][kind]:
-                merged["languages"][kind].append(lang)
+            allowed = merged["languages"].get(kind) if isinstance(merged["languages"], dict) else None
+            if isinstance(allowed, list) and lang not in allowed:  # anything else is refused when validated
+                allowed.append(lang)
     return _profile(merged, str(path), merged.get("name") or path.stem)
 
 

@@ -59,6 +59,11 @@ def test_a_value_quoted_in_an_error_is_shortened(tmp_path):
     assert len(_refused(lambda: profiles.load(path), "signal.black.severity")) < 300
 
 
+def test_a_foreign_language_option_over_a_malformed_language_list_is_a_profile_error(tmp_path):
+    path = _yaml(tmp_path / "mine.yaml", {"languages": {"speech": "zh"}})
+    _refused(lambda: profiles.load(path, ["en"]), str(path), "languages.speech' must be a list")
+
+
 def test_a_submitted_profile_mapping_is_held_to_the_same_rules():
     _refused(lambda: profiles.from_snapshot({"video": {"fps": "25"}}, "x"), "job profile snapshot", "video.fps")
     _refused(lambda: profiles.from_snapshot({"safety": {"max_fps": 1}}, "x"), "unknown key 'safety'")
