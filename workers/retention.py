@@ -14,7 +14,7 @@ UNREADABLE = "input.unreadable"
 def upload_folder(job_id: str) -> Path | None:
     """Where an upload of `job_id` is stored (None without media roots)."""
     roots = paths.media_roots()
-    return roots[0] / serviceconfig.load().upload_folder / job_id if roots else None
+    return roots[0] / serviceconfig.load().uploads.folder / job_id if roots else None
 
 
 def remove_upload(job_id: str, media: Path) -> bool:
