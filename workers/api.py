@@ -52,8 +52,8 @@ def submit(path: str | Path, profile: str | Mapping[str, Any] = "micro-primary",
     from .actors import probe_job
 
     real = paths.resolve(path)
-    validation.check(real, str(path), languages, skip)
     snapshot = _snapshot(profile, languages)  # validated here, once; workers use this copy
+    validation.check(real, str(path), languages, skip)
     if category:
         category_of(category, snapshot)
     if details.callback_url:
