@@ -44,6 +44,7 @@ class Database:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]  # each statement on its own (autocommit): no BEGIN/COMMIT round trips
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -100,7 +101,8 @@ def open_database(url: str, migrate: bool = True) -> Database:
             engine = make_engine(url)
             if migrate:
                 upgrade(engine)
-            _open[url] = Database(url, engine, sessionmaker(engine, expire_on_commit=False))
+            readers = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+            _open[url] = Database(url, engine, sessionmaker(engine, expire_on_commit=False), readers)
         return _open[url]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Sequence, TypedDict
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -190,9 +191,9 @@ class Cursor:
             raise ValueError(f"not a cursor: {exc}") from None
 
 
-@dataclass(frozen=True)
-class ListedJob:
-    """A row of the job list: the columns a list shows, with the lesson and the report's distinct codes."""
+class ListedJob(TypedDict):
+    """A row of the job list: the columns a list shows, with the lesson and the report's distinct codes
+    (a mapping, so that an answer model validates a whole page in one call)."""
 
     id: str
     status: str
@@ -207,9 +208,17 @@ class ListedJob:
     lesson: dict[str, str | None]
 
 
+_NAMES = ("id", "status", "verdict", "profile", "source", "region", "level", "submitted_at", "finished_at")
 _LISTED = (Job.id, Job.status, Job.verdict, Job.profile, Job.source, Job.region, Job.level, Job.submitted_at,
            Job.finished_at)
 _LESSON_COLUMNS = tuple(getattr(Lesson, name) for name in LESSON_FIELDS)
+
+
+@cache
+def _listing(dialect: str) -> Select[Any]:
+    """The list's columns, lesson joined and codes aggregated, built once per dialect (filters go on top)."""
+    return select(*_LISTED, *_LESSON_COLUMNS, _codes(dialect)).outerjoin(Lesson, Lesson.job_id == Job.id) \
+        .order_by(Job.submitted_at.desc(), Job.id.desc())
 
 
 def _codes(dialect: str) -> ColumnElement[Any]:
@@ -225,21 +234,22 @@ def list_page(session: Session, f: JobFilter, limit: int,
               after: Cursor | None = None) -> tuple[list[ListedJob], Cursor | None]:
     """One page of jobs newest first after `after` (keyset), and the cursor of the next page (None: last page).
     One statement; no JSON column is read."""
-    query = filtered(select(*_LISTED, *_LESSON_COLUMNS, _codes(session.get_bind().dialect.name))
-                     .outerjoin(Lesson, Lesson.job_id == Job.id), f)
+    query = filtered(_listing(session.get_bind().dialect.name), f)
     if after is not None:
         query = query.where(tuple_(Job.submitted_at, Job.id) < tuple_(after.submitted_at, after.job_id))
-    rows = session.execute(query.order_by(Job.submitted_at.desc(), Job.id.desc()).limit(limit + 1)).all()
+    rows = session.connection().execute(query.limit(limit + 1)).all()
     items = [_listed(row) for row in rows[:limit]]
     more = len(rows) > limit
-    return items, Cursor(items[-1].submitted_at, items[-1].id) if more else None
+    return items, Cursor(items[-1]["submitted_at"], items[-1]["id"]) if more else None
 
 
 def _listed(row: Any) -> ListedJob:
     values = tuple(row)
     base, lesson, codes = values[:len(_LISTED)], values[len(_LISTED):-1], values[-1]
-    return ListedJob(*base, codes=list(dict.fromkeys(codes.split())) if codes else [],
-                     lesson=dict(zip(LESSON_FIELDS, lesson)))
+    item: dict[str, Any] = dict(zip(_NAMES, base))
+    item["codes"] = list(dict.fromkeys(codes.split())) if codes else []
+    item["lesson"] = dict(zip(LESSON_FIELDS, lesson))
+    return item  # type: ignore[return-value]
 
 
 def count_jobs(session: Session, f: JobFilter) -> int:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Callable, Iterator
+from typing import Annotated, AsyncIterator, Awaitable, Callable
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -25,10 +26,33 @@ def database() -> db.Database:
     return indexing.database()
 
 
-def session() -> Iterator[Session]:
-    """One index session per request, committed before the answer is sent (rolled back on an error)."""
-    with database().session() as s:
+READS = frozenset({"GET", "HEAD"})
+
+
+async def session(request: Request) -> AsyncIterator[Session]:
+    """One index session per request, committed before the answer is sent (rolled back on an error); a GET
+    reads with each statement on its own (no BEGIN/COMMIT round trips). Making it does no I/O, so it is made
+    on the event loop; its end runs in a worker thread unless the route already ended its transaction."""
+    s = (database().readers if request.method in READS else database().sessions)()
+    try:
         yield s
+    except BaseException:
+        await run_in_threadpool(_end, s, False)
+        raise
+    if s.in_transaction():
+        await run_in_threadpool(_end, s, True)
+    else:
+        s.close()
+
+
+def _end(s: Session, commit: bool) -> None:
+    try:
+        if commit:
+            s.commit()
+        else:
+            s.rollback()
+    finally:
+        s.close()
 
 
 DbSession = Annotated[Session, Depends(session, scope="function")]
@@ -67,13 +91,17 @@ def require_token(credentials: Credentials, s: DbSession) -> Principal:
 Caller = Annotated[Principal, Depends(require_token)]
 
 
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
+def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller, when its token holds `scope` (or admin); 403 `auth.scope` otherwise."""
-    def check(caller: Caller) -> Principal:
-        if not caller.may(scope):
-            raise ApiError(403, "auth.scope", f"this token lacks the '{scope}' scope")
-        return caller
+    async def check(caller: Caller) -> Principal:  # no I/O: on the event loop, no thread hand-off
+        return scoped(caller, scope)
     return check
+
+
+def scoped(caller: Principal, scope: str) -> Principal:
+    if not caller.may(scope):
+        raise ApiError(403, "auth.scope", f"this token lacks the '{scope}' scope")
+    return caller
 
 
 Reader = Annotated[Principal, Depends(require_scope("read"))]
@@ -85,8 +113,9 @@ def require_viewer(job_id: str, request: Request, credentials: Credentials, s: D
 
     A reviewer outside the job's level and region gets 404, as in the console."""
     if credentials is not None:
-        caller = require_scope("read")(require_token(credentials, s))
-        existing_job(indexed_job(job_id, s), caller)
+        caller = scoped(require_token(credentials, s), "read")
+        if not caller.sees(indexed_job(job_id, s).region):
+            raise ApiError(404, "job.not_found", f"no job {job_id}")
         return caller.name
     cookie = request.cookies.get(console_sessions.COOKIE)
     if not cookie:
@@ -108,7 +137,7 @@ def indexed_job(job_id: str, s: DbSession) -> Job:
     return job
 
 
-def existing_job(job: Annotated[Job, Depends(indexed_job)], caller: Caller) -> Job:
+async def existing_job(job: Annotated[Job, Depends(indexed_job)], caller: Caller) -> Job:
     """The job named in the path, as the caller may see it: 404 outside the token's region too."""
     if not caller.sees(job.region):
         raise ApiError(404, "job.not_found", f"no job {job.id}")

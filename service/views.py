@@ -6,7 +6,6 @@ from typing import Any
 
 import redis
 
-from index import repository
 from index.models import Job
 from workers import api as farm_api
 from workers.state import JobNotFound
@@ -32,13 +31,6 @@ def summary(job: Job, codes: list[str], status: str | None = None) -> schemas.Jo
     return schemas.JobSummary(id=job.id, status=status or job.status, verdict=job.verdict, profile=job.profile,
                               source=job.source, region=job.region, level=job.level, submitted_at=job.submitted_at,
                               finished_at=job.finished_at, codes=codes, lesson=lesson(job))
-
-
-def listed(row: repository.ListedJob) -> schemas.JobSummary:
-    """A row of the job list (columns only, no ORM object) as the API's summary."""
-    return schemas.JobSummary(id=row.id, status=row.status, verdict=row.verdict, profile=row.profile,
-                              source=row.source, region=row.region, level=row.level, submitted_at=row.submitted_at,
-                              finished_at=row.finished_at, codes=row.codes, lesson=schemas.Lesson(**row.lesson))
 
 
 def live_status(job_id: str) -> dict[str, Any] | None:

@@ -100,7 +100,7 @@ def _ids(database: db.Database, **filters: object) -> tuple[list[str], int]:
     with database.session() as session:
         page, after = repository.list_page(session, repository.JobFilter(**filters), 50)
         assert after is None
-        return [j.id for j in page], repository.count_jobs(session, repository.JobFilter(**filters))
+        return [j["id"] for j in page], repository.count_jobs(session, repository.JobFilter(**filters))
 
 
 def _walk(database: db.Database, limit: int, **filters: object) -> list[list[str]]:
@@ -109,7 +109,7 @@ def _walk(database: db.Database, limit: int, **filters: object) -> list[list[str
     with database.session() as session:
         while True:
             page, cursor = repository.list_page(session, repository.JobFilter(**filters), limit, after)
-            pages.append([j.id for j in page])
+            pages.append([j["id"] for j in page])
             if cursor is None:
                 return pages
             after = repository.Cursor.decode(cursor.encode())
@@ -139,7 +139,8 @@ def test_tokens_are_stored_hashed_and_revocable(index_url):
         token = tokens.create(session, "platform")
     with database.session() as session:
         row = tokens.verify(session, token)
-        assert row is not None and row.name == "platform" and row.token_sha256 == tokens.digest(token)
+        assert row is not None and row.name == "platform"
+        assert [t.token_sha256 for t in tokens.all_tokens(session)] == [tokens.digest(token)]
         assert token not in str([(t.name, t.token_sha256) for t in tokens.all_tokens(session)])
         assert tokens.verify(session, token + "x") is None
         assert tokens.revoke(session, "platform") == 1
@@ -157,11 +158,11 @@ def test_a_listed_job_carries_its_lesson_and_distinct_codes_in_report_order(inde
     repository.upsert_report(database, {**copy.deepcopy(REPORT), "job_id": "job-b", "findings": []}, None)
     with database.session() as session:
         page, after = repository.list_page(session, repository.JobFilter(), 10)
-    by_id = {j.id: j for j in page}
-    assert by_id["job-a"].codes == ["signal.black", "tech.resolution"] and by_id["job-b"].codes == []
-    assert by_id["job-a"].lesson == {"teacher": "张老师", "school": None, "subject": None, "grade": None,
+    by_id = {j["id"]: j for j in page}
+    assert by_id["job-a"]["codes"] == ["signal.black", "tech.resolution"] and by_id["job-b"]["codes"] == []
+    assert by_id["job-a"]["lesson"] == {"teacher": "张老师", "school": None, "subject": None, "grade": None,
                                      "title": "分数的意义", "category": None}
-    assert by_id["job-b"].lesson["teacher"] is None and after is None
+    assert by_id["job-b"]["lesson"]["teacher"] is None and after is None
 
 
 @pytest.mark.parametrize("token", ["", "!!", "bm90IGEgY3Vyc29y", "MjAyNi0xMy0wMXxqMQ"])

@@ -186,8 +186,9 @@ def list_jobs(request: Request, caller: Reader, session: DbSession,
                                    query.submitted_after, query.submitted_before, within=caller.region)
     rows, after = repository.list_page(session, filters, limit, _cursor(query.cursor))
     total = repository.count_jobs(session, filters) if query.total else None
+    session.commit()  # read all it needs: the connection goes back to the pool before the answer is built
     token = after.encode() if after is not None else None
-    page = schemas.JobPage(items=[views.listed(r) for r in rows], limit=limit, next_cursor=token, total=total)
+    page = schemas.JobPage.model_validate({"items": rows, "limit": limit, "next_cursor": token, "total": total})
     headers = {"Link": f'<{request.url.path}?{request.url.include_query_params(cursor=token).query}>; rel="next"'} \
         if token else {}
     return Response(page.model_dump_json(), media_type="application/json", headers=headers)
