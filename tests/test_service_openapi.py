@@ -38,3 +38,21 @@ def token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_its_document(case, token):
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+
+
+def test_the_document_lists_webhooks_the_typed_report_examples_and_stable_operation_ids():
+    doc = create_app().openapi()
+    assert set(doc["webhooks"]) == {"report.published", "review.decided"}
+    published = doc["webhooks"]["report.published"]["post"]
+    assert {p["name"] for p in published["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    report = doc["paths"]["/api/v1/jobs/{job_id}/report"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert report["schema"] == {"$ref": "#/components/schemas/Report"}
+    assert "findings" in doc["components"]["schemas"]["Report"]["properties"]
+    assert doc["components"]["schemas"]["Report_finding"]["type"] == "object"
+    ids = {(path, method): op["operationId"] for path, ops in doc["paths"].items() for method, op in ops.items()}
+    assert ids[("/api/v1/jobs", "post")] == "createJob" and ids[("/api/v1/jobs", "get")] == "listJobs"
+    assert ids[("/api/v1/jobs/{job_id}", "delete")] == "deleteJob"
+    assert ids[("/api/v1/webhooks/deliveries/{delivery_id}/redeliver", "post")] == "redeliverWebhook"
+    assert len(set(ids.values())) == len(ids)
+    body = doc["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["example"]["media"] and body["example"]["lesson"]["title"]

@@ -16,7 +16,7 @@ from index.models import Job
 from tests.apikit import CallbackReceiver, client, secrets_of, verified
 from tests.farmkit import wait_for
 from tests.test_index import REPORT
-from tests.test_service import server, small_clip, svc, worker  # noqa: F401 - the service fixtures
+from tests.test_service import server, svc, worker  # noqa: F401 - the service fixtures
 from workers import broker as brokers
 from workers import indexing, reportstore
 

@@ -1,9 +1,11 @@
 """/api/v1/webhooks: the caller's signing secrets, its delivery log, and redelivery."""
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Annotated, Literal
 
+import redis
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,10 +15,11 @@ from workers import api as farm_api
 from workers import serviceconfig
 
 from .. import schemas
-from ..deps import Caller, DbSession, Principal, require_scope, require_token
+from ..deps import Caller, DbSession, Principal, require_scope
 from ..errors import ApiError
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_token)],
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_scope("read"))],
                    responses=schemas.error_responses(401, 403))
 
 
@@ -64,7 +67,11 @@ def get_delivery(delivery_id: int, caller: Caller, session: DbSession) -> schema
              summary="Send a delivery again: the same webhook-id and body, a fresh timestamp and signature")
 async def redeliver(delivery_id: int, caller: Caller, session: DbSession) -> schemas.DeliveryOut:
     row = _out(_visible(session, delivery_id, caller))
-    await run_in_threadpool(farm_api.redeliver, delivery_id)  # committed, then queued
+    try:
+        await run_in_threadpool(farm_api.redeliver, delivery_id)  # committed, then queued
+    except redis.RedisError as exc:
+        log.warning("webhook delivery %s: the farm's Redis is unavailable: %s", delivery_id, exc)
+        raise ApiError(503, "farm.unavailable", "the farm's queue is unavailable; try again later") from None
     return row.model_copy(update={"state": "pending"})
 
 
