@@ -1,7 +1,7 @@
 """The reviewer's pages: the queue, a lesson, its files; finding reviews and decisions (form posts)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Callable, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
@@ -18,6 +18,7 @@ from .pages import REPORT_HEADERS
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 NO_FILE = "找不到这个文件。"
+T = TypeVar("T")
 
 
 @router.get("/")
@@ -74,7 +75,7 @@ def decide(console: ConsoleDep, s: DbSession, login: PostedLogin, job: ActedLess
     return RedirectResponse(f"{PREFIX}/lessons/{job.id}?done={form.action}#history", status_code=303)
 
 
-def _acting(action, *args):  # type: ignore[no-untyped-def]
+def _acting(action: Callable[..., T], *args: Any) -> T:
     """Run a workflow step; its refusals become the error page (409: another level holds it, 400: bad input)."""
     try:
         return action(*args)
