@@ -72,12 +72,12 @@ async def _upload(request: Request, caller: str) -> schemas.JobCreated:
     if not roots:
         raise ApiError(503, "media.no_roots", "no media roots configured (LESSONQC_MEDIA_ROOTS)")
     declared = int(request.headers.get("content-length") or 0)
-    if declared > config.upload_max_bytes + uploads.FIELD_MAX_BYTES * 4:
-        raise ApiError(413, "upload.too_large", f"an upload is at most {config.upload_max_bytes} bytes")
+    if declared > config.uploads.max_bytes + uploads.FIELD_MAX_BYTES * 4:
+        raise ApiError(413, "upload.too_large", f"an upload is at most {config.uploads.max_bytes} bytes")
     job_id = new_job_id()
-    folder = roots[0] / config.upload_folder / job_id
+    folder = roots[0] / config.uploads.folder / job_id
     try:
-        got = await uploads.receive(request.stream(), request.headers["content-type"], folder, config.upload_max_bytes)
+        got = await uploads.receive(request.stream(), request.headers["content-type"], folder, config.uploads.max_bytes)
     except uploads.UploadTooLarge as exc:
         raise ApiError(413, "upload.too_large", str(exc)) from None
     except (uploads.UploadError, MultipartParseError) as exc:
@@ -150,7 +150,7 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
             summary="List jobs, newest first, with filters and paging")
 def list_jobs(session: DbSession, query: Annotated[schemas.JobQuery, Query()]) -> schemas.JobPage:
     config = serviceconfig.load()
-    limit = min(query.limit or config.default_limit, config.max_limit)
+    limit = min(query.limit or config.paging.default_limit, config.paging.max_limit)
     filters = repository.JobFilter(query.verdict, query.code, query.status, query.profile, query.region, query.level,
                                    query.submitted_after, query.submitted_before)
     page, total = repository.list_jobs(session, filters, limit, query.offset)
