@@ -10,12 +10,13 @@ devices and editors do, so a test can compare it with the source:
   late_stream   one stream starts later than the other (a recorder that opened the camera or the
                 microphone late): its first seconds are dropped, so both still end together and
                 the source's content stays at the source's times
+  with_speech   a picture with a recorded Mandarin clip starting at a known time
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from testmedia.base import ffmpeg
+from testmedia.base import DATA, ffmpeg
 
 PTS_WRAP_S = 2 ** 33 / 90000  # the 33-bit 90 kHz MPEG clock wraps after about 26.5 hours
 VIDEO = ("-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "5M", "-minrate", "5M", "-maxrate", "5M",
@@ -63,4 +64,14 @@ def late_stream(out: Path, src: Path, kind: str, late_s: float, ts_offset_s: flo
         graph, codecs = f"[0:a:0]atrim=start={late_s}[late]", ["-map", "0:v:0", "-c:v", "copy", *AUDIO]
     muxer = [] if ts_offset_s is None else ts_args(ts_offset_s)
     ffmpeg("-i", src, "-filter_complex", graph, "-map", "[late]", *codecs, "-fps_mode", "passthrough", *muxer, out)
+    return out
+
+
+def with_speech(out: Path, src: Path, clip: str, at_s: float) -> Path:
+    """`src`'s picture with a new sound: silence, then the recorded clip `clip` (tests/data) from `at_s`,
+    silence again to the picture's end."""
+    graph = (f"[1:a]aresample=48000,adelay={round(at_s * 1000)}:all=1,apad,"
+             f"pan=stereo|c0=c0|c1=c0[a]")
+    ffmpeg("-i", src, "-i", DATA / clip, "-filter_complex", graph, "-map", "0:v:0", "-map", "[a]", "-c:v", "copy",
+           *AUDIO, "-shortest", out)
     return out

@@ -21,10 +21,12 @@ from pipelines import plan, profile as profiles, registry
 from pipelines.check import check
 from pipelines.domain import StageOutput
 from pipelines.media import decode
+from pipelines.media import probe as probe_mod
 from pipelines.media.probe import probe
 from pipelines.speech.windows import read_wav
 from pipelines.stages import StageContext
 from testmedia import cached, clips, timeline
+from testmedia.base import LESSON_CLIPS
 from testmedia.slides import SANS_BOLD, Slide, Text, Video, render
 
 TOL = 0.5
@@ -165,6 +167,40 @@ def test_the_generated_late_stream_starts_late(media_cache, sources, name) -> No
     assert abs(start[late] - start[early] - 1.5) <= 0.1, start
 
 
+def test_frame_rate_windows_are_read_on_the_capture_s_clock(media_cache, prof) -> None:
+    """A 10-h MPEG-TS whose header says 25 fps but runs at half rate from 20 s: the later measuring
+    windows (ffprobe reads intervals on the container's clock) must land there, not on its first 10 s."""
+    src = cached(media_cache, "timeline-vfr-late.mp4", clips.clip, seconds=30.0,
+                 video_tail="select='not(gte(t\\,20)*mod(n\\,2))'", extra=["-fps_mode", "vfr"])
+    ts = cached(media_cache, "timeline-vfr-late-ts_10h.ts", timeline.ts_capture, src, 36000.0)
+    header = json.loads(ffprobe("-select_streams", "v", "-show_entries", "stream=r_frame_rate,avg_frame_rate",
+                                "-of", "json", str(ts)))["streams"][0]
+    assert header["r_frame_rate"] == header["avg_frame_rate"], "guard: the header alone must not say VFR"
+    assert probe(ts, prof).media.video.vfr
+
+
+@pytest.mark.parametrize("fmt, streams, origin, duration", [
+    ({"start_time": "36001.378667", "duration": "12.021333"},
+     [("36001.4", "12.0"), ("36001.378667", "11.882667")], 36001.378667, 12.021333),       # TS: from its start
+    ({"start_time": "4.978", "duration": "17.0"}, [("5.0", "12.0"), ("4.978", "12.021")], 4.978, 12.022),  # MP4
+    ({"start_time": "-4.021333", "duration": "12.032"}, [("-4.0", "12.0"), ("-4.021333", "12.032")], -4.021333,
+     12.032),                                                                                # TS past the PTS wrap
+    ({"duration": "8.0"}, [("0.5", "7.5"), (None, "8.0")], 0.5, 8.0),                       # no format start
+    ({"start_time": "0.000000", "duration": "8.0"}, [("0.0", "8.0")], 0.0, 8.0),
+])
+def test_time_zero_and_duration_from_ffprobe(fmt, streams, origin, duration) -> None:
+    raw = {"format": fmt, "streams": [{"index": i, "start_time": start, "duration": length}
+                                      for i, (start, length) in enumerate(streams)]}
+    assert probe_mod.origin_of(raw) == pytest.approx(origin)
+    ends = probe_mod.stream_ends(raw, probe_mod.origin_of(raw))
+    assert probe_mod.content_duration(raw, ends) == pytest.approx(duration, abs=0.002)
+
+
+def test_packet_ends_count_from_the_time_zero() -> None:
+    ends = probe_mod.parse_packet_ends("0,36001.40,0.04\n0,36013.36,0.04\n1,36001.38,0.021\n")
+    assert {i: round(t - 36001.38, 2) for i, t in ends.items()} == {0: 12.02, 1: 0.02}
+
+
 # ---------- the speech audio: sample 0 is the segment's start on the file's timeline ----------
 
 def quiet_span(wav: Path, window_s: float = 0.1) -> tuple[float, float]:
@@ -234,3 +270,24 @@ def test_a_farm_segment_of_a_late_picture_keeps_its_times(media_cache, slides, p
     output: StageOutput = plan.run_segment(stage, StageContext(path, media, prof, tmp_path, *segment))
     start, end = qr_span(output.findings)
     assert abs(start - QR_AT[0]) <= TOL and abs(end - QR_AT[1]) <= TOL, (start, end)
+
+
+# ---------- speech and on-screen text on one timeline (Whisper) ----------
+
+SPEECH_AT = 2.0  # the Mandarin clip starts here on the source's clock; the TS's sound starts 1.5 s late
+
+
+@pytest.mark.model
+def test_transcript_and_onscreen_times_share_the_first_frame_s_zero(media_cache, slides, prof, tmp_path) -> None:
+    """A 10-h MPEG-TS whose sound starts 1.5 s after its picture: the transcript and the QR slide
+    are where the MP4 control (both streams at 0) has them."""
+    src = cached(media_cache, "timeline-speech.mp4", timeline.with_speech, slides, LESSON_CLIPS[0], SPEECH_AT)
+    ts = cached(media_cache, "timeline-speech-ts_10h_audio_late.ts", timeline.late_stream, src, "audio", 1.5, 36000.0)
+    control, capture = run(src, prof, tmp_path / "mp4", frozenset()), run(ts, prof, tmp_path / "ts", frozenset())
+    assert capture.stages["speech"].status == "ok" and capture.transcript, capture.stages
+    first, expected = capture.transcript[0], control.transcript[0]
+    assert abs(first.start_s - expected.start_s) <= TOL and abs(first.start_s - SPEECH_AT) <= 1.0, (first, expected)
+    assert abs(capture.transcript[-1].end_s - control.transcript[-1].end_s) <= TOL
+    for report in (control, capture):
+        start, end = qr_span(report.findings)
+        assert abs(start - QR_AT[0]) <= TOL and abs(end - QR_AT[1]) <= TOL, (start, end)
