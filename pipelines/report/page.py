@@ -4,9 +4,11 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import os
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 VERDICT_LABEL = {"pass": "通过 pass", "review": "需人工复核 review", "fail": "不合格 fail", "error": "无法检测 error"}
 SEVERITY_LABEL = {"fail": "不合格", "review": "复核", "info": "提示"}
@@ -38,7 +40,7 @@ def clock(seconds: float | None) -> str:
 
 def render(doc: dict[str, Any], out_dir: Path) -> str:
     """The whole page for a report document."""
-    parts = [_head(doc), _summary(doc), _package(doc), _player(doc), _media(doc), _findings(doc, out_dir),
+    parts = [_head(doc), _summary(doc), _package(doc), _player(doc, out_dir), _media(doc), _findings(doc, out_dir),
              _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc), "</body></html>"]
     return "\n".join(p for p in parts if p)
 
@@ -90,13 +92,19 @@ def _video_source(doc: dict[str, Any]) -> Path:
     return source / video if video and source.is_dir() else source
 
 
-def _player(doc: dict[str, Any]) -> str:
+def _player(doc: dict[str, Any], out_dir: Path) -> str:
     if not doc.get("media"):
         return ""
     source = _video_source(doc)
-    src = source.resolve().as_uri() if source.exists() else doc["source"]  # a farm path may not exist here
+    src = relative_link(source, out_dir) if source.exists() else doc["source"]  # a farm path may not exist here
     return (f"<p><video id='player' controls preload='none' width='480' src='{escape(src, quote=True)}'></video><br>"
             "<small>点击时间可跳转播放（需能访问原视频）/ click a time to seek</small></p>")
+
+
+def relative_link(path: Path, out_dir: Path) -> str:
+    """`path` as a percent-encoded link relative to the report's folder: the report plays its video
+    wherever the two are copied together, and names no folder of the machine that wrote it."""
+    return quote(Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix())
 
 
 def _media(doc: dict[str, Any]) -> str:
