@@ -6,7 +6,7 @@ devices and editors do, so a test can compare it with the source:
   ts_capture    MPEG-TS whose PTS start late (`-output_ts_offset`, `-muxdelay`): 1.4 s, 10 h,
                 or just before the 33-bit PTS wrap (the clock wraps to 0 inside the file)
   edit_list     MP4 cut by stream copy (`-ss` with `-c copy`): an edit list skips the first seconds
-  late_start    MP4 whose every stream starts late (an edit list opens with an empty edit)
+  late_start    MP4 (or Matroska) whose every stream starts late (MP4: an empty edit first)
   late_stream   one stream starts later than the other (a recorder that opened the camera or the
                 microphone late): its first seconds are dropped, so both still end together and
                 the source's content stays at the source's times
@@ -49,7 +49,8 @@ def edit_list(out: Path, src: Path, cut_s: float) -> Path:
 
 
 def late_start(out: Path, src: Path, offset_s: float) -> Path:
-    """`src` by stream copy into MP4 with every stream `offset_s` late (an empty edit first)."""
+    """`src` by stream copy with every stream `offset_s` late (MP4: an empty edit first; the container
+    follows `out`'s suffix)."""
     ffmpeg("-i", src, "-map", "0", "-c", "copy", "-output_ts_offset", f"{offset_s}", out)
     return out
 

@@ -41,7 +41,7 @@ def probe(path: Path, profile: Profile) -> ProbeResult:
     check_streams(raw, limits, server().inputs.formats)
     origin = origin_of(raw)
     ends = stream_ends(raw, origin)
-    if not _stated_duration(raw):  # streamed MKV/WebM (browser MediaRecorder): no duration element
+    if not _stated_duration(raw) or _ambiguous_ends(raw, origin):
         ends = scan_packet_ends(path, limits.scan_timeout_s, origin)
     media = parse_ffprobe(raw, path, ends)
     media.video.end_s = _round(ends.get(media.video.stream))
@@ -107,14 +107,24 @@ def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None
     duration = content_duration(raw, ends or {}) or _stream_duration(video) or max((ends or {}).values(), default=None)
     if not duration or not math.isfinite(duration) or duration <= 0:
         raise InputUnreadable("无法确定时长 / duration unknown (truncated or not a video)")
+    size = max(0, _int(fmt.get("size")) or 0) or path.stat().st_size
     return Media(
         container=_container(fmt),
         duration_s=round(duration, 3),
-        size_bytes=max(0, _int(fmt.get("size")) or 0) or path.stat().st_size,
-        bit_rate=_int(fmt.get("bit_rate")),
+        size_bytes=size,
+        bit_rate=_bit_rate(fmt, size, duration),
         video=_video_info(video),
         audio=_audio_info(_first(streams, "audio")),
     )
+
+
+def _bit_rate(fmt: dict[str, Any], size: int, duration: float) -> int | None:
+    """The container's bit rate; recomputed over the content's duration where that is not the one stated
+    (ffprobe divided the size by a duration counted from the container's 0)."""
+    stated = _float(fmt.get("duration"))
+    if stated and duration != stated:
+        return int(size * 8 / duration)
+    return _int(fmt.get("bit_rate"))
 
 
 def origin_of(raw: dict[str, Any]) -> float:
@@ -298,8 +308,16 @@ def check_streams(raw: dict[str, Any], limits: Safety, formats: tuple[str, ...])
 
 
 def _stated_duration(raw: dict[str, Any]) -> bool:
+    """False for a streamed MKV/WebM (browser MediaRecorder): no duration element."""
     fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
     return bool(_float(fmt.get("duration")))
+
+
+def _ambiguous_ends(raw: dict[str, Any], origin: float) -> bool:
+    """A Matroska file starting after 0: its DURATION tags are a stream's length for some muxers and its
+    last time (counted from 0) for others (ffmpeg), so its ends are measured from the packets."""
+    fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
+    return origin > 0 and _str(fmt.get("format_name")).startswith("matroska")
 
 
 def stream_ends(raw: dict[str, Any], origin: float = 0.0) -> dict[int, float]:
