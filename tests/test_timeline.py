@@ -16,10 +16,13 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines import plan, profile as profiles, registry
 from pipelines.check import check
 from pipelines.domain import StageOutput
+from pipelines.errors import InputUnreadable
 from pipelines.media import decode
 from pipelines.media import probe as probe_mod
 from pipelines.media.probe import probe
@@ -196,6 +199,26 @@ def test_time_zero_and_duration_from_ffprobe(fmt, streams, origin, duration) -> 
     assert probe_mod.origin_of(raw) == pytest.approx(origin)
     ends = probe_mod.stream_ends(raw, probe_mod.origin_of(raw))
     assert probe_mod.content_duration(raw, ends) == pytest.approx(duration, abs=0.002)
+
+
+numbers = st.one_of(st.none(), st.floats(allow_nan=True), st.sampled_from(["0", "-4.6", "36001.4", "1e400", "x"]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fmt_start=numbers, fmt_duration=numbers, starts=st.lists(st.tuples(numbers, numbers), min_size=1, max_size=3))
+def test_any_start_and_duration_parse_or_are_unreadable(tmp_path_factory, fmt_start, fmt_duration, starts) -> None:
+    """Whatever ffprobe says about starts and durations: a Media with a positive duration, or InputUnreadable."""
+    path = tmp_path_factory.getbasetemp() / "timeline-fuzz.ts"
+    path.write_bytes(b"x")
+    raw = {"format": {"format_name": "mpegts", "start_time": fmt_start, "duration": fmt_duration, "size": "1000"},
+           "streams": [{"index": i, "codec_type": "video" if i == 0 else "audio", "codec_name": "h264",
+                        "width": 640, "height": 360, "start_time": start, "duration": length}
+                       for i, (start, length) in enumerate(starts)]}
+    try:
+        media = probe_mod.parse_ffprobe(raw, path, probe_mod.stream_ends(raw, probe_mod.origin_of(raw)))
+    except InputUnreadable:
+        return
+    assert media.duration_s > 0 and (media.bit_rate is None or media.bit_rate >= 0)
 
 
 def test_packet_ends_count_from_the_time_zero() -> None:

@@ -105,7 +105,7 @@ def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None
         kind = "audio-only file" if _first(streams, "audio") else "no video stream"
         raise InputUnreadable(f"没有视频流 / {kind}")
     duration = content_duration(raw, ends or {}) or _stream_duration(video) or max((ends or {}).values(), default=None)
-    if not duration or not math.isfinite(duration) or duration <= 0:
+    if not duration or not math.isfinite(duration) or round(duration, 3) <= 0:
         raise InputUnreadable("无法确定时长 / duration unknown (truncated or not a video)")
     size = max(0, _int(fmt.get("size")) or 0) or path.stat().st_size
     return Media(
@@ -122,8 +122,8 @@ def _bit_rate(fmt: dict[str, Any], size: int, duration: float) -> int | None:
     """The container's bit rate; recomputed over the content's duration where that is not the one stated
     (ffprobe divided the size by a duration counted from the container's 0)."""
     stated = _float(fmt.get("duration"))
-    if stated and duration != stated:
-        return int(size * 8 / duration)
+    if stated and duration != stated and math.isfinite(rate := size * 8 / duration):
+        return int(rate)
     return _int(fmt.get("bit_rate"))
 
 
@@ -145,7 +145,7 @@ def content_duration(raw: dict[str, Any], ends: dict[int, float]) -> float | Non
     fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
     stated, origin = _float(fmt.get("duration")), origin_of(raw)
     latest = max(ends.values(), default=None)
-    if stated and latest and origin > 0 and abs(stated - latest - origin) < abs(stated - latest):
+    if stated and latest and latest > 0 and origin > 0 and abs(stated - latest - origin) < abs(stated - latest):
         return latest
     return stated
 
@@ -326,10 +326,9 @@ def stream_ends(raw: dict[str, Any], origin: float = 0.0) -> dict[int, float]:
     for s in _streams(raw):
         if _int(s.get("index")) is None:
             continue
-        duration = _stream_duration(s)
+        duration, start = _stream_duration(s), _float(s.get("start_time"))
         if duration:
-            start = _float(s.get("start_time"))
-            ends[_int(s.get("index"))] = (origin if start is None else start) - origin + duration
+            ends[_int(s.get("index"))] = (0.0 if start is None else start - origin) + duration
     return ends
 
 
