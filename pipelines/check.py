@@ -65,7 +65,7 @@ def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None
                 analyse(media, profile, Path(tmp), report, progress, skip, stage_map(stages))
         except (InputUnreadable, MediaPathRefused) as exc:
             assemble.fail(report, "probe", str(exc))
-        reports.write(report, out_dir)
+        reports.write(report, out_dir, path if path.is_file() else None)
     return report
 
 

@@ -132,14 +132,17 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write report.json and report.html (self-contained) into `out_dir`; return their paths."""
-    from pipelines.report.page import render  # local import: html rendering is only needed when writing
+def write(report: Report, out_dir: Path, video: Path | None = None) -> dict[str, Path]:
+    """Write report.json and report.html (self-contained) into `out_dir`; return their paths.
+
+    `video`: the checked file on this machine, when the writer knows it (the embedded check): the page
+    links it relative to itself. Without it the page names the source as submitted, never looked up."""
+    from pipelines.report.page import relative_link, render  # local import: html only needed when writing
 
     out_dir.mkdir(parents=True, exist_ok=True)
     collect_files(report, out_dir)
     doc = to_dict(report)
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
     write_atomic(json_path, json.dumps(doc, ensure_ascii=False, indent=2))
-    write_atomic(html_path, render(doc, out_dir))
+    write_atomic(html_path, render(doc, out_dir, relative_link(video, out_dir) if video else None))
     return {"json": json_path, "html": html_path}

@@ -4,9 +4,11 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
+import os
 from html import escape
 from pathlib import Path, PurePath
 from typing import Any
+from urllib.parse import quote
 
 VERDICT_LABEL = {"pass": "通过 pass", "review": "需人工复核 review", "fail": "不合格 fail", "error": "无法检测 error"}
 SEVERITY_LABEL = {"fail": "不合格", "review": "复核", "info": "提示"}
@@ -36,9 +38,9 @@ def clock(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
 
 
-def render(doc: dict[str, Any], out_dir: Path) -> str:
-    """The whole page for a report document."""
-    parts = [_head(doc), _summary(doc), _package(doc), _player(doc), _media(doc), _findings(doc, out_dir),
+def render(doc: dict[str, Any], out_dir: Path, video_src: str | None = None) -> str:
+    """The whole page for a report document; `video_src` names the player's video (relative to the page)."""
+    parts = [_head(doc), _summary(doc), _package(doc), _player(doc, video_src), _media(doc), _findings(doc, out_dir),
              _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc), "</body></html>"]
     return "\n".join(p for p in parts if p)
 
@@ -90,15 +92,22 @@ def _video_source(doc: dict[str, Any]) -> PurePath:
     return source / video if video and source.suffix.lower() != ".zip" else source
 
 
-def _player(doc: dict[str, Any]) -> str:
-    """The player of the source as submitted: text, never resolved on this machine (an uploaded file's name
-    such as /proc/self/cwd must not turn into this process's folder)."""
+def _player(doc: dict[str, Any], video_src: str | None) -> str:
+    """The player of `video_src` (a link relative to the page, from a writer that knows the video is beside it),
+    else of the source as submitted: text, never resolved on this machine (an uploaded file's name such as
+    /proc/self/cwd must not turn into this process's folder)."""
     if not doc.get("media"):
         return ""
     source = _video_source(doc)
-    src = source.as_uri() if source.is_absolute() else str(source)
+    src = video_src or (source.as_uri() if source.is_absolute() else str(source))
     return (f"<p><video id='player' controls preload='none' width='480' src='{escape(src, quote=True)}'></video><br>"
             "<small>点击时间可跳转播放（需能访问原视频）/ click a time to seek</small></p>")
+
+
+def relative_link(path: Path, out_dir: Path) -> str:
+    """`path` as a percent-encoded link relative to the report's folder: the report plays its video
+    wherever the two are copied together, and names no folder of the machine that wrote it."""
+    return quote(Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix())
 
 
 def _media(doc: dict[str, Any]) -> str:
