@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import LEVELS, Job
-from .review import Decision, FindingReview
+from .review import Decision, FindingReview, LessonOpen
 
 FINDING_STATUSES = ("confirmed", "dismissed")
 ACTIONS = ("pass", "return", "reject")
+WITHDRAW = "withdraw"     # a decision taken back (its own row: the history stays append-only)
 
 
 def next_level(level: str) -> str | None:
@@ -40,6 +41,38 @@ def add_decision(session: Session, job: Job, action: str, reason: str, reviewer:
     if forward:
         job.level = forward
     return row
+
+
+def add_withdrawal(session: Session, job: Job, decision: Decision, reason: str, reviewer: str,
+                   reviewer_region: str) -> Decision:
+    """Take `decision` back: a withdrawal row at its level; a pass's lesson returns to that level."""
+    row = Decision(job_id=job.id, level=decision.level, action=WITHDRAW, reason=reason, reviewer=reviewer,
+                   reviewer_region=reviewer_region, next_level=None)
+    session.add(row)
+    job.level = decision.level
+    return row
+
+
+def in_force(decisions: Sequence[Decision], level: str) -> Decision | None:
+    """The decision in force at `level`: its latest one, unless that was withdrawn."""
+    latest = next((d for d in reversed(decisions) if d.level == level), None)
+    return latest if latest is not None and latest.action != WITHDRAW else None
+
+
+def note_open(session: Session, job: Job, reviewer: str, since: Decision | None) -> None:
+    """Record that `job`'s current level opened it, once after the decision `since` (which it ends the undo of)."""
+    if since is None or since.next_level != job.level:
+        return
+    opened = session.scalar(select(LessonOpen.id).where(LessonOpen.job_id == job.id, LessonOpen.level == job.level,
+                                                        LessonOpen.opened_at >= since.created_at).limit(1))
+    if opened is None:
+        session.add(LessonOpen(job_id=job.id, level=job.level, reviewer=reviewer))
+
+
+def opened_since(session: Session, job_id: str, level: str, decision: Decision) -> bool:
+    """Whether `level` opened the job after `decision`."""
+    return session.scalar(select(LessonOpen.id).where(LessonOpen.job_id == job_id, LessonOpen.level == level,
+                                                      LessonOpen.opened_at >= decision.created_at).limit(1)) is not None
 
 
 def decisions_of(session: Session, job_id: str) -> Sequence[Decision]:
