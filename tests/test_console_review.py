@@ -64,6 +64,12 @@ def js(driver, script: str):
     return driver.execute_script(script)
 
 
+def click(driver, element) -> None:
+    """Click `element` scrolled to the middle of the window (the pinned decision panel covers the bottom)."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
 def open_lesson(driver, url: str, job: str) -> None:
     driver.get(f"{url}/console/lessons/{job}")
     wait_for(driver, lambda d: js(d, "return document.getElementById('player').readyState") >= 1)
@@ -200,8 +206,8 @@ def test_info_findings_are_grouped_with_one_bulk_dismiss(browser, live):
     assert kit.SPOKEN in said and "扫码" in browser.find_element(By.CSS_SELECTOR, ".finding[data-code='speech.ad'] .cues").text
     assert "/ " not in browser.find_element(By.ID, "findings").text.replace(" / ", ""), "no English tail"
     playing_at(browser, 1.0)
-    group.find_element(By.TAG_NAME, "summary").click()
-    group.find_element(By.CSS_SELECTOR, ".bulk-dismiss").click()
+    click(browser, group.find_element(By.TAG_NAME, "summary"))
+    click(browser, group.find_element(By.CSS_SELECTOR, ".bulk-dismiss"))
     wait_for(browser, lambda d: f"已审 {len(marks)} 条" in d.find_element(
         By.CSS_SELECTOR, ".info-group[data-code='text.watermark']").text)
     assert js(browser, "return window.__stayed === true && !document.getElementById('player').paused")

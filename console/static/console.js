@@ -100,7 +100,7 @@
     var data = new URLSearchParams(new FormData(form));
     if (submitter && submitter.name) { data.set(submitter.name, submitter.value); }
     form.classList.add("busy");
-    return fetch(form.action, {
+    return fetch(form.getAttribute("action"), {   /* not form.action: the decision form has an input named action */
       method: "POST", body: data, credentials: "same-origin",
       headers: { "Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded" }
     }).then(function (response) {
@@ -230,7 +230,7 @@
       var li = lines[at], list = li.parentNode;
       li.classList.add("current");
       if (li.offsetTop < list.scrollTop || li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight) {
-        list.scrollTop = li.offsetTop - list.offsetTop - 8;
+        list.scrollTop = li.offsetTop - 8;   /* the list is the offset parent (position: relative) */
       }
     }
   }
