@@ -97,7 +97,8 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .message").click()     # the picture: player at the ad
     wait_for(browser, lambda d: d.execute_script("var v = document.getElementById('player');"
                                                  "return !v.seeking && v.readyState >= 3 && v.currentTime > 1"))
-    browser.execute_script("window.scrollTo(0, 0)")
+    current = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.current"))[0]
+    assert float(current.get_attribute("data-start")) <= start, "the line under the playhead is highlighted"
     time.sleep(1.5)   # only for the picture: the player's loading indicator fades out
     shot(browser, "console-lesson.png")
     browser.find_element(By.CSS_SELECTOR, "#decision-form input[value=pass]").click()

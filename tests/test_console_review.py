@@ -55,9 +55,11 @@ def log_in(driver, url: str, name: str) -> None:
 
 
 def wait_for(driver, condition, timeout: float = 15):
+    """Wait for `condition`; parts the page swaps in meanwhile are looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 def js(driver, script: str):
@@ -108,6 +110,9 @@ def test_confirm_and_dismiss_keep_the_page_and_the_player_playing(browser, live,
     wait_for(browser, lambda d: d.find_element(By.ID, "progress").text.startswith(f"已审 2 / {total}"))
     assert js(browser, "return window.__stayed === true && !document.getElementById('player').paused")
     assert "已确认" in browser.find_element(By.ID, f"review-{duration}").text
+    left = js(browser, "return parseFloat(document.getElementById('playhead').style.left)")
+    assert 100 * 2.0 / doc["media"]["duration_s"] < left <= 100, "the playhead follows the player"
+    assert [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#scale span")][::4] == ["00:00", "00:20"]
 
 
 def test_space_on_the_focused_player_and_ctrl_enter_in_a_note(browser, live):
@@ -129,6 +134,12 @@ def test_space_on_the_focused_player_and_ctrl_enter_in_a_note(browser, live):
     assert js(browser, "return window.__stayed === true"), "Ctrl+Enter in a note box submits nothing"
     assert not browser.find_elements(By.CSS_SELECTOR, ".review-state")
     assert note.get_attribute("value") == "只写了备注"
+    click(browser, browser.find_element(By.CSS_SELECTOR, ".thumb-link"))            # thumbnails open large
+    wait_for(browser, lambda d: js(d, "var b = document.getElementById('lightbox'), i = b.querySelector('img');"
+                                      "return b.open && i.complete && i.naturalWidth > 0"))
+    assert browser.find_element(By.ID, "lightbox-img").size["width"] > 300
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait_for(browser, lambda d: not js(d, "return document.getElementById('lightbox').open"))
 
 
 def _pass(driver, reason: str) -> None:
