@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 AXE_VERSION := 4.14.1
 AXE := .cache/node/node_modules/axe-core/axe.min.js
 
-.PHONY: setup system venv model axe redis demo demo-package test bench accuracy hostile worker serve clean
+.PHONY: setup system venv model axe redis demo demo-package test docs bench accuracy hostile worker serve clean
 
 setup: system venv model axe
 
@@ -69,6 +69,10 @@ demo-package: setup $(DEMO_PACKAGE)
 test: setup redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The documentation site (docs/, mkdocs.yml) into site/; `$(BIN)/mkdocs serve` to read it while editing.
+docs: venv
+	$(BIN)/mkdocs build --strict
+
 worker: setup redis
 	$(BIN)/lessonqc worker --queues probe media ocr speech report --processes 2 --threads 1
 
@@ -88,4 +92,4 @@ hostile: setup redis
 	$(BIN)/python -m bench.hostile
 
 clean:
-	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache
+	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache site

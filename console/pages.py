@@ -33,6 +33,20 @@ SECURITY_HEADERS = {
 }
 
 
+# Reviewers' files (report.html, report.json, thumbnails, contact sheets, artifacts), wherever served: a
+# sandbox (an opaque origin: its inline seek script runs, but it can reach no cookie, page or API of this
+# server), nothing loaded from anywhere, never cached (they stay private after logout).
+REPORT_HEADERS = {
+    "Content-Security-Policy": "sandbox allow-scripts; default-src 'none'; img-src 'self' data:; media-src 'self'; "
+                               "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
 def clock(seconds: float | None) -> str:
     """12.5 -> '00:12', 3725 -> '1:02:05'; None -> '—'."""
     if seconds is None:

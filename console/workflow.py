@@ -50,9 +50,10 @@ def unreviewed_fails(session: Session, job: Job) -> int:
 
 
 def decide(session: Session, user: User, job: Job, action: str, reason: str, max_chars: int,
-           unreviewed_ok: bool = False) -> Outcome:
-    """Record my level's decision; return and reject need a reason; a pass over unreviewed `fail`
-    findings needs `unreviewed_ok` (the reviewer was asked once)."""
+           seen_version: int | None = None, unreviewed_ok: bool = False) -> Outcome:
+    """Record my level's decision; return and reject need a reason; a pass over unreviewed `fail` findings
+    needs `unreviewed_ok` (the reviewer was asked once). Of concurrent decisions (or one made on a page
+    older than the last decision) exactly one wins; the others are NotAllowed."""
     if not can_act(user, job):
         raise NotAllowed("这节课不在你的审核层级")
     if action not in records.ACTIONS:
@@ -62,7 +63,10 @@ def decide(session: Session, user: User, job: Job, action: str, reason: str, max
         raise BadInput("退回或不通过须写明理由")
     if action == "pass" and not unreviewed_ok and (left := unreviewed_fails(session, job)):
         raise BadInput(f"还有 {left} 条不合格问题未确认或排除：请先审看，或勾选“仍然通过”后再提交")
-    row = records.add_decision(session, job, action, reason, user.name, user.region)
+    try:
+        row = records.add_decision(session, job, action, reason, user.name, user.region, seen_version)
+    except records.DecisionConflict:
+        raise NotAllowed("这节课刚刚已有审核决定，请刷新页面查看。") from None
     session.flush()
     return Outcome(row, row.next_level)
 
@@ -86,7 +90,10 @@ def withdraw(session: Session, user: User, job: Job, max_chars: int, reason: str
     last = undoable(session, user, job)
     if last is None:
         raise NotAllowed("这个决定已不能撤回（下一级已打开这节课，或已有新的决定）")
-    row = records.add_withdrawal(session, job, last, _text(reason, max_chars), user.name, user.region)
+    try:
+        row = records.add_withdrawal(session, job, last, _text(reason, max_chars), user.name, user.region)
+    except records.DecisionConflict:
+        raise NotAllowed("这节课刚刚已有审核决定，请刷新页面查看。") from None
     session.flush()
     return row
 

@@ -146,11 +146,14 @@ class LiveServer:
 
 
 def serve(app: Any) -> LiveServer:
-    """Run `app` on uvicorn in a thread on a free port (the browser needs a real socket)."""
+    """Run `app` on uvicorn in a thread on a free port, as `lessonqc serve` runs it (the browser needs a real socket)."""
     import uvicorn
 
+    from service.app import server_options
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           **server_options()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -14,6 +14,7 @@ CONFIG_ENV = "LESSONQC_SERVICE_CONFIG"
 HOSTS_ENV = "LESSONQC_CALLBACK_HOSTS"
 SECRET_ENV = "LESSONQC_CALLBACK_SECRET"
 PUBLIC_URL_ENV = "LESSONQC_PUBLIC_URL"
+PROXIES_ENV = "LESSONQC_TRUSTED_PROXIES"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ServiceSettings:
     max_limit: int
     callbacks: Callbacks
     public_url: str
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -53,4 +55,9 @@ def load() -> ServiceSettings:
         Callbacks(tuple(h.lower() for h in cb["allowed_hosts"]) + tuple(extra), tuple(cb["schemes"]),
                   float(cb["timeout_s"]), int(cb["retries"]), float(cb["min_backoff_s"]), float(cb["max_backoff_s"]),
                   str(cb["signature_header"])),
-        os.environ.get(PUBLIC_URL_ENV) or str(s["public_url"]))
+        os.environ.get(PUBLIC_URL_ENV) or str(s["public_url"]),
+        tuple(str(p) for p in s["trusted_proxies"]) + _listed(os.environ.get(PROXIES_ENV, "")))
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -5,7 +5,7 @@ import base64
 import json
 import mimetypes
 from html import escape
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from pipelines.report.readable import china_time, cue_names, fields, spoken_sentence, zh
@@ -90,20 +90,22 @@ def _package(doc: dict[str, Any]) -> str:
             f"<th>文件</th><th>格式</th><th>页数</th><th>状态</th></tr>{rows}</table>")
 
 
-def _video_source(doc: dict[str, Any]) -> Path:
-    """The checked video: the source itself, or a package folder's video part."""
-    source = Path(doc["source"])
+def _video_source(doc: dict[str, Any]) -> PurePath:
+    """The checked video: the source itself, or a package folder's video part (by name: never looked up)."""
+    source = PurePath(doc["source"])
     video = next((p["file"] for p in (doc.get("package") or {}).get("parts", [])
                   if p["file"] and p["pages"] is None and p["status"] == "ok"), None)
-    return source / video if video and source.is_dir() else source
+    return source / video if video and source.suffix.lower() != ".zip" else source
 
 
 def _player(doc: dict[str, Any], video_src: str | None) -> str:
-    """The player; when its video cannot be loaded, a field to name the video's address instead."""
+    """The player of `video_src` (relative to the page), else of the source as submitted: text, never resolved on
+    this machine (an uploaded file's name such as /proc/self/cwd must not turn into this process's folder).
+    When its video cannot be loaded, a field to name the video's address instead."""
     if not doc.get("media"):
         return ""
     source = _video_source(doc)
-    src = video_src or (source.resolve().as_uri() if source.exists() else doc["source"])
+    src = video_src or (source.as_uri() if source.is_absolute() else str(source))
     return (f"<p><video id='player' controls preload='metadata' width='480' src='{escape(src, quote=True)}' "
             "onerror='videoFailed()'></video><br><small>点击时间可跳转播放</small></p>"
             "<p id='video-fix'><label>视频无法播放，请填写视频地址（或本机文件路径 file:///…）："
