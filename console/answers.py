@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from index.models import Finding, Job
 from index.review import LoginSession, User
 
-from . import lesson as lessons, workflow
-from .context import PREFIX, console_of
+from . import lesson as lessons, sessions, workflow
+from .context import PREFIX
+from .deps import console_of
 from .pages import SECURITY_HEADERS, environment
 
 CARD_PARTS = ("progress", "decision-panel", "history-block")
@@ -36,7 +37,8 @@ def lesson_context(request: Request, s: Session, user: User, row: LoginSession, 
     view = lessons.load(s, job)
     return dict(user=user, csrf=row.csrf_token, v=view, can_act=workflow.can_act(user, job),
                 undo=workflow.undoable(s, user, job), video_url=console.video_url(job.id),
-                thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/lessons/{job.id}/files/{p}",
+                thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/files/{job.id}/{p}",
+                report_url=f"{PREFIX}/files/{job.id}/report.html{sessions.media_ticket(row, job.id)}",
                 duration=float(job.duration_s or view.media.get("duration_s") or 0.0))
 
 

@@ -262,13 +262,14 @@ def test_the_farm_report_plays_its_video_through_the_console(browser, live, cons
     with database.session() as s:
         s.get(Job, "xihu-a").report_dir = str(farm)
     log_in(browser, server.url, "county_xihu")
-    browser.get(f"{server.url}/console/lessons/xihu-a/files/report.html")
+    open_lesson(browser, server.url, "xihu-a")
+    browser.get(browser.find_element(By.ID, "report-link").get_attribute("href"))   # 完整报告
     link = browser.find_element(By.CSS_SELECTOR, "a.ts")
     link.click()
     wait_for(browser, lambda d: js(d, "var v = document.getElementById('player');"
                                       "return v.readyState >= 2 && v.currentTime > 0 && !v.error"))
-    assert js(browser, "return document.getElementById('player').currentSrc").endswith(
-        "/console/lessons/xihu-a/files/video")
+    assert "/console/files/xihu-a/video?s=" in js(browser, "return document.getElementById('player').currentSrc")
+    assert js(browser, "return window.origin") == "null", "the report stays sandboxed (an opaque origin)"
 
 
 def _axe(driver) -> list[dict]:

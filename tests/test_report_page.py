@@ -37,7 +37,7 @@ def test_readable_helpers():
 
 def test_the_farm_report_names_its_video_beside_the_page(tmp_path):
     """The farm publishes report.html with the video as `video`: /jobs/{id}/report.html -> /jobs/{id}/video,
-    /console/lessons/{id}/files/report.html -> files/video (the console serves the job's media there)."""
+    /console/files/{id}/report.html -> /console/files/{id}/video (the console serves the job's media there)."""
     report = reports.Report("farmjob1", "lesson.mp4", "micro-primary")
     report.media = _media()          # a report without media shows no player
     folder, _ = reportstore.publish(report, tmp_path)

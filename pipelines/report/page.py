@@ -30,6 +30,8 @@ var a=document.querySelectorAll('[data-t]');for(var i=0;i<a.length;i++){a[i].sty
 var e=document.querySelector('[data-t="'+t+'"]');if(e){e.style.background='#fff3c4';}}
 function useVideo(){var v=document.getElementById('player'),u=document.getElementById('video-url');
 if(v&&u&&u.value){v.src=u.value;v.load();}}
+document.addEventListener('DOMContentLoaded',function(){var v=document.getElementById('player');
+if(v&&v.dataset.beside&&location.search){v.src=v.getAttribute('src')+location.search;}});
 function videoFailed(){var f=document.getElementById('video-fix');if(f){f.style.display='block';}}
 """
 
@@ -106,7 +108,8 @@ def _player(doc: dict[str, Any], video_src: str | None) -> str:
         return ""
     source = _video_source(doc)
     src = video_src or (source.as_uri() if source.is_absolute() else str(source))
-    return (f"<p><video id='player' controls preload='metadata' width='480' src='{escape(src, quote=True)}' "
+    beside = " data-beside='1'" if video_src else ""   # the page's own query (a console media ticket) goes along
+    return (f"<p><video id='player' controls preload='metadata' width='480' src='{escape(src, quote=True)}'{beside} "
             "onerror='videoFailed()'></video><br><small>点击时间可跳转播放</small></p>"
             "<p id='video-fix'><label>视频无法播放，请填写视频地址（或本机文件路径 file:///…）："
             "<input id='video-url' size='50'></label> <button type='button' onclick='useVideo()'>载入</button></p>")
