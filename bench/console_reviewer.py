@@ -1,8 +1,9 @@
 """A scripted reviewer clears a queue in headless Chromium: one run of the console of whatever tree is
 first on PYTHONPATH (bench_console --reviewer runs it for the tree before and after a change).
 
-Each lesson: open it from the queue of undecided lessons, then per finding click its card (the player
-seeks there) and confirm a `fail` / dismiss the rest, then pass with a reason. Every HTTP request the
+Each lesson: open it (the first from the queue of undecided lessons, then by the lesson page's 下一节待审),
+then per finding click its card and wait until the player shows it (seeked, a frame ready), confirm a
+`fail` / dismiss the rest, then pass with a reason. Every HTTP request the
 server answers is counted (method, path, bytes). Prints one JSON line of measurements. Imports only
 the project's packages (never bench/ or tests/), so the same file drives an older tree.
 
@@ -107,7 +108,8 @@ def until(driver: Any, condition: Any, timeout: float = 20) -> Any:
 
 
 def review_lesson(driver: Any, url: str, doc: dict[str, Any], counter: Counter, per_action: list[int]) -> int:
-    """Clear one lesson from the queue; returns how many full page loads it took. Appends the requests
+    """Clear one lesson (the next from the lesson page, else from the queue); returns how many full page loads
+    it took. Appends the requests
     (not counting the video's) each finding action caused to `per_action`."""
     from selenium.webdriver.common.by import By
 
@@ -119,14 +121,22 @@ def review_lesson(driver: Any, url: str, doc: dict[str, Any], counter: Counter, 
         driver.execute_script("window.__seen = true")
         loads += 1
 
-    driver.get(f"{url}/console/?decided=no")
-    loaded()
-    driver.find_element(By.CSS_SELECTOR, "tr.lesson-row td.title a").click()
+    following = driver.find_elements(By.ID, "next-lesson")   # the previous lesson's 下一节待审, else the queue
+    if following:
+        following[0].click()
+    else:
+        driver.get(f"{url}/console/?decided=no")
+        loaded()
+        driver.find_element(By.CSS_SELECTOR, "tr.lesson-row td.title a").click()
     loaded()
     for seq, finding in enumerate(doc["findings"]):
         before = driver.execute_script("return window.__seen === true")
         card = driver.find_element(By.ID, f"finding-{seq}")
         card.find_element(By.CSS_SELECTOR, ".message").click()
+        if finding["start_s"] is not None:   # look at it: the player shows the finding's first frame
+            until(driver, lambda d: d.execute_script(
+                "var v = document.getElementById('player'); return !v.seeking && v.readyState >= 3"
+                f" && Math.abs(v.currentTime - {finding['start_s']}) < 0.5"))
         status = "confirmed" if finding["severity"] == "fail" else "dismissed"
         mark = len(counter.log)
         card.find_element(By.CSS_SELECTOR, f"button[value={status}]").click()

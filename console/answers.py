@@ -6,10 +6,12 @@ elements in, so the player keeps playing. The same parts render the full page (t
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from jinja2 import Template
 from sqlalchemy.orm import Session
 
 from index.models import Finding, Job
@@ -31,10 +33,11 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-def lesson_context(request: Request, s: Session, user: User, row: LoginSession, job: Job) -> dict[str, Any]:
-    """What lesson.html and its parts need."""
+def lesson_context(request: Request, s: Session, user: User, row: LoginSession, job: Job,
+                   extras: bool = True) -> dict[str, Any]:
+    """What lesson.html and its parts need (`extras=False`: what the parts an action changes need)."""
     console = console_of(request)
-    view = lessons.load(s, job)
+    view = lessons.load(s, job, extras)
     return dict(user=user, csrf=row.csrf_token, v=view, can_act=workflow.can_act(user, job),
                 undo=workflow.undoable(s, user, job), video_url=console.video_url(job.id),
                 thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/files/{job.id}/{p}",
@@ -51,9 +54,14 @@ def parts(request: Request, context: dict[str, Any], names: tuple[str, ...],
         n = next((i for i, g in enumerate(groups, 1) if g.code == finding.code and finding.severity == "info"), None)
         calls[f"info-group-{n}" if n else f"finding-{finding.seq}"] = \
             f"info_group(v.info_groups[{n - 1}], {n})" if n else f"card(v.findings[{_index(context, finding)}])"
-    env = environment(console_of(request).settings.display_timezone)
-    head = '{% import "_lesson_parts.html" as parts with context %}'
-    return {name: env.from_string(f"{head}{{{{ parts.{call} }}}}").render(context).strip() for name, call in calls.items()}
+    timezone = console_of(request).settings.display_timezone
+    return {name: _part(timezone, call).render(context).strip() for name, call in calls.items()}
+
+
+@lru_cache(maxsize=64)
+def _part(timezone: str, call: str) -> Template:
+    """One macro call of _lesson_parts.html as a template, compiled once."""
+    return environment(timezone).from_string(f'{{% import "_lesson_parts.html" as parts with context %}}{{{{ parts.{call} }}}}')
 
 
 def _index(context: dict[str, Any], finding: Finding) -> int:

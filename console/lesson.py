@@ -93,10 +93,11 @@ class LessonView:
         return [d for d in self.decisions if d.reason and d.action in records.ACTIONS]
 
 
-def load(session: Session, job: Job) -> LessonView:
-    """Everything the page needs about one job: index rows plus the published report's extras."""
+def load(session: Session, job: Job, extras: bool = True) -> LessonView:
+    """Everything the page needs about one job: index rows plus the published report's extras (transcript,
+    on-screen text, contact sheets, media; `extras=False`: the index rows only, for the parts an action changes)."""
     log = records.finding_reviews_of(session, job.id)
-    doc = read_report(job)
+    doc = read_report(job) if extras else {}
     view = LessonView(job, job.lesson, job.findings, records.latest_reviews(log, job.level),
                       records.decisions_of(session, job.id), log)
     view.transcript = [s for s in doc.get("transcript") or [] if isinstance(s, dict)]

@@ -67,7 +67,7 @@ def _answer(request: Request, s: Session, login: Login, job: Job, done: str, anc
     if not answers.wants_json(request):
         return RedirectResponse(f"{PREFIX}/lessons/{job.id}?done={done}#{anchor}", status_code=303)
     s.flush()
-    context = answers.lesson_context(request, s, login[0], login[1], job)
+    context = answers.lesson_context(request, s, login[0], login[1], job, extras=False)
     return answers.done(_done_message(done, context["v"]) or "", answers.parts(request, context, names, finding))
 
 

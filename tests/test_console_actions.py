@@ -105,7 +105,10 @@ def test_pass_asks_once_and_undo_lasts_until_the_next_level_opens(site):
 
     county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "复核同意", "csrf_token": token,
                                                           "confirm_unreviewed": "yes"})
-    city = login(app, "city_hangzhou").get("/console/lessons/xihu-a").text
+    city_reviewer = login(app, "city_hangzhou")
+    row = city_reviewer.get("/console/").text.split('data-job="xihu-a"')[1].split("</tr>")[0]
+    assert "县级初选通过：" in row and "复核同意" in row, "the queue row shows the previous level's reason"
+    city = city_reviewer.get("/console/lessons/xihu-a").text
     assert "复核同意" in city.split('id="earlier-decisions"')[1].split("</section>")[0], "the reason at the top"
     late = county.post("/console/lessons/xihu-a/decision/undo", data={"csrf_token": token}, follow_redirects=False)
     assert late.status_code == 409 and kit.level_of(database, "xihu-a") == "city", "the city has opened it"
