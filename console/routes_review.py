@@ -4,7 +4,7 @@ The actions are form posts: a plain post (no script) is answered by a redirect b
 the page's script (Accept: application/json) gets the changed page parts as JSON (console/answers.py)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Callable, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
@@ -23,6 +23,7 @@ from .pages import REPORT_HEADERS
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 NO_FILE = "找不到这个文件。"
+T = TypeVar("T")
 
 
 @router.get("/")
@@ -107,7 +108,7 @@ def undo(request: Request, console: ConsoleDep, s: DbSession, login: PostedLogin
     return _answer(request, s, login, job, "withdraw", "history", answers.DECISION_PARTS)
 
 
-def _acting(action, *args):  # type: ignore[no-untyped-def]
+def _acting(action: Callable[..., T], *args: Any) -> T:
     """Run a workflow step; its refusals become the error page (409: another level holds it, 400: bad input)."""
     try:
         return action(*args)

@@ -35,6 +35,17 @@ DbSession = Annotated[Session, Depends(session, scope="function")]
 
 def require_token(credentials: Credentials, s: DbSession) -> str:
     """The name of the caller's live token; 401 without one, or with an unknown or revoked one."""
+    return _token_name(credentials, s)
+
+
+def require_token_alone(credentials: Credentials) -> str:
+    """The same check in a transaction of its own, for a route that streams a body (an upload): no index
+    connection is held while the body arrives."""
+    with database().session() as s:
+        return _token_name(credentials, s)
+
+
+def _token_name(credentials: HTTPAuthorizationCredentials | None, s: Session) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiError(401, "auth.required", "a bearer token is required (Authorization: Bearer <token>)", CHALLENGE)
     row = tokens.verify(s, credentials.credentials)
@@ -49,7 +60,7 @@ def require_viewer(job_id: str, request: Request, credentials: Credentials, s: D
 
     A reviewer outside the job's level and region gets 404, as in the console."""
     if credentials is not None:
-        return require_token(credentials, s)
+        return _token_name(credentials, s)
     cookie = request.cookies.get(console_sessions.COOKIE)
     if not cookie:
         raise ApiError(401, "auth.required", "a bearer token or a console login is required", CHALLENGE)
@@ -60,6 +71,7 @@ def require_viewer(job_id: str, request: Request, credentials: Credentials, s: D
 
 
 Caller = Annotated[str, Depends(require_token)]
+Uploader = Annotated[str, Depends(require_token_alone)]
 Viewer = Annotated[str, Depends(require_viewer)]
 
 

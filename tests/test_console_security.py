@@ -177,7 +177,7 @@ def test_a_configured_proxy_is_believed(console_lesson, tmp_path, monkeypatch):
 def test_serve_trusts_no_forwarded_header_unless_configured(monkeypatch):
     import uvicorn
 
-    from service import commands
+    from cli import serve as commands
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))

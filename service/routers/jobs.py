@@ -20,11 +20,11 @@ from workers import paths, serviceconfig
 from workers.callbacks import CallbackRefused
 
 from .. import schemas, uploads, views
-from ..deps import Caller, DbSession, JobRow, require_token
+from ..deps import DbSession, JobRow, Uploader, require_token
 from ..errors import ApiError
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(require_token)],
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"],
                    responses=schemas.error_responses(401))
 JSON_MAX_BYTES = 256 * 1024
 
@@ -36,7 +36,7 @@ CREATE_BODY = {"required": True, "content": {
 @router.post("", status_code=201, response_model=schemas.JobCreated, openapi_extra={"requestBody": CREATE_BODY},
              responses=schemas.error_responses(400, 413, 415, 422, 503),
              summary="Create a job: a media reference (JSON) or an upload (multipart)")
-async def create_job(request: Request, response: Response, caller: Caller) -> schemas.JobCreated:
+async def create_job(request: Request, response: Response, caller: Uploader) -> schemas.JobCreated:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         spec = await _json_body(request)
@@ -66,18 +66,18 @@ def _first_errors(exc: ValidationError) -> str:
                      for e in exc.errors()[:5])
 
 
-async def _upload(request: Request, caller: Caller) -> schemas.JobCreated:
+async def _upload(request: Request, caller: str) -> schemas.JobCreated:
     config = serviceconfig.load()
     roots = paths.media_roots()
     if not roots:
         raise ApiError(503, "media.no_roots", "no media roots configured (LESSONQC_MEDIA_ROOTS)")
     declared = int(request.headers.get("content-length") or 0)
-    if declared > config.upload_max_bytes + uploads.FIELD_MAX_BYTES * 4:
-        raise ApiError(413, "upload.too_large", f"an upload is at most {config.upload_max_bytes} bytes")
+    if declared > config.uploads.max_bytes + uploads.FIELD_MAX_BYTES * 4:
+        raise ApiError(413, "upload.too_large", f"an upload is at most {config.uploads.max_bytes} bytes")
     job_id = new_job_id()
-    folder = roots[0] / config.upload_folder / job_id
+    folder = roots[0] / config.uploads.folder / job_id
     try:
-        got = await uploads.receive(request.stream(), request.headers["content-type"], folder, config.upload_max_bytes)
+        got = await uploads.receive(request.stream(), request.headers["content-type"], folder, config.uploads.max_bytes)
     except uploads.UploadTooLarge as exc:
         raise ApiError(413, "upload.too_large", str(exc)) from None
     except (uploads.UploadError, MultipartParseError) as exc:
@@ -146,10 +146,11 @@ def _submit(spec: schemas.JobCreate, media: str, caller: str, job_id: str,
 
 
 @router.get("", response_model=schemas.JobPage, responses=schemas.error_responses(422),
+            dependencies=[Depends(require_token)],
             summary="List jobs, newest first, with filters and paging")
 def list_jobs(session: DbSession, query: Annotated[schemas.JobQuery, Query()]) -> schemas.JobPage:
     config = serviceconfig.load()
-    limit = min(query.limit or config.default_limit, config.max_limit)
+    limit = min(query.limit or config.paging.default_limit, config.paging.max_limit)
     filters = repository.JobFilter(query.verdict, query.code, query.status, query.profile, query.region, query.level,
                                    query.submitted_after, query.submitted_before)
     page, total = repository.list_jobs(session, filters, limit, query.offset)
@@ -161,6 +162,7 @@ def list_jobs(session: DbSession, query: Annotated[schemas.JobQuery, Query()]) -
 
 
 @router.get("/{job_id}", response_model=schemas.JobDetail, responses=schemas.error_responses(404),
+            dependencies=[Depends(require_token)],
             summary="One job: metadata, state per stage, links")
 def get_job(job: JobRow, session: DbSession) -> schemas.JobDetail:
     return views.detail(job, repository.codes_by_job(session, [job.id])[job.id])
