@@ -101,6 +101,11 @@ def test_pass_asks_once_and_undo_lasts_until_the_next_level_opens(site):
     with database.session() as s:
         assert [r.action for r in records.records(s, "xihu-a")] == ["pass", "withdraw"], "append-only"
     assert [(j, r["action"]) for j, r in sent] == [("xihu-a", "pass"), ("xihu-a", "withdraw")], "the platform hears both"
+    from tests.apikit import make_token
+
+    platform = TestClient(app, headers={"Authorization": f"Bearer {make_token()}"}).get("/api/v1/jobs/xihu-a/decisions")
+    assert platform.status_code == 200 and [d["action"] for d in platform.json()["decisions"]] == ["pass", "withdraw"]
+    assert platform.json()["level"] == "county"
     assert "/console/lessons/xihu-a\"" in county.get("/console/").text, "pending again"
 
     county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "复核同意", "csrf_token": token,
