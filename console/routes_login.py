@@ -47,7 +47,7 @@ def login(request: Request, console: ConsoleDep, s: DbSession, form: Annotated[L
 
 def _login_again(request: Request, console: ConsoleDep, status_code: int, message: str, form: LoginForm) -> Response:
     return page(request, "login.html", status_code, csrf=form.csrf_token, next=safe_next(form.next), message=message,
-                user=None, max_failed=console.settings.max_failed_logins)
+                user=None, max_failed=console.settings.max_failed_logins, username=form.username[:100])
 
 
 @router.post("/logout")

@@ -132,17 +132,15 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write(report: Report, out_dir: Path, video: Path | None = None) -> dict[str, Path]:
+def write(report: Report, out_dir: Path, video_src: str | None = None) -> dict[str, Path]:
     """Write report.json and report.html (self-contained) into `out_dir`; return their paths.
-
-    `video`: the checked file on this machine, when the writer knows it (the embedded check): the page
-    links it relative to itself. Without it the page names the source as submitted, never looked up."""
-    from pipelines.report.page import relative_link, render  # local import: html only needed when writing
+    `video_src` names the page's video relative to it (the farm: `video`, served beside the report)."""
+    from pipelines.report.page import render  # local import: html rendering is only needed when writing
 
     out_dir.mkdir(parents=True, exist_ok=True)
     collect_files(report, out_dir)
     doc = to_dict(report)
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
     write_atomic(json_path, json.dumps(doc, ensure_ascii=False, indent=2))
-    write_atomic(html_path, render(doc, out_dir, relative_link(video, out_dir) if video else None))
+    write_atomic(html_path, render(doc, out_dir, video_src))
     return {"json": json_path, "html": html_path}
