@@ -41,11 +41,15 @@ def add_decision(session: Session, job: Job, action: str, reason: str, reviewer:
 
     One conditional write (`UPDATE jobs … WHERE level = :level AND review_version = :seen`) decides
     which of concurrent decisions wins: the others change no row and raise DecisionConflict.
-    `seen_version` is the job's review_version the reviewer's page showed (default: as read now).
+    `seen_version` is the job's review_version the reviewer's page showed. A request that names none (a bare
+    form post, the platform API) decides on the version read now, and only while no decision is in force at the
+    level: read after a racing decision committed, it is that decision's loser too (409), not a second decision.
     """
     if action not in ACTIONS:
         raise ValueError(f"unknown decision {action!r}")
     level, seen = job.level, job.review_version if seen_version is None else seen_version
+    if seen_version is None and in_force(decisions_of(session, job.id), level) is not None:
+        raise DecisionConflict(f"job {job.id}: a decision is already in force at {level}")
     forward = next_level(level) if action == "pass" else None
     won = session.execute(update(Job).where(Job.id == job.id, Job.level == level, Job.review_version == seen)
                           .values(level=forward or level, review_version=seen + 1)
