@@ -123,12 +123,14 @@ def authenticate(database: Database, name: str, password: str, client: str, sett
         return None
 
 
-def purge(session: Session, settings: ConsoleSettings) -> None:
-    """Remove expired logins and login counters older than their windows (called on each login)."""
+def purge(database: Database, settings: ConsoleSettings) -> None:
+    """Remove expired logins and login counters older than their windows (called on each login attempt, in
+    a transaction of its own: the password check never waits on it)."""
     now = utcnow()
-    sessions.purge_expired(session)
     oldest = max(timedelta(minutes=settings.lockout_minutes), timedelta(seconds=settings.login_rate_window_s))
-    throttle.purge(session, now - oldest, now)
+    with database.session() as s:
+        sessions.purge_expired(s)
+        throttle.purge(s, now - oldest, now)
 
 
 def _rehash_if_needed(user: User, password: str, settings: ConsoleSettings) -> None:

@@ -39,7 +39,7 @@ class QueueQuery(BaseModel):
     category: Choice = None
     date_from: Annotated[date | None, _or(None)] = Field(default=None, alias="from")
     date_to: Annotated[date | None, _or(None)] = Field(default=None, alias="to")
-    decided: Annotated[Literal["yes", "no"] | None, _or(None)] = None
+    decided: Annotated[Literal["yes", "no", "all"], _or("no")] = "no"    # the queue opens on 待审
     q: Choice = None
     sort: Annotated[Literal[queue.SORTS], _or("newest")] = "newest"  # type: ignore[valid-type]
     page: Annotated[int, _or(1)] = 1
@@ -54,7 +54,7 @@ class QueueQuery(BaseModel):
         size = min(max(1, self.size or settings.page_size), settings.max_page_size)
         return queue.QueueFilter(
             verdict=self.verdict, code=self.code, subject=self.subject, grade=self.grade, category=self.category,
-            date_from=self.date_from, date_to=self.date_to, decided={"yes": True, "no": False}.get(self.decided or ""),
+            date_from=self.date_from, date_to=self.date_to, decided={"yes": True, "no": False}.get(self.decided),
             q=self.q, sort=self.sort, page=max(1, self.page), page_size=size)
 
 
@@ -62,7 +62,7 @@ def filter_args(f: queue.QueueFilter) -> dict[str, str]:
     """The query parameters that reproduce `f` (without the page)."""
     out = {"verdict": f.verdict, "code": f.code, "subject": f.subject, "grade": f.grade, "category": f.category,
            "from": f.date_from.isoformat() if f.date_from else None, "to": f.date_to.isoformat() if f.date_to else None,
-           "decided": {True: "yes", False: "no"}.get(f.decided) if f.decided is not None else None,
+           "decided": {True: "yes", False: "no", None: "all"}[f.decided],
            "q": f.q, "sort": f.sort if f.sort != "newest" else None}
     return {k: v for k, v in out.items() if v}
 
@@ -83,6 +83,17 @@ class DecisionForm(BaseModel):
     action: str = ""
     reason: str = ""
     version: Annotated[int | None, _or(None)] = None   # the job's review_version the page showed
+    confirm_unreviewed: str = ""     # "yes": pass although `fail` findings are unreviewed (asked once)
+
+
+class BulkForm(BaseModel):
+    code: str = ""
+    status: str = ""
+    note: str = ""
+
+
+class UndoForm(BaseModel):
+    reason: str = ""
 
 
 class NewUserForm(BaseModel):
@@ -91,3 +102,10 @@ class NewUserForm(BaseModel):
     region: str = ""
     password: str = ""
     is_admin: str = ""
+
+
+class MediaTicket(BaseModel):
+    """?s=&t= on a report file: sessions.media_ticket (the report page's video, loaded without cookies)."""
+
+    s: str = ""
+    t: str = ""

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pipelines.report import readable
+
 from .levels import ACTION_NAMES, LEVEL_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -63,7 +65,9 @@ def environment(timezone: str) -> Environment:
                        level_name=lambda v: LEVEL_NAMES.get(v, v), action_name=lambda v: ACTION_NAMES.get(v, v),
                        verdict_name=lambda v: VERDICT_NAMES.get(v or "", v or "—"),
                        severity_name=lambda v: SEVERITY_NAMES.get(v, v),
-                       status_name=lambda v: FINDING_STATUS_NAMES.get(v, v))
+                       status_name=lambda v: FINDING_STATUS_NAMES.get(v, v), zh=readable.zh,
+                       fields=lambda e: readable.fields(e or {}), cue_names=readable.cue_names,
+                       spoken=lambda e: readable.spoken_sentence(e or {}))
     env.globals.update(LEVEL_NAMES=LEVEL_NAMES, ACTION_NAMES=ACTION_NAMES, VERDICT_NAMES=VERDICT_NAMES)
     return env
 

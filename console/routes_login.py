@@ -32,12 +32,12 @@ def login(request: Request, console: ConsoleDep, s: DbSession, form: Annotated[L
     if not sessions.same(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), form.csrf_token):
         raise PageError(403, "表单已失效（缺少安全令牌），请刷新登录页后重试。")
     client = request.client.host if request.client else "?"
+    accounts.purge(console.db, console.settings)
     if not accounts.within_rate(console.db, client, console.settings):
         return _login_again(request, console, 429, "登录尝试过于频繁，请稍后再试。", form)
     user = accounts.authenticate(console.db, form.username, form.password, client, console.settings)
     if user is None:
         return _login_again(request, console, 401, REFUSED, form)
-    accounts.purge(s, console.settings)
     response = RedirectResponse(safe_next(form.next), status_code=303)
     token = sessions.start(s, user, console.settings)
     set_cookie(response, sessions.COOKIE, token, console.settings, int(console.settings.session_hours * 3600))
@@ -47,7 +47,7 @@ def login(request: Request, console: ConsoleDep, s: DbSession, form: Annotated[L
 
 def _login_again(request: Request, console: ConsoleDep, status_code: int, message: str, form: LoginForm) -> Response:
     return page(request, "login.html", status_code, csrf=form.csrf_token, next=safe_next(form.next), message=message,
-                user=None, max_failed=console.settings.max_failed_logins)
+                user=None, max_failed=console.settings.max_failed_logins, username=form.username[:100])
 
 
 @router.post("/logout")

@@ -14,9 +14,9 @@ from starlette.exceptions import HTTPException
 
 from index.review import User
 
-from . import queue, routes_login, routes_review, routes_users, sessions
+from . import answers, queue, routes_login, routes_review, routes_users, sessions
 from .context import PREFIX, Console, page
-from .deps import PageError
+from .deps import NOT_LOGGED_IN, STALE_FORM, PageError, PageHeader
 from .pages import STATIC
 
 __all__ = ["Console", "PREFIX", "error_page", "install", "viewer"]
@@ -41,10 +41,22 @@ def error_page(request: Request, exc: Exception) -> Response:
         return Response(status_code=status, headers=headers)
     message = str(exc.detail) if isinstance(exc, PageError) else GENERIC.get(status, "无法完成这个请求。")
     header = getattr(request.state, "header", None)
+    if answers.wants_json(request):   # the page's script: it shows the message and keeps what was typed
+        return answers.refused(status, message, **_recovery(message, header))
     answer = page(request, "error.html", status, message=message, user=header.user if header else None,
                   csrf=header.csrf if header else "")
     answer.headers.update(headers or {})
     return answer
+
+
+def _recovery(message: str, header: PageHeader | None) -> dict[str, str]:
+    """How the page's script recovers: a login link when logged out, the session's token when the
+    page's one is stale (logged in again in another window; only a same-origin script can read it)."""
+    if message == NOT_LOGGED_IN:
+        return {"login": f"{PREFIX}/login"}
+    if message == STALE_FORM and header is not None:
+        return {"csrf": header.csrf}
+    return {}
 
 
 def viewer(s: Session, cookie: str | None, job_id: str) -> User | None:

@@ -95,3 +95,17 @@ class Decision(Base):
 
     __table_args__ = (Index("ix_decisions_job_level", "job_id", "level", "id"),
                       Index("ix_decisions_level_job", "level", "job_id"))
+
+
+class LessonOpen(Base):
+    """A reviewer at a level opened a lesson (the first open per level after a decision ends its undo)."""
+
+    __tablename__ = "lesson_opens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_lesson_opens_job_level", "job_id", "level", "opened_at"),)

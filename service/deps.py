@@ -77,6 +77,17 @@ class Principal:
 
 def require_token(credentials: Credentials, s: DbSession) -> Principal:
     """The caller behind a live token; 401 without one, or with an unknown or revoked one."""
+    return _principal(credentials, s)
+
+
+def require_token_alone(credentials: Credentials) -> Principal:
+    """The same check in a transaction of its own, for a route that streams a body (an upload): no index
+    connection is held while the body arrives."""
+    with database().session() as s:
+        return _principal(credentials, s)
+
+
+def _principal(credentials: HTTPAuthorizationCredentials | None, s: Session) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise ApiError(401, "auth.required", "a bearer token is required (Authorization: Bearer <token>)", CHALLENGE)
     row = tokens.verify(s, credentials.credentials)
@@ -106,6 +117,13 @@ def scoped(caller: Principal, scope: str) -> Principal:
 
 Reader = Annotated[Principal, Depends(require_scope("read"))]
 Submitter = Annotated[Principal, Depends(require_scope("submit"))]
+
+
+async def _uploader(caller: Annotated[Principal, Depends(require_token_alone)]) -> Principal:
+    return scoped(caller, "submit")
+
+
+Uploader = Annotated[Principal, Depends(_uploader)]  # POST /jobs: submit scope, no connection held meanwhile
 
 
 def require_viewer(job_id: str, request: Request, credentials: Credentials, s: DbSession) -> str:

@@ -226,7 +226,9 @@ class FindingReviewOut(BaseModel):
 class DecisionOut(BaseModel):
     id: int
     level: Level
-    action: Literal["pass", "return", "reject"] = Field(description="pass: forwarded to next_level; return: to the teacher")
+    action: Literal["pass", "return", "reject", "withdraw"] = Field(
+        description="pass: forwarded to next_level; return: to the teacher; withdraw: the level took its previous "
+                    "decision back (a withdrawn pass brings the lesson back to that level)")
     reason: str
     reviewer: str
     decided_at: datetime

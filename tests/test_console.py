@@ -84,7 +84,8 @@ def test_form_post_without_its_csrf_token_is_403(sqlite_site):
     assert answer.status_code == 403 and "lessonqc_session" not in answer.headers.get("set-cookie", "")
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(Decision)) == 0
-    assert client.post("/console/lessons/xihu-a/decision", data={"action": "pass", "csrf_token": token},
+    assert client.post("/console/lessons/xihu-a/decision", data={"action": "pass", "csrf_token": token,
+                                                                       "confirm_unreviewed": "yes"},
                        follow_redirects=False).status_code == 303
 
 
@@ -154,7 +155,8 @@ def test_pass_forwards_to_the_next_level_with_history_and_platform_record(site, 
     assert county.post("/console/lessons/xihu-a/decision", data={"action": "return", "csrf_token": token}).status_code == 400
     county.post(f"/console/lessons/xihu-a/findings/{ad}", data={"status": "dismissed", "note": "引用教材网站",
                                                                 "csrf_token": token})
-    county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "内容规范", "csrf_token": token})
+    county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "内容规范", "csrf_token": token,
+                                                                "confirm_unreviewed": "yes"})
     assert kit.level_of(database, "xihu-a") == "city"
     page = county.get("/console/lessons/xihu-a")
     assert page.status_code == 200 and 'id="read-only"' in page.text, "my level decided: I may still look"
@@ -163,7 +165,7 @@ def test_pass_forwards_to_the_next_level_with_history_and_platform_record(site, 
     decided = county.get("/console/?decided=yes")
     assert "/console/lessons/xihu-a\"" in decided.text and "/console/lessons/xihu-b\"" not in decided.text
     city = login(app, "city_hangzhou").get("/console/lessons/xihu-a")
-    assert city.status_code == 200 and "县级初选" in city.text and "内容规范" in city.text and "county_xihu" in city.text
+    assert city.status_code == 200 and "县级初选" in city.text and "内容规范" in city.text and kit.DISPLAY_NAMES["county_xihu"] in city.text
     assert [(job, r["level"], r["action"], r["next_level"]) for job, r in sent] == [("xihu-a", "county", "pass", "city")]
     assert sent[0][1]["findings"] == [{"seq": ad, "status": "dismissed", "note": "引用教材网站", "reviewer": "county_xihu"}]
     with database.session() as s:
@@ -258,7 +260,8 @@ def test_decisions_reach_the_platform_api_and_a_signed_callback(index_url, conso
             s.get(Job, "xihu-a").callback_url = receiver.url
         county = login(app, "county_xihu")
         token = kit.csrf_of(county.get("/console/lessons/xihu-a").text)
-        county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "同意", "csrf_token": token})
+        county.post("/console/lessons/xihu-a/decision", data={"action": "pass", "reason": "同意", "csrf_token": token,
+                                                                    "confirm_unreviewed": "yes"})
         platform = TestClient(app, headers={"Authorization": f"Bearer {make_token()}"})
         answer = platform.get("/api/v1/jobs/xihu-a/decisions").json()
         assert answer["level"] == "city"

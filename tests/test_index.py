@@ -211,3 +211,15 @@ def test_an_idempotency_key_is_claimed_once_under_concurrent_requests(index_url)
     idempotency.release(database, "platform", "key-2")  # the submission failed: a retry may submit again
     assert idempotency.claim(database, "platform", "key-2", "r", "job-3", ttl) == idempotency.Claim("job-3", True)
     assert idempotency.claim(database, "platform", "key-1", "other-request", "job-z", timedelta(0)).fresh  # expired
+
+
+def test_the_models_match_the_migrations(index_url):
+    """The ORM models and `alembic upgrade head` describe the same schema (no change without a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from index.models import Base
+
+    database = db.open_database(index_url)
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

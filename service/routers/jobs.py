@@ -22,12 +22,11 @@ from workers.callbacks import CallbackRefused
 from workers.validation import SubmissionInvalid
 
 from .. import conditional, idempotent, schemas, uploads, views
-from ..deps import DbSession, JobRow, Principal, Reader, Submitter, database, require_scope, require_token
+from ..deps import DbSession, JobRow, Principal, Reader, Submitter, Uploader, database, require_scope
 from ..errors import ApiError
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(require_token)],
-                   responses=schemas.error_responses(401))
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=schemas.error_responses(401))
 JSON_MAX_BYTES = 256 * 1024
 
 CREATE_BODY = {"required": True, "content": {
@@ -45,7 +44,7 @@ IdempotencyKey = Annotated[str | None, Header(alias=idempotent.HEADER, max_lengt
 
 @router.post("", status_code=201, response_model=schemas.JobCreated, openapi_extra={"requestBody": CREATE_BODY},
              responses=CREATE_ANSWERS, summary="Create a job: a media reference (JSON) or an upload (multipart)")
-async def create_job(request: Request, caller: Submitter, idempotency_key: IdempotencyKey = None) -> Response:
+async def create_job(request: Request, caller: Uploader, idempotency_key: IdempotencyKey = None) -> Response:
     key = idempotent.checked_key(idempotency_key)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
