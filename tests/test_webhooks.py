@@ -117,7 +117,8 @@ def test_a_delivery_is_signed_with_the_subscribers_secret_and_logged(index, rece
         assert attempt.status_code == 204 and attempt.error is None
 
 
-def _unused_url(receiver: CallbackReceiver, path: str) -> str:
+def _unused_url(path: str) -> str:
+    """A local URL nothing listens on (connection refused)."""
     return f"http://127.0.0.1:{free_port()}{path}"
 
 
@@ -130,7 +131,7 @@ FAILURES = {  # name: (url from the receiver, attempts made with max_retries=1, 
     "DNS failure": (lambda r: "http://no-such-host.invalid/hook", 2, None, "retries exhausted"),
     "TLS error": (lambda r: r.url_for("/hook").replace("http://", "https://"), 2, None, "retries exhausted"),
     "timeout": (lambda r: r.url_for("/slow"), 2, None, "retries exhausted"),
-    "connection refused": (lambda r: _unused_url(r, "/hook"), 2, None, "retries exhausted"),
+    "connection refused": (lambda r: _unused_url("/hook"), 2, None, "retries exhausted"),
 }
 
 
