@@ -17,7 +17,9 @@ Environment (all optional):
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -25,7 +27,10 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
                                  ShutdownNotifications, TimeLimit)
 
+from pipelines.media.limits import server
+
 from . import settings
+from .clock import RedisClock
 from .connection import DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url, state_prefix  # noqa: F401
 from .state import JobStore, MemoryBackend, RedisBackend
 
@@ -66,9 +71,28 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
     return chain
 
 
+class FarmRedisBroker(RedisBroker):
+    """dramatiq's RedisBroker with heartbeats on Redis's clock (workers/clock.py): a host whose clock runs
+    ahead does not find every other worker dead (requeueing what they run), nor one behind look dead."""
+
+    def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.clock = RedisClock(self.client, clock_refresh_s)
+
+    def _dispatch(self, command: str) -> Callable[..., Any]:
+        """dramatiq 2.2's `_dispatch`, the timestamp (heartbeat, dead-worker cut-off) from `self.clock`."""
+        dispatch, keys = self.scripts["dispatch"], [self.namespace]
+
+        def do_dispatch(queue_name: str, *args: Any) -> Any:
+            return dispatch(args=[command, int(self.clock.time() * 1000), queue_name, self.broker_id,
+                                  self.heartbeat_timeout, self.dead_message_ttl, self._should_do_maintenance(command),
+                                  self._max_unpack_size(), *args], keys=keys)
+        return do_dispatch
+
+
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
     """A RedisBroker from the environment (heartbeat/requeue timing included)."""
-    return RedisBroker(url=url or redis_url(), namespace=ns or namespace(),
+    return FarmRedisBroker(clock_refresh_s=server().farm.clock_refresh_s, url=url or redis_url(), namespace=ns or namespace(),
                        heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
                        maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
                        middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",

@@ -62,6 +62,7 @@ class FarmLimits:
     sweep_interval_s: float
     redrives: int
     recover_after_s: float
+    clock_refresh_s: float
 
 
 @dataclass(frozen=True)
