@@ -11,7 +11,7 @@ DEMO_OUT := demo-out
 DEMO_PACKAGE := .cache/demo/sample-package.zip
 PYTEST_ARGS ?=
 
-.PHONY: setup system venv model redis demo demo-package test bench accuracy hostile worker serve clean
+.PHONY: setup system venv model redis demo demo-package test docs bench accuracy hostile worker serve clean
 
 setup: system venv model
 
@@ -58,6 +58,10 @@ demo-package: setup $(DEMO_PACKAGE)
 test: setup redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The documentation site (docs/, mkdocs.yml) into site/; `$(BIN)/mkdocs serve` to read it while editing.
+docs: venv
+	$(BIN)/mkdocs build --strict
+
 worker: setup redis
 	$(BIN)/lessonqc worker --queues probe media ocr speech report --processes 2 --threads 1
 
@@ -77,4 +81,4 @@ hostile: setup redis
 	$(BIN)/python -m bench.hostile
 
 clean:
-	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache
+	rm -rf $(DEMO_OUT) $(DEMO_OUT)-package .pytest_cache site

@@ -168,9 +168,9 @@ def main() -> int:
         started = time.perf_counter()
         seed(url, args.jobs)
         print(f"seeded {args.jobs} jobs on PostgreSQL in {time.perf_counter() - started:.1f} s")
-        token = subprocess.run([sys.executable, "-m", "workers.cli", "tokens", "create", "bench"], env=env, check=True,
+        token = subprocess.run([sys.executable, "-m", "cli", "tokens", "create", "bench"], env=env, check=True,
                                capture_output=True, text=True).stdout.strip()
-        server = subprocess.Popen([sys.executable, "-m", "workers.cli", "serve", "--port", str(port)], env=env,
+        server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_ready(base, server)
         variants = {"GET /jobs (page of 50, newest first)": {},

@@ -44,7 +44,7 @@ def farm_env(video: Path, reports: Path, namespace: str, segment_s: float) -> di
 
 def start_workers(env: dict[str, str], processes: int, threads: int, log: Path) -> subprocess.Popen:
     """`lessonqc worker` on every queue; returns once each process said it is ready."""
-    cmd = [sys.executable, "-m", "workers.cli", "worker", "--processes", str(processes), "--threads", str(threads)]
+    cmd = [sys.executable, "-m", "cli", "worker", "--processes", str(processes), "--threads", str(threads)]
     proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **env}, stdout=log.open("wb"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 300

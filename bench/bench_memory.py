@@ -72,7 +72,7 @@ def check(path: Path, out: Path, minutes: int, niceness: int, skip: tuple[str, .
     """`lessonqc check` of `path` (the `skip` stages left out) in its own process, its tree's RSS sampled
     every `interval_s`."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "LESSONQC_MEDIA_ROOTS": str(path.parent)}
-    cmd = ["nice", "-n", str(niceness), sys.executable, "-m", "workers.cli", "check", str(path),
+    cmd = ["nice", "-n", str(niceness), sys.executable, "-m", "cli", "check", str(path),
            "--profile", "lab", *[a for stage in skip for a in ("--skip-stage", stage)], "--out", str(out)]
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -16,6 +16,18 @@ LESSON_CLIPS = ("zh_lesson_fraction_1.flac", "zh_lesson_fraction_2.flac", "zh_le
 PROMO_CLIP = "zh_promo_wechat.flac"
 
 
+def looped_clips(seconds: float, gap_s: float, clips: tuple[str, ...] | list[str] = LESSON_CLIPS, *,
+                 first_input: int = 0, retime: bool = False, label: str = "speech") -> tuple[list[str], str]:
+    """ffmpeg inputs and filter graph of a lesson's speech bed: the clips of tests/data with `gap_s`
+    pauses, looped to `seconds`, 48 kHz stereo, as [label] (timestamps renumbered with `retime`)."""
+    inputs = [arg for clip in clips for arg in ("-i", str(DATA / clip))]
+    pads = ";".join(f"[{first_input + i}:a]aresample=48000,apad=pad_dur={gap_s}[c{i}]" for i in range(len(clips)))
+    joined = "".join(f"[c{i}]" for i in range(len(clips)))
+    graph = (f"{pads};{joined}concat=n={len(clips)}:v=0:a=1,aloop=loop=-1:size=2e9,atrim=0:{seconds},"
+             f"{'asetpts=N/SR/TB,' if retime else ''}pan=stereo|c0=c0|c1=c0[{label}]")
+    return inputs, graph
+
+
 def run(cmd: list[str], timeout: float) -> None:
     """Run a generator tool quietly (argv list, no shell); fail loudly with its stderr."""
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)

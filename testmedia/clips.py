@@ -6,7 +6,7 @@ import struct
 import tempfile
 from pathlib import Path
 
-from testmedia.base import DATA, LESSON_CLIPS, ffmpeg
+from testmedia.base import LESSON_CLIPS, ffmpeg, looped_clips
 
 CBR_5M = ("-c:v", "libx264", "-preset", "ultrafast", "-b:v", "5M", "-minrate", "5M", "-maxrate", "5M",
           "-bufsize", "5M", "-x264-params", "nal-hrd=cbr")
@@ -15,13 +15,7 @@ AAC_128K = ("-c:a", "aac", "-b:a", "128k", "-ar", "48000")
 
 def speech_track(out: Path, seconds: float, clips: list[str] | None = None, gap_s: float = 0.6) -> Path:
     """A 48 kHz stereo WAV of `seconds`: the Mandarin lesson clips looped with short pauses."""
-    clips = clips or list(LESSON_CLIPS)
-    inputs: list[str] = []
-    for clip_name in clips:
-        inputs += ["-i", str(DATA / clip_name)]
-    pads = ";".join(f"[{i}:a]aresample=48000,apad=pad_dur={gap_s}[c{i}]" for i in range(len(clips)))
-    joined = "".join(f"[c{i}]" for i in range(len(clips)))
-    graph = f"{pads};{joined}concat=n={len(clips)}:v=0:a=1,aloop=loop=-1:size=2e9,atrim=0:{seconds},pan=stereo|c0=c0|c1=c0[out]"
+    inputs, graph = looped_clips(seconds, gap_s, clips or LESSON_CLIPS, label="out")
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", "-ar", "48000", str(out))
     return out
 

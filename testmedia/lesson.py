@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from testmedia.base import DATA, LESSON_CLIPS, PROMO_CLIP, SANS, SANS_BOLD, ffmpeg
+from testmedia.base import DATA, LESSON_CLIPS, PROMO_CLIP, SANS, SANS_BOLD, ffmpeg, looped_clips
 
 TITLE_CARD = ["教材版本：人教版", "学科：数学", "年级：三年级上册", "课名：分数的初步认识", "主讲教师：王丽"]
 TOPICS = ["认识几分之一", "比较几分之一的大小", "认识几分之几", "分数的简单计算", "分数的简单应用", "练习与小结"]
@@ -96,17 +96,11 @@ def write_concat(plan: list[tuple[Image.Image, float]], folder: Path) -> Path:
 
 def audio_graph(spec: LessonSpec, first_input: int) -> tuple[list[str], str]:
     """Inputs and filter graph for the speech track (lesson clips looped; optional promo clip)."""
-    inputs: list[str] = []
-    for clip in [*LESSON_CLIPS, PROMO_CLIP]:
-        inputs += ["-i", str(DATA / clip)]
-    n = len(LESSON_CLIPS)
-    pads = ";".join(f"[{first_input + i}:a]aresample=48000,apad=pad_dur=0.8[c{i}]" for i in range(n))
-    joined = "".join(f"[c{i}]" for i in range(n))
-    graph = (f"{pads};{joined}concat=n={n}:v=0:a=1,aloop=loop=-1:size=2e9,atrim=0:{spec.seconds},"
-             f"asetpts=N/SR/TB,pan=stereo|c0=c0|c1=c0[speech]")
+    inputs, graph = looped_clips(spec.seconds, 0.8, first_input=first_input, retime=True)
+    inputs += ["-i", str(DATA / PROMO_CLIP)]
     if spec.promo_speech_at is None:
         return inputs, graph.replace("[speech]", "[aout]")
-    promo = first_input + n
+    promo = first_input + len(LESSON_CLIPS)
     at_ms = int(spec.promo_speech_at * 1000)
     graph += (f";[{promo}:a]aresample=48000,pan=stereo|c0=c0|c1=c0,adelay={at_ms}|{at_ms}[promo];"
               f"[speech]volume='if(between(t,{spec.promo_speech_at},{spec.promo_speech_at + 9}),0,1)':eval=frame[bed];"

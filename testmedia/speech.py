@@ -34,13 +34,23 @@ def track(folder: Path, name: str, pieces: list[Piece]) -> tuple[Path, list[tupl
 
 def lesson(out: Path, pieces: list[Piece]) -> Path:
     """Write the pieces end to end as a 16 kHz mono WAV (decoded sources cached beside it)."""
-    return write(out, np.concatenate([piece_samples(p, out.parent) for p in pieces]))
+    return write(out, end_to_end([piece_samples(p, out.parent) for p in pieces])[0])
 
 
 def bounds(folder: Path, pieces: list[Piece]) -> list[tuple[float, float]]:
     """(start_s, end_s) of each piece once laid end to end."""
-    edges = np.cumsum([0] + [piece_samples(p, folder).size for p in pieces]) / RATE
-    return [(float(edges[i]), float(edges[i + 1])) for i in range(len(pieces))]
+    return end_to_end([piece_samples(p, folder) for p in pieces])[1]
+
+
+def end_to_end(parts: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """16 kHz samples laid end to end, and (start_s, end_s) of each part: the one speech mixer."""
+    edges = np.cumsum([0] + [part.size for part in parts]) / RATE
+    return np.concatenate(parts), [(float(edges[i]), float(edges[i + 1])) for i in range(len(parts))]
+
+
+def silence(seconds: float) -> np.ndarray:
+    """`seconds` of 16 kHz digital silence."""
+    return np.zeros(int(round(seconds * RATE)), np.int16)
 
 
 def mandarin(repeat: int, gap_s: float = 0.8) -> list[Piece]:
@@ -50,7 +60,7 @@ def mandarin(repeat: int, gap_s: float = 0.8) -> list[Piece]:
 
 def piece_samples(piece: Piece, folder: Path) -> np.ndarray:
     if piece.source == "silence":
-        return np.zeros(int(round((piece.seconds or 0) * RATE)), np.int16)
+        return silence(piece.seconds or 0)
     if piece.source == "english":
         data = samples(cached(folder, "english.wav", english_wav, ENGLISH))
     else:

@@ -78,7 +78,7 @@ class Worker:
     """`lessonqc worker` in its own process group (so a test can SIGKILL all of it)."""
 
     def __init__(self, farm: FarmEnv, log: Path, *args: str, **env: str):
-        cmd = [sys.executable, "-m", "workers.cli", "worker", *args]
+        cmd = [sys.executable, "-m", "cli", "worker", *args]
         self.log = log.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **farm.env(**env)}, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("pipelines", "workers", "models", "config", "index", "service", "console")
+PACKAGES = ("cli", "pipelines", "workers", "models", "config", "index", "service", "console")
 
 
 def _module_name(path: Path) -> str:
@@ -78,13 +78,22 @@ def test_no_import_cycle_between_modules():
 
 
 def test_arrows_point_one_way():
-    allowed = {"service": {"service", "console", "workers", "index", "pipelines", "models", "config"},
+    allowed = {"cli": set(PACKAGES),
+               "service": {"service", "console", "workers", "index", "pipelines", "models", "config"},
                "console": {"console", "index", "pipelines", "config"},
                "workers": {"workers", "index", "pipelines", "models", "config"},
                "pipelines": {"pipelines", "models", "config"}, "index": {"index"},
                "models": {"models"}, "config": {"config"}}
     wrong = [(m, d) for m, deps in import_graph().items() for d in deps if _package_of(d) not in allowed[_package_of(m)]]
     assert not wrong
+
+
+def test_cli_is_on_top_and_nothing_imports_it():
+    graph = import_graph()
+    assert {_package_of(d) for m, deps in graph.items() if m.startswith("cli") for d in deps} >= \
+        {"workers", "console", "index", "pipelines", "models"}, "the commands of every package are in cli/"
+    assert not [(m, d) for m, deps in graph.items() for d in deps if _package_of(d) == "cli" != _package_of(m)]
+    assert not [p for pkg in PACKAGES if pkg != "cli" for p in (ROOT / pkg).rglob("cmd_*.py")]
 
 
 def test_pipelines_never_import_queue_web_or_database_code():

@@ -100,7 +100,7 @@ def test_a_profile_cannot_set_or_lift_the_safety_limits(tmp_path):
 @pytest.mark.parametrize("kind", ["missing", "text", "truncated_moov_at_end"])
 def test_cli_exit_code_and_no_traceback(kind, tmp_path, good_clip, media_cache):
     path = make_bad(kind, tmp_path, good_clip, media_cache)
-    proc = subprocess.run([sys.executable, "-m", "workers.cli", "check", str(path), "--out", str(tmp_path / "o")],
+    proc = subprocess.run([sys.executable, "-m", "cli", "check", str(path), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr

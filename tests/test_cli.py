@@ -18,7 +18,7 @@ SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage"
 
 
 def lessonqc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300,
                           env=None if env is None else {**os.environ, **env})
 
 
@@ -87,7 +87,7 @@ def test_missing_model_or_tool_stops_before_any_video_with_exit_4(clips, tmp_pat
 
 
 def test_check_and_submit_share_their_job_options():
-    from workers import cli
+    from cli import main as cli
 
     parser = cli.build_parser()
     shared = ["--profile", "lab", "--foreign-language", "en", "--skip-stage", "speech"]
@@ -97,9 +97,33 @@ def test_check_and_submit_share_their_job_options():
     assert [check_args[k] for k in keys] == [submit_args[k] for k in keys] == ["lab", ["en"], ["speech"]]
 
 
+def test_help_lists_every_command_on_one_line_each():
+    from cli import main as cli
+
+    proc = lessonqc("--help", env={"COLUMNS": "60"})
+    assert proc.returncode == 0
+    for name, parser in cli.commands().items():
+        [line] = [row for row in proc.stdout.splitlines() if row.split()[:1] == [name]]
+        assert len(line.split()) > 2, f"{name} has its one-line help: {line!r}"
+    assert set(cli.commands()) >= {"check", "models", "submit", "status", "report", "worker", "sweep", "reindex",
+                                   "serve", "tokens", "users"}
+
+
+def test_closed_stdout_pipe_ends_quietly(tmp_path):
+    """`lessonqc status | head`: the reader is gone; exit 141 (as a shell reports SIGPIPE), stderr stays empty."""
+    env = {**os.environ, "LESSONQC_DATABASE_URL": f"sqlite:///{tmp_path / 'index.sqlite3'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "reindex", "--reports", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # before the command printed anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
+
+
 def test_one_handler_maps_errors_to_exit_codes(capsys, monkeypatch):
     from pipelines.errors import InputUnreadable, ProfileError
-    from workers import cli, exitcodes
+    from cli import main as cli
+    from workers import exitcodes
 
     monkeypatch.setenv("LESSONQC_MEDIA_ROOTS", "/")
     assert cli.main(["submit", "/no/such/lesson.mp4", "--profile", "no-such-profile"]) == exitcodes.USAGE

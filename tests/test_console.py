@@ -282,7 +282,7 @@ def test_decisions_reach_the_platform_api_and_a_signed_callback(index_url, conso
 def test_users_command_creates_reviewers_with_the_password_from_stdin(tmp_path, monkeypatch, capsys):
     import io
 
-    from workers.cli import main as cli_main
+    from cli.main import main as cli_main
 
     monkeypatch.setenv("LESSONQC_DATABASE_URL", f"sqlite:///{tmp_path / 'index.sqlite3'}")
     monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))

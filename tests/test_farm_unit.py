@@ -24,7 +24,7 @@ from testmedia import cached, clips
 from tests.farmkit import ListOutbox, assert_same_findings, wait_for
 from workers import api, codec, jobs, paths, settings, warmup
 from workers import broker as brokers
-from workers.cli import main as cli_main
+from cli.main import main as cli_main
 from workers.state import DONE, JobStore, MemoryBackend
 
 
@@ -315,8 +315,8 @@ def test_cli_submit_wait_status_and_report_on_the_stub_farm(stub_farm, capsys):
 
 
 def test_worker_command_line_runs_dramatiq_with_low_prefetch():
-    from workers.cli import build_parser
-    from workers.cmd_farm import worker_argv, worker_env
+    from cli.main import build_parser
+    from cli.farm import worker_argv, worker_env
 
     args = build_parser().parse_args(["worker", "--queues", "speech", "--processes", "2", "--threads", "1"])
     argv = worker_argv(args)

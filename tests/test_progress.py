@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from workers.progress import TerminalProgress
+from cli.progress import TerminalProgress
 
 
 class FakeTerminal(io.StringIO):

@@ -24,7 +24,7 @@ from tests.apikit import ServerThread, client, free_port, make_token, service_en
 from tests.farmkit import wait_for
 from workers import broker as brokers
 from workers import indexing, reportstore, serviceconfig
-from workers.cli import main as cli_main
+from cli.main import main as cli_main
 
 CAP = 4_000_000
 
@@ -269,7 +269,7 @@ def test_lessonqc_serve_migrates_then_answers(tmp_path: Path):
     port = free_port()
     env = {**os.environ, "LESSONQC_REPORT_DIR": str(tmp_path / "reports"), "LESSONQC_MEDIA_ROOTS": str(tmp_path),
            "LESSONQC_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "serve", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         def healthy():

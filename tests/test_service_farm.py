@@ -18,7 +18,7 @@ from tests.dbkit import truncate
 from tests.farmkit import Worker, install, new_farm, require_redis, wait_for
 from workers import broker as brokers
 from workers import callbacks, indexing, reportstore, serviceconfig
-from workers.cli import main as cli_main
+from cli.main import main as cli_main
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 LESSON = {"teacher": "李老师", "school": "滨江实验小学", "subject": "科学", "grade": "四年级", "title": "影子的秘密",

@@ -1,4 +1,4 @@
-"""Documented exit codes of the `lessonqc` CLI (README lists them), by verdict and by error."""
+"""Documented exit codes of the `lessonqc` CLI (docs/cli.md lists them), by verdict and by error."""
 from __future__ import annotations
 
 from collections.abc import Iterable

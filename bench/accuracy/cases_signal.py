@@ -5,26 +5,9 @@ from __future__ import annotations
 
 import random
 
-from bench.accuracy.model import (
-    Background,
-    Case,
-    Expect,
-    Lesson,
-    Picture,
-    Shot,
-    Sound,
-    Text,
-)
+from bench.accuracy.model import Background, Case, Expect, Lesson, Picture, Shot, Sound, Text
 from bench.accuracy.narration import spoken as _spoken
-from bench.accuracy.templates import (
-    ANIMATED,
-    DARK,
-    LIGHT,
-    SERIF,
-    Fields,
-    card_plain,
-    slide,
-)
+from bench.accuracy.templates import ANIMATED, DARK, LIGHT, SERIF, Fields, card_plain, slide
 
 FAMILY = "signal"
 STAGES: frozenset[str] = frozenset()

@@ -20,7 +20,6 @@ import hashlib
 import json
 import random
 import tempfile
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,13 +29,13 @@ import numpy as np
 from pipelines import profile as profiles
 from pipelines.domain import AudioInfo, Finding, Media, TranscriptSegment, VideoInfo
 from pipelines.speech import ads as spoken_ads
+from testmedia.speech import RATE, end_to_end, silence, write
 
 if TYPE_CHECKING:
     from bench.accuracy.model import Case
 
 CLIPS = Path(__file__).resolve().parent / "speech_clips"
 CACHE = Path(__file__).resolve().parents[2] / ".cache" / "accuracy" / "speech"
-RATE = 16000
 SEED = 20261130
 HELD_OUT_SHARE = 0.5
 LEAD_GAP_S = 0.35      # under the VAD's min silence: the context sentence and the line share a chunk
@@ -115,14 +114,9 @@ def samples(path: Path) -> np.ndarray:
 
 def assemble(case: SpeechCase) -> tuple[np.ndarray, float, float]:
     """context sentence, short pause, the line, pause, context sentence; (samples, line start, line end)."""
-    before, line, after = samples(CLIPS / "context_before.flac"), samples(case.clip), samples(CLIPS / "context_after.flac")
-    start = (before.size + round(LEAD_GAP_S * RATE)) / RATE
-    audio = np.concatenate([before, _silence(LEAD_GAP_S), line, _silence(TRAIL_GAP_S), after])
-    return audio, start, start + line.size / RATE
-
-
-def _silence(seconds: float) -> np.ndarray:
-    return np.zeros(round(seconds * RATE), np.int16)
+    audio, spans = end_to_end([samples(CLIPS / "context_before.flac"), silence(LEAD_GAP_S), samples(case.clip),
+                               silence(TRAIL_GAP_S), samples(CLIPS / "context_after.flac")])
+    return audio, *spans[2]
 
 
 def heard(case: SpeechCase, profile: profiles.Profile, refresh: bool = False) -> Heard:
@@ -145,12 +139,7 @@ def _transcribe(audio: np.ndarray, profile: profiles.Profile) -> list[Transcript
     from pipelines.stages import StageContext
 
     with tempfile.TemporaryDirectory() as tmp:
-        wav = Path(tmp) / "speech.wav"
-        with wave.open(str(wav), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(RATE)
-            out.writeframes(audio.tobytes())
+        wav = write(Path(tmp) / "speech.wav", audio)
         ctx = StageContext(wav, _media(audio.size / RATE), profile, Path(tmp))
         return SpeechStage().analyse(wav, ctx).transcript
 

@@ -6,28 +6,9 @@ from __future__ import annotations
 
 import random
 
-from bench.accuracy.model import (
-    Background,
-    Case,
-    Expect,
-    Lesson,
-    Panel,
-    Picture,
-    Shot,
-    Text,
-)
+from bench.accuracy.model import Background, Case, Expect, Lesson, Panel, Picture, Shot, Text
 from bench.accuracy.narration import spoken
-from bench.accuracy.templates import (
-    BAR,
-    DARK,
-    LIGHT,
-    SCHOOL,
-    SERIF,
-    STYLES,
-    Fields,
-    card_plain,
-    slide,
-)
+from bench.accuracy.templates import BAR, DARK, LIGHT, SCHOOL, SERIF, STYLES, Fields, card_plain, slide
 
 FAMILY = "text"
 CARD_S = 5.0

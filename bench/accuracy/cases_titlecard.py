@@ -6,16 +6,7 @@ import random
 
 from bench.accuracy.model import Case, Expect, Lesson
 from bench.accuracy.narration import spoken
-from bench.accuracy.templates import (
-    CARDS,
-    DARK,
-    LIGHT,
-    SCHOOL,
-    SERIF,
-    STYLES,
-    Fields,
-    slide,
-)
+from bench.accuracy.templates import CARDS, DARK, LIGHT, SCHOOL, SERIF, STYLES, Fields, slide
 
 FAMILY = "titlecard"
 WINDOW = (0.0, 8.0)

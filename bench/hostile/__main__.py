@@ -59,7 +59,7 @@ def run_check(path: Path, out: Path, root: Path, budget_s: float) -> Outcome:
     env = {**os.environ, "LESSONQC_MEDIA_ROOTS": str(root), "PYTHONPATH": str(REPO)}
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-m", "workers.cli", "check", str(path), "--out", str(out)], cwd=REPO,
+        proc = subprocess.run([sys.executable, "-m", "cli", "check", str(path), "--out", str(out)], cwd=REPO,
                               env=env, capture_output=True, text=True, timeout=budget_s)
     except subprocess.TimeoutExpired:
         return Outcome("HUNG", budget_s, [f"check ran past its {budget_s:.0f} s budget"])
@@ -87,7 +87,7 @@ def run_farm(inputs: dict[str, Path], base: Path, root: Path, budget_s: float) -
 
     brokers.install(brokers.make_redis())
     log = (base / "worker.log").open("wb")
-    worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "--processes", "2"], cwd=REPO,
+    worker = subprocess.Popen([sys.executable, "-m", "cli", "worker", "--processes", "2"], cwd=REPO,
                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
     try:

@@ -34,6 +34,38 @@ def tone(seconds: float = 4.0, freq: int = 440) -> list[str]:
     return ["-f", "lavfi", "-i", f"sine=f={freq}:d={seconds}:sample_rate=48000"]
 
 
+def encoded(file_name: str, *args: object) -> Maker:
+    """A kind that is one ffmpeg run writing `file_name` under the root."""
+    def make(root: Path, outside: Path) -> Path:
+        out = root / file_name
+        ffmpeg(*args, out)
+        return out
+    return make
+
+
+def claiming(seconds: float, make: Maker) -> Maker:
+    """The kind `make` builds, its MP4 header patched to promise `seconds`."""
+    return lambda root, outside: _claim_duration(make(root, outside), seconds)
+
+
+def renamed(file_name: str, make: Maker) -> Maker:
+    """The kind `make` builds, then renamed to `file_name` (a name ffmpeg itself would misread)."""
+    def rename(root: Path, outside: Path) -> Path:
+        out = root / file_name
+        make(root, outside).rename(out)
+        return out
+    return rename
+
+
+def written(file_name: str, content: str | bytes) -> Maker:
+    """A kind that is a file of fixed text or bytes under the root."""
+    def make(root: Path, outside: Path) -> Path:
+        out = root / file_name
+        out.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return out
+    return make
+
+
 def secret(outside: Path) -> Path:
     path = outside / "secret.ts"
     if not path.exists():
@@ -41,10 +73,7 @@ def secret(outside: Path) -> Path:
     return path
 
 
-def clean(root: Path, outside: Path) -> Path:
-    out = root / "clean.mp4"
-    ffmpeg(*lavfi_video(), *tone(), *X264, *AAC, "-shortest", out)
-    return out
+clean = encoded("clean.mp4", *lavfi_video(), *tone(), *X264, *AAC, "-shortest")
 
 
 def hls_named_mp4(root: Path, outside: Path) -> Path:
@@ -57,38 +86,6 @@ def concat_list(root: Path, outside: Path) -> Path:
     out = root / "concat-list.mp4"
     out.write_text(f"ffconcat version 1.0\nfile '{secret(outside)}'\n")
     return out
-
-
-def sdp_network(root: Path, outside: Path) -> Path:
-    out = root / "stream.mp4"
-    out.write_text("v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=video 5004 RTP/AVP 96\n"
-                   "a=rtpmap:96 H264/90000\n")
-    return out
-
-
-def one_px_wide(root: Path, outside: Path) -> Path:
-    out = root / "one-px-wide.mkv"
-    ffmpeg(*lavfi_video("64x360"), "-vf", "scale=1:360", "-c:v", "ffv1", out)
-    return out
-
-
-def two_px_video(root: Path, outside: Path) -> Path:
-    out = root / "two-by-two.mp4"
-    ffmpeg(*gray_video("2x2", 25, 3), *X264, out)
-    return out
-
-
-def header_8k_240fps_4h(root: Path, outside: Path) -> Path:
-    """8K x 240 fps: each limit alone is met; the header claims 4 hours (the work budget is not)."""
-    out = root / "8k-240fps.mp4"
-    ffmpeg(*gray_video("7680x4320", 240, 0.05), *X264, out)
-    return _claim_duration(out, 4 * 3600 - 60)
-
-
-def header_5h(root: Path, outside: Path) -> Path:
-    out = root / "five-hours.mp4"
-    ffmpeg(*lavfi_video(seconds=2), *X264, out)
-    return _claim_duration(out, 5 * 3600)
 
 
 def _claim_duration(path: Path, seconds: float) -> Path:
@@ -110,32 +107,6 @@ def _patch_box(data: bytearray, name: bytes, scale_at: int | None, duration_at: 
     return scale
 
 
-def huge_fps(root: Path, outside: Path) -> Path:
-    out = root / "1000fps.mkv"
-    ffmpeg(*gray_video("160x90", 1000, 0.2), *X264, out)
-    return out
-
-
-def huge_dimensions(root: Path, outside: Path) -> Path:
-    out = root / "8192x64.mp4"
-    ffmpeg(*gray_video("8192x64", 25, 0.2), *X264, out)
-    return out
-
-
-def many_streams(root: Path, outside: Path) -> Path:
-    out = root / "twenty-audio-streams.mkv"
-    inputs = [a for i in range(20) for a in tone(1, 200 + 20 * i)]
-    maps = [a for i in range(20) for a in ("-map", f"{i + 1}:a")]
-    ffmpeg(*lavfi_video("160x90", seconds=1), *inputs, "-map", "0:v", *maps, *X264, *AAC, out)
-    return out
-
-
-def extra_audio_streams(root: Path, outside: Path) -> Path:
-    out = root / "two-audio-streams.mp4"
-    ffmpeg(*lavfi_video(), *tone(), *tone(4, 220), "-map", "0:v", "-map", "1:a", "-map", "2:a", *X264, *AAC, out)
-    return out
-
-
 def cover_art_mkv(root: Path, outside: Path) -> Path:
     """An MKV whose first video stream is a one-frame MJPEG cover (no attached_pic flag), then the lesson."""
     cover, body = outside / "cover.jpg", outside / "body.mkv"
@@ -154,32 +125,6 @@ def cover_art_only(root: Path, outside: Path) -> Path:
     return out
 
 
-def no_duration_webm(root: Path, outside: Path) -> Path:
-    out = root / "recorder.webm"
-    ffmpeg(*lavfi_video(), *tone(), "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus",
-           "-f", "webm", "-live", "1", out)
-    return out
-
-
-def video_shorter_than_audio(root: Path, outside: Path) -> Path:
-    out = root / "picture-stops.mp4"
-    ffmpeg(*lavfi_video(seconds=3), *tone(9), *X264, *AAC, out)
-    return out
-
-
-def vfr(root: Path, outside: Path) -> Path:
-    out = root / "vfr.mkv"
-    ffmpeg(*lavfi_video(rate=30, seconds=6), "-vf", "setpts='if(lt(N,60),N/30,2+(N-60)/10)/TB'", "-fps_mode", "vfr",
-           *X264, out)
-    return out
-
-
-def rotated_phone(root: Path, outside: Path) -> Path:
-    out = root / "phone-upright.mp4"
-    ffmpeg(*lavfi_video("640x360"), *tone(), *X264, *AAC, "-shortest", "-metadata:s:v", "rotate=90", out)
-    return out
-
-
 def truncated_moov_at_end(root: Path, outside: Path) -> Path:
     src = clean(root, outside)
     out = root / "truncated-moov.mp4"
@@ -195,33 +140,9 @@ def truncated_faststart(root: Path, outside: Path) -> Path:
     return out
 
 
-def zero_byte(root: Path, outside: Path) -> Path:
-    out = root / "empty.mp4"
-    out.write_bytes(b"")
-    return out
-
-
-def text_file(root: Path, outside: Path) -> Path:
-    out = root / "notes.mp4"
-    out.write_text("这不是视频，只是文本。\n" * 50, encoding="utf-8")
-    return out
-
-
 def random_bytes(root: Path, outside: Path) -> Path:
     out = root / "noise.mp4"
     out.write_bytes(os.urandom(200_000))
-    return out
-
-
-def audio_only(root: Path, outside: Path) -> Path:
-    out = root / "audio-only.mp4"
-    ffmpeg(*tone(), *AAC, out)
-    return out
-
-
-def still_image(root: Path, outside: Path) -> Path:
-    out = root / "slide.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360", "-frames:v", "1", "-f", "image2", "-c:v", "png", out)
     return out
 
 
@@ -245,22 +166,47 @@ def fifo(root: Path, outside: Path) -> Path:
     return out
 
 
-def odd_file_name(root: Path, outside: Path) -> Path:
-    out = root / "concat:课程 'a'|b\t<x>.mp4"
-    ffmpeg(*lavfi_video(), *tone(), *X264, *AAC, "-shortest", root / "odd-src.mp4")
-    (root / "odd-src.mp4").rename(out)
-    return out
+TWENTY_TONES = [a for i in range(20) for a in tone(1, 200 + 20 * i)]
+TWENTY_MAPS = [a for i in range(20) for a in ("-map", f"{i + 1}:a")]
+SDP = "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=x\nc=IN IP4 127.0.0.1\nt=0 0\nm=video 5004 RTP/AVP 96\na=rtpmap:96 H264/90000\n"
 
-
-def pattern_file_name(root: Path, outside: Path) -> Path:
-    out = root / "img%03d.mp4"
-    ffmpeg(*lavfi_video(seconds=2), *X264, root / "pattern-src.mp4")
-    (root / "pattern-src.mp4").rename(out)
-    return out
-
-
-KINDS: dict[str, Maker] = {f.__name__: f for f in (
-    clean, hls_named_mp4, concat_list, sdp_network, one_px_wide, two_px_video, header_8k_240fps_4h, header_5h,
-    huge_fps, huge_dimensions, many_streams, extra_audio_streams, cover_art_mkv, cover_art_only, no_duration_webm,
-    video_shorter_than_audio, vfr, rotated_phone, truncated_moov_at_end, truncated_faststart, zero_byte, text_file,
-    random_bytes, audio_only, still_image, symlink_out_of_root, directory, fifo, odd_file_name, pattern_file_name)}
+KINDS: dict[str, Maker] = {
+    "clean": clean,
+    "hls_named_mp4": hls_named_mp4,
+    "concat_list": concat_list,
+    "sdp_network": written("stream.mp4", SDP),
+    "one_px_wide": encoded("one-px-wide.mkv", *lavfi_video("64x360"), "-vf", "scale=1:360", "-c:v", "ffv1"),
+    "two_px_video": encoded("two-by-two.mp4", *gray_video("2x2", 25, 3), *X264),
+    # 8K x 240 fps: each limit alone is met; the header claims 4 hours (the work budget is not)
+    "header_8k_240fps_4h": claiming(4 * 3600 - 60, encoded("8k-240fps.mp4", *gray_video("7680x4320", 240, 0.05), *X264)),
+    "header_5h": claiming(5 * 3600, encoded("five-hours.mp4", *lavfi_video(seconds=2), *X264)),
+    "huge_fps": encoded("1000fps.mkv", *gray_video("160x90", 1000, 0.2), *X264),
+    "huge_dimensions": encoded("8192x64.mp4", *gray_video("8192x64", 25, 0.2), *X264),
+    "many_streams": encoded("twenty-audio-streams.mkv", *lavfi_video("160x90", seconds=1), *TWENTY_TONES,
+                            "-map", "0:v", *TWENTY_MAPS, *X264, *AAC),
+    "extra_audio_streams": encoded("two-audio-streams.mp4", *lavfi_video(), *tone(), *tone(4, 220),
+                                   "-map", "0:v", "-map", "1:a", "-map", "2:a", *X264, *AAC),
+    "cover_art_mkv": cover_art_mkv,
+    "cover_art_only": cover_art_only,
+    "no_duration_webm": encoded("recorder.webm", *lavfi_video(), *tone(), "-c:v", "libvpx", "-deadline", "realtime",
+                                "-cpu-used", "8", "-c:a", "libopus", "-f", "webm", "-live", "1"),
+    "video_shorter_than_audio": encoded("picture-stops.mp4", *lavfi_video(seconds=3), *tone(9), *X264, *AAC),
+    "vfr": encoded("vfr.mkv", *lavfi_video(rate=30, seconds=6), "-vf", "setpts='if(lt(N,60),N/30,2+(N-60)/10)/TB'",
+                   "-fps_mode", "vfr", *X264),
+    "rotated_phone": encoded("phone-upright.mp4", *lavfi_video("640x360"), *tone(), *X264, *AAC, "-shortest",
+                             "-metadata:s:v", "rotate=90"),
+    "truncated_moov_at_end": truncated_moov_at_end,
+    "truncated_faststart": truncated_faststart,
+    "zero_byte": written("empty.mp4", b""),
+    "text_file": written("notes.mp4", "这不是视频，只是文本。\n" * 50),
+    "random_bytes": random_bytes,
+    "audio_only": encoded("audio-only.mp4", *tone(), *AAC),
+    "still_image": encoded("slide.mp4", "-f", "lavfi", "-i", "testsrc2=s=640x360", "-frames:v", "1", "-f", "image2",
+                           "-c:v", "png"),
+    "symlink_out_of_root": symlink_out_of_root,
+    "directory": directory,
+    "fifo": fifo,
+    "odd_file_name": renamed("concat:课程 'a'|b\t<x>.mp4",
+                             encoded("odd-src.mp4", *lavfi_video(), *tone(), *X264, *AAC, "-shortest")),
+    "pattern_file_name": renamed("img%03d.mp4", encoded("pattern-src.mp4", *lavfi_video(seconds=2), *X264)),
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from . import exitcodes, indexing
+from workers import exitcodes, indexing
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""`lessonqc serve` and `lessonqc tokens create | revoke | list`."""
+"""`lessonqc tokens create | revoke | list`: the API's bearer tokens, in the index."""
 from __future__ import annotations
 
 import argparse
@@ -9,12 +9,6 @@ from workers import exitcodes, indexing
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    serve = sub.add_parser("serve", help="run the platform HTTP API (uvicorn)",
-                           description="Serve /api/v1, /openapi.json and /healthz. The index is migrated first.")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (default 1)")
-    serve.set_defaults(func=run_serve)
     tok = sub.add_parser("tokens", help="API bearer tokens: create (printed once), revoke, list")
     actions = tok.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="make a token for NAME and print it (only now)")
@@ -25,15 +19,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     revoke.set_defaults(func=run_token_revoke)
     listing = actions.add_parser("list", help="names, creation and revocation times (never the tokens)")
     listing.set_defaults(func=run_token_list)
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    indexing.database()  # alembic upgrade head before the first request
-    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info", proxy_headers=True)
-    return exitcodes.PASS
 
 
 def run_token_create(args: argparse.Namespace) -> int:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from models import loader, store
 from pipelines import profile as profiles
-
-from . import exitcodes
+from workers import exitcodes
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

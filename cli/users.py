@@ -6,16 +6,16 @@ import getpass
 import sys
 from typing import Callable
 
+from console import accounts, sessions
+from console.levels import LEVELS, normalize_region
+from console.settings import load as load_settings
 from index.db import Database
-
-from . import accounts, sessions
-from .levels import LEVELS, normalize_region
-from .settings import load as load_settings
+from workers import indexing
 
 DatabaseOpener = Callable[[], Database]
 
 
-def add_parser(sub: argparse._SubParsersAction, open_db: DatabaseOpener) -> None:
+def add_parser(sub: argparse._SubParsersAction, open_db: DatabaseOpener = indexing.database) -> None:
     """`users` with its sub-commands; `open_db` gives the index (LESSONQC_DATABASE_URL or the default file)."""
     users = sub.add_parser("users", help="console users: add, list, unlock, passwd, disable, enable")
     cmds = users.add_subparsers(dest="users_command", required=True, parser_class=type(users))

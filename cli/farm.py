@@ -4,16 +4,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from . import api, exitcodes
-from .cmd_common import add_job_options, print_summary
-from .settings import QUEUES
+from workers import api, exitcodes
+from workers.settings import QUEUES
+from workers.supervisor import supervise
+
+from .common import add_job_options, print_summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -101,8 +100,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     from pipelines.errors import LessonQCError
 
-    from .actors import farm
-    from .sweeper import sweep
+    from workers.actors import farm
+    from workers.sweeper import sweep
 
     try:
         done = sweep(farm())
@@ -116,41 +115,6 @@ def run_sweep(args: argparse.Namespace) -> int:
 def run_worker(args: argparse.Namespace) -> int:
     """Run the dramatiq CLI under a supervisor that starts it again when a worker process died."""
     return supervise(worker_argv(args), worker_env(args, os.environ))
-
-
-def supervise(argv: list[str], env: dict[str, str], quick_s: float = 10.0, quick_limit: int = 5) -> int:
-    """Run `argv`; when it exits non-zero on its own, start it again.
-
-    dramatiq stops every sibling process (gracefully: they finish what they hold) when one
-    worker process dies, e.g. a native crash or an OOM kill in a stage; the node comes back
-    here, and the message that killed it is counted (workers.actors.counted) until it ends
-    as a stage error. Signals are passed on; a node that keeps dying at start-up gives up.
-    """
-    child: subprocess.Popen | None = None
-    stopping = False
-
-    def forward(signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        if child is not None and child.poll() is None:
-            child.send_signal(signum)
-
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, forward)
-    quick = 0
-    while True:
-        started = time.monotonic()
-        child = subprocess.Popen(argv, env=env)
-        code = child.wait()
-        if stopping or code == 0:
-            return code
-        quick = quick + 1 if time.monotonic() - started < quick_s else 0
-        if quick >= quick_limit:
-            print(f"lessonqc worker: dramatiq keeps exiting at start-up (code {code}); giving up", file=sys.stderr)
-            return code
-        print(f"lessonqc worker: dramatiq exited with code {code} (a worker process died); starting it again",
-              file=sys.stderr, flush=True)
-        time.sleep(1.0)
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:
@@ -170,8 +134,8 @@ def worker_env(args: argparse.Namespace, base: Any) -> dict[str, str]:
 
 
 def _queue_depths() -> dict[str, Any]:
-    from .connection import namespace, redis_client
-    from .metrics import queue_depths
+    from workers.connection import namespace, redis_client
+    from workers.metrics import queue_depths
 
     return {"queues": queue_depths(redis_client(), namespace())}
 

@@ -13,8 +13,9 @@ from pipelines.errors import LessonQCError
 from pipelines.package.check import category_of, check_package
 from pipelines.report.document import to_dict
 
-from . import exitcodes, paths
-from .cmd_common import add_job_options, print_summary
+from workers import exitcodes, paths
+
+from .common import add_job_options, print_summary
 from .progress import TerminalProgress
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     skip = frozenset(args.skip_stage)
     profile = profiles.load(args.profile, args.foreign_language)
-    preflight(profile, skip)  # a missing tool or model: exit 4 before any video (workers/cli.py)
+    preflight(profile, skip)  # a missing tool or model: exit 4 before any video (cli/main.py)
     _check_usage(args, profile)
     verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category) for video in args.videos]
     return exitcodes.for_verdicts(verdicts)
