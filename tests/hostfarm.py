@@ -35,7 +35,7 @@ import yaml
 from tests.farmkit import REPO, assert_same_findings, wait_for
 from tests.netkit import Host, Network
 
-CLI = [sys.executable, "-m", "workers.cli"]
+CLI = [sys.executable, "-m", "cli"]
 CPU_QUEUES = ("probe", "media", "ocr", "report", "callback")
 QUICK_STAGES = ("speech", "onscreen", "lab")  # the faults are about the farm, not the analysis (no Whisper)
 SLOW = "lab.test_slow"                        # the plugin stage's finding: not in the embedded check

@@ -20,7 +20,7 @@ from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, Pr
 from pipelines.media.limits import server
 
 from . import broker as brokers
-from . import indexing, jobs, metrics, serviceconfig, settings
+from . import callbacks, indexing, jobs, metrics, serviceconfig, settings
 from .jobs import JobSpec, Task
 from .reportstore import BadJobId
 from .sweeper import Sweeper
@@ -163,8 +163,14 @@ _CALLBACKS = serviceconfig.load().callbacks  # retry options only: the allow-lis
 @dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
                 max_backoff=int(_CALLBACKS.max_backoff_s * 1000), on_retry_exhausted="callback_failed")
 def deliver_callback(job_id: str) -> None:
-    """POST the signed summary of a published report to the job's callback URL (retried with backoff)."""
-    indexing.deliver_callback(job_id, serviceconfig.load().callbacks)
+    """POST the signed summary of a published report to the job's callback URL (retried with backoff).
+    One delivery of a job's callback at a time: a message requeued while its first worker still delivers
+    (dead-worker check after a Redis outage) waits its turn, then finds the callback delivered."""
+    settings_ = serviceconfig.load().callbacks
+    with brokers.store().exclusive(f"callback:{job_id}", int(settings_.timeout_s * 2) + 5) as mine:
+        if not mine:
+            raise callbacks.CallbackFailed(f"job {job_id}: another worker is delivering its callback now")
+        indexing.deliver_callback(job_id, settings_)
 
 
 @dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),

@@ -14,6 +14,8 @@ import json
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -115,6 +117,10 @@ class Backend(ABC):
     def take_lock(self, name: str, ttl_s: int) -> bool:
         """Take a lock named `name` for `ttl_s` seconds unless someone holds it."""
 
+    @abstractmethod
+    def drop_lock(self, name: str) -> None:
+        """Release a lock this process took."""
+
 
 class RedisBackend(Backend):
     """Job state in Redis (decode_responses client)."""
@@ -168,6 +174,9 @@ class RedisBackend(Backend):
 
     def take_lock(self, name: str, ttl_s: int) -> bool:
         return bool(self.client.set(name, "1", nx=True, ex=max(1, ttl_s)))
+
+    def drop_lock(self, name: str) -> None:
+        self.client.delete(name)
 
 
 class MemoryBackend(Backend):
@@ -236,6 +245,9 @@ class MemoryBackend(Backend):
     def take_lock(self, name: str, ttl_s: int) -> bool:
         return True
 
+    def drop_lock(self, name: str) -> None:
+        """Memory state has one process: nothing to release."""
+
 
 class JobStore:
     """Job and task state over a Backend; every write is safe to repeat (redelivery)."""
@@ -250,6 +262,17 @@ class JobStore:
 
     def _stamp(self) -> str:
         return stamp(self.backend.time())
+
+    @contextmanager
+    def exclusive(self, name: str, ttl_s: int) -> Iterator[bool]:
+        """Hold the farm-wide lock `name` while the block runs; yields False when another process holds it."""
+        key = f"{self.prefix}:lock:{name}"
+        taken = self.backend.take_lock(key, ttl_s)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self.backend.drop_lock(key)
 
     def _key(self, job_id: str, kind: str = "") -> str:
         return f"{self.prefix}:job:{job_id}" + (f":{kind}" if kind else "")

@@ -1,0 +1,94 @@
+"""What the multi-host tests found, pinned on the real Redis of one host: a host whose clock runs ahead
+stamps job state, sweeps and heartbeats on Redis's clock; one delivery of a job's callback at a time.
+(tests/test_hosts.py shows both across hosts: a clock 5 minutes ahead, Redis cut off for 40 s.)
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+import redis
+
+from tests.farmkit import require_redis
+from workers.clock import RedisClock
+from workers.state import JobStore, RedisBackend
+
+pytestmark = pytest.mark.redis
+AHEAD_S = 300.0
+
+
+@pytest.fixture
+def client() -> redis.Redis:
+    return redis.Redis.from_url(require_redis(), decode_responses=True)
+
+
+@pytest.fixture
+def ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This host's wall clock AHEAD_S ahead (time.time, as every stamp of the farm and dramatiq reads it)."""
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + AHEAD_S)
+
+
+def _redis_now(client: redis.Redis) -> float:
+    seconds, micros = client.time()
+    return seconds + micros / 1e6
+
+
+def test_the_farm_clock_is_redis_s_when_this_host_s_runs_ahead(client, ahead):
+    clock = RedisClock(client, refresh_s=30)
+    assert abs(clock.time() - _redis_now(client)) < 1.0
+    assert abs(clock.offset + AHEAD_S) < 1.0
+
+
+def test_job_state_is_stamped_on_redis_s_clock(client, ahead):
+    store = JobStore(RedisBackend(client), f"lqtest-{uuid.uuid4().hex[:10]}")
+    try:
+        store.create("clockjob00000001", {"job_id": "clockjob00000001", "media": "x", "profile": "micro-primary"})
+        store.mark_running("clockjob00000001")
+        for name in ("submitted_at", "started_at", "progress_at"):
+            stamped = datetime.fromisoformat(store.field("clockjob00000001", name)).timestamp()
+            assert abs(stamped - _redis_now(client)) < 2.0, name
+        assert abs(store.now().timestamp() - _redis_now(client)) < 1.0  # what the sweeper judges staleness by
+    finally:
+        for key in client.scan_iter(f"{store.prefix}:*"):
+            client.delete(key)
+
+
+def test_worker_heartbeats_are_on_redis_s_clock(client, ahead):
+    from workers import broker as brokers
+
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        broker.do_fetch("probe", 1)  # a fetch beats the heart
+        beat = client.zscore(f"{ns}:__heartbeats__", broker.broker_id)
+        assert abs(beat / 1000 - _redis_now(client)) < 2.0, "a host ahead would find every other worker dead"
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+def test_a_callback_being_delivered_by_one_worker_is_not_delivered_by_another_at_the_same_time(client, monkeypatch,
+                                                                                              tmp_path):
+    from tests.farmkit import install, new_farm
+    from workers import broker as brokers
+    from workers import callbacks, indexing
+    from workers.actors import deliver_callback
+
+    farm = new_farm(require_redis(), tmp_path)
+    install(farm, monkeypatch)
+    posted: list[str] = []
+    monkeypatch.setattr(indexing, "deliver_callback", lambda job_id, _settings: posted.append(job_id))
+    try:
+        with brokers.store().exclusive("callback:lockedjob0000001", 30) as mine:  # the first worker, mid-POST
+            assert mine
+            with pytest.raises(callbacks.CallbackFailed, match="another worker"):
+                deliver_callback.fn("lockedjob0000001")
+        assert posted == []
+        deliver_callback.fn("lockedjob0000001")  # its turn once the first is done (then: delivered, nothing sent)
+        assert posted == ["lockedjob0000001"]
+    finally:
+        farm.drop_keys()
