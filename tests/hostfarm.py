@@ -58,6 +58,7 @@ class HostFarm:
     pgdata: Path
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     token: str = ""
+    extra: dict[str, str] = field(default_factory=dict)  # more environment for every farm process
 
     # ---- where things are ----
 
@@ -103,7 +104,7 @@ class HostFarm:
                 "LESSONQC_CALLBACK_HOSTS": self.host("hooks").ip, "LESSONQC_CALLBACK_SECRET": SECRET,
                 "LESSONQC_PUBLIC_URL": self.api_url, "LESSONQC_WARM_MODELS": "0",
                 "LESSONQC_HEARTBEAT_TIMEOUT_MS": str(HEARTBEAT_MS), "LESSONQC_MAINTENANCE_CHANCE": "1000000",
-                "LESSONQC_TEST_SLOW_S": "4", "LESSONQC_TEST_MARKS": str(self.marks), **more}
+                "LESSONQC_TEST_SLOW_S": "4", "LESSONQC_TEST_MARKS": str(self.marks), **self.extra, **more}
 
     def log(self, role: str) -> Path:
         return self.root / "logs" / f"{role}.log"
@@ -235,6 +236,11 @@ class HostFarm:
             return []
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
+    def note(self, test: str, **figures: float | str) -> None:
+        """Record measured figures (figures.jsonl in the shared folder: docs/farm-faults.md quotes them)."""
+        with (self.root / "figures.jsonl").open("a", encoding="utf-8") as out:
+            out.write(json.dumps({"test": test, **figures}) + "\n")
+
     def slow_marks(self) -> list[tuple[str, str, str, str]]:
         """(host, event start|end, job id, pid) of every run of the slowtest stage, in order per host."""
         rows = []
@@ -316,8 +322,9 @@ class HostFarm:
         return [r for r in roles if self.procs[r].poll() is not None]
 
 
-def build(root: Path, with_gpu_speech: bool = False) -> HostFarm:
-    """Start every host of the module docstring; the caller tears the network down (`teardown`)."""
+def build(root: Path, **extra: str) -> HostFarm:
+    """Start every host of the module docstring, `extra` in their environment; the caller tears the network
+    down (`teardown`)."""
     for folder in ("media", "reports", "logs", "marks"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "server.yaml").write_text(yaml.safe_dump(SERVER_CONFIG), encoding="utf-8")
@@ -325,7 +332,7 @@ def build(root: Path, with_gpu_speech: bool = False) -> HostFarm:
     (root / "quick.yaml").write_text(yaml.safe_dump(QUICK_PROFILE), encoding="utf-8")
     (root / "speechlane.yaml").write_text(yaml.safe_dump(SPEECH_LANE), encoding="utf-8")
     net = Network()
-    farm = HostFarm(net, root, Path(tempfile.mkdtemp(prefix=f"{net.prefix}-pg-")))
+    farm = HostFarm(net, root, Path(tempfile.mkdtemp(prefix=f"{net.prefix}-pg-")), extra=extra)
     try:
         for name in ("redis", "postgres", "api", "cpu1", "cpu2", "gpu", "hooks"):
             net.add(name)
@@ -337,7 +344,7 @@ def build(root: Path, with_gpu_speech: bool = False) -> HostFarm:
         farm.token = make_token(farm.database_url)
         for name in ("cpu1", "cpu2"):
             farm.start_worker(name)
-        farm.start_worker("gpu", ("speech",), LESSONQC_WARM_MODELS="1" if with_gpu_speech else "0")
+        farm.start_worker("gpu", ("speech",))
         farm.wait_workers(3)
     except BaseException:
         teardown(farm)

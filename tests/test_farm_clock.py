@@ -92,3 +92,28 @@ def test_a_callback_being_delivered_by_one_worker_is_not_delivered_by_another_at
         assert posted == ["lockedjob0000001"]
     finally:
         farm.drop_keys()
+
+
+def test_a_redis_that_stops_answering_fails_a_call_within_the_configured_timeout(tmp_path, monkeypatch):
+    """A partition drops packets: without a socket timeout a call (a worker's fetch, the API's submit)
+    blocked until TCP gave up, minutes after the network was back (seen across hosts)."""
+    import socket
+
+    import yaml
+
+    from workers import broker as brokers
+    from workers import connection
+
+    config = tmp_path / "server.yaml"
+    config.write_text(yaml.safe_dump({"farm": {"redis_timeout_s": 1, "redis_connect_timeout_s": 1}}), encoding="utf-8")
+    monkeypatch.setenv("LESSONQC_SERVER_CONFIG", str(config))
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    with socket.socket() as silent:  # the kernel completes the handshake; nothing ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        for client in (connection.redis_client(url), brokers.make_redis(url, "ns").client):
+            asked = time.monotonic()
+            with pytest.raises(redis.TimeoutError):
+                client.ping()
+            assert time.monotonic() - asked < 5

@@ -61,6 +61,7 @@ def test_a_worker_host_cut_off_mid_stage_has_its_task_redone_elsewhere_and_its_l
     try:
         farm.wait_done([job], 90)  # while the host is still cut off: its task was redone on the other one
         assert time.monotonic() - cut_at > HEARTBEAT_MS / 1000
+        farm.note("worker cut off", heartbeat_s=HEARTBEAT_MS / 1000, cut_to_report_s=round(time.monotonic() - cut_at, 1))
         report = farm.reports / job / "report.json"
         published = report.stat().st_mtime_ns
     finally:
@@ -88,12 +89,15 @@ def test_redis_unreachable_from_every_host_the_api_answers_503_and_everything_re
             assert answer.status_code == 503, answer.text
             assert answer.headers["content-type"].split(";")[0] in ("application/problem+json", "application/json")
             assert answer.json()["code"] == "farm.unavailable" and waited < 20, (answer.json(), waited)
+            farm.note("redis unreachable", answer_503_s=round(waited, 2))
             assert http.get(f"/api/v1/jobs/{before[0]}").status_code == 200  # reads still answer, from the index
         time.sleep(max(0.0, 40 - (time.monotonic() - cut_at)))
     finally:
         farm.net.mend(farm.host("redis"))
+    outage, back = time.monotonic() - cut_at, time.monotonic()
     after = farm.submit(lesson)  # the API took work again without a restart
     farm.settle([*before, after], 180)
+    farm.note("redis unreachable", outage_s=round(outage, 1), back_to_settled_s=round(time.monotonic() - back, 1))
     farm.assert_outcome([*before, after], lesson, runs=None)
     assert farm.processes_alive("cpu1", "cpu2", "gpu", "api") == []
     for name in ("cpu1", "cpu2", "gpu"):
@@ -150,9 +154,12 @@ def test_postgres_restarted_during_index_writes_and_decisions_loses_and_doubles_
         {j: _decide(reviewer, j, time.monotonic() + 120) for j in first}))
     deciding.start()
     time.sleep(0.3)
+    restarted = time.monotonic()
     farm.restart_postgres(down_s=4)
     deciding.join(150)
     farm.settle([*first, *rest], 180)
+    farm.note("postgres restarted", down_s=4, restart_to_settled_s=round(time.monotonic() - restarted, 1),
+              decision_answers=str(outcomes))
     later = {j: _decide(reviewer, j, time.monotonic() + 60) for j in rest}
     assert all(seen[-1] == 303 for seen in later.values()), later
     assert all(seen and seen[-1] in (303, 409) for seen in outcomes.values()), outcomes
@@ -188,8 +195,10 @@ def test_a_worker_host_whose_clock_runs_5_minutes_ahead_neither_repeats_work_nor
     farm.start_worker("cpu2", **farm.skewed_env(300))
     try:
         farm.wait_workers(3)
+        started = time.monotonic()
         jobs = [farm.submit_direct(lesson, "quick.yaml", monkeypatch) for _ in range(4)]
         farm.settle(jobs, 180)
+        farm.note("clock ahead", jobs=4, settled_s=round(time.monotonic() - started, 1))
         skewed = [j for h, e, j, _ in farm.slow_marks() if h == "cpu2" and j in jobs]
         assert skewed, "the skewed host ran none of the jobs"
         client = farm.client()
@@ -204,7 +213,7 @@ def test_a_worker_host_whose_clock_runs_5_minutes_ahead_neither_repeats_work_nor
 def test_the_webhook_receiver_down_for_a_while_gets_every_event_once_after_it_returns(farm, lesson):
     hooks = farm.host("hooks")
     farm.net.cut(hooks)
-    cut_at = time.monotonic()
+    cut_at, cut_at_wall = time.monotonic(), time.time()
     try:
         jobs = [farm.submit(lesson) for _ in range(3)]
         farm.wait_done(jobs, 120)
@@ -216,7 +225,9 @@ def test_the_webhook_receiver_down_for_a_while_gets_every_event_once_after_it_re
     finally:
         farm.net.mend(hooks)
     farm.settle(jobs, 120)
-    assert all(h["at"] >= back for h in farm.webhooks() if h["job_id"] in jobs)
+    arrived = [h["at"] for h in farm.webhooks() if h["job_id"] in jobs]
+    assert all(at >= back for at in arrived)
+    farm.note("receiver down", down_s=round(back - cut_at_wall, 1), back_to_all_delivered_s=round(max(arrived) - back, 1))
     farm.assert_outcome(jobs, lesson)
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
@@ -31,7 +32,8 @@ from pipelines.media.limits import server
 
 from . import settings
 from .clock import RedisClock
-from .connection import DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url, state_prefix  # noqa: F401
+from .connection import (DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url,  # noqa: F401
+                         socket_options, state_prefix)
 from .state import JobStore, MemoryBackend, RedisBackend
 
 BROKER_ENV = "LESSONQC_BROKER"
@@ -92,11 +94,13 @@ class FarmRedisBroker(RedisBroker):
 
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
     """A RedisBroker from the environment (heartbeat/requeue timing included)."""
-    return FarmRedisBroker(clock_refresh_s=server().farm.clock_refresh_s, url=url or redis_url(), namespace=ns or namespace(),
-                       heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
-                       maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
-                       middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",
-                                             os.environ.get("LESSONQC_PROMETHEUS", "0") == "1"))
+    pool = redis.ConnectionPool.from_url(url or redis_url(), **socket_options())
+    return FarmRedisBroker(clock_refresh_s=server().farm.clock_refresh_s, client=redis.Redis(connection_pool=pool),
+                           namespace=ns or namespace(),
+                           heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
+                           maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
+                           middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",
+                                                 os.environ.get("LESSONQC_PROMETHEUS", "0") == "1"))
 
 
 def make_stub() -> StubBroker:

@@ -63,6 +63,8 @@ class FarmLimits:
     redrives: int
     recover_after_s: float
     clock_refresh_s: float
+    redis_timeout_s: float
+    redis_connect_timeout_s: float
 
 
 @dataclass(frozen=True)
