@@ -23,7 +23,7 @@ from typing import Any
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
                                  ShutdownNotifications, TimeLimit)
@@ -74,12 +74,30 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
 
 
 class FarmRedisBroker(RedisBroker):
-    """dramatiq's RedisBroker with heartbeats on Redis's clock (workers/clock.py): a host whose clock runs
-    ahead does not find every other worker dead (requeueing what they run), nor one behind look dead."""
+    """dramatiq's RedisBroker with two fixes for a farm spread over hosts:
+
+    - heartbeats on Redis's clock (workers/clock.py): a host whose clock runs ahead does not find every
+      other worker dead (requeueing what they run), nor one behind look dead;
+    - a consumer that starts again after a connection error first puts back the messages this process
+      fetched but never handed to a worker thread (a fetch whose reply was lost, the old consumer's
+      prefetched ones): otherwise they stay in a live worker's acknowledgement set, never run.
+    """
 
     def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
         super().__init__(**kwargs)
         self.clock = RedisClock(self.client, clock_refresh_s)
+        self.handed: dict[str, set[str]] = {}  # queue -> ids handed to worker threads, not yet (n)acked
+
+    @property
+    def consumer_class(self) -> type:
+        return _FarmConsumer
+
+    def requeue_orphans(self, queue_name: str) -> None:
+        """Put back what this process holds on `queue_name` but no worker thread has (see the class)."""
+        held = self.client.smembers(f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}")
+        orphans = {m.decode() for m in held} - self.handed.setdefault(queue_name, set())
+        if orphans:
+            self.do_requeue(queue_name, *sorted(orphans))
 
     def _dispatch(self, command: str) -> Callable[..., Any]:
         """dramatiq 2.2's `_dispatch`, the timestamp (heartbeat, dead-worker cut-off) from `self.clock`."""
@@ -90,6 +108,33 @@ class FarmRedisBroker(RedisBroker):
                                   self.heartbeat_timeout, self.dead_message_ttl, self._should_do_maintenance(command),
                                   self._max_unpack_size(), *args], keys=keys)
         return do_dispatch
+
+
+class _FarmConsumer(_RedisConsumer):
+    """dramatiq's Redis consumer that tells its broker which messages it handed out (FarmRedisBroker)."""
+
+    def __init__(self, broker: FarmRedisBroker, queue_name: str, prefetch: int, timeout: int):
+        super().__init__(broker, queue_name, prefetch, timeout)
+        self.handed = broker.handed.setdefault(queue_name, set())
+        broker.requeue_orphans(queue_name)
+
+    def __next__(self) -> Any:
+        message = super().__next__()
+        if message is not None:
+            self.handed.add(message.options["redis_message_id"])
+        return message
+
+    def ack(self, message: Any) -> None:
+        try:
+            super().ack(message)
+        finally:
+            self.handed.discard(message.options["redis_message_id"])
+
+    def nack(self, message: Any) -> None:
+        try:
+            super().nack(message)
+        finally:
+            self.handed.discard(message.options["redis_message_id"])
 
 
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:

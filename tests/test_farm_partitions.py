@@ -1,6 +1,7 @@
 """What the multi-host tests found, pinned on the real Redis of one host: a host whose clock runs ahead
-stamps job state, sweeps and heartbeats on Redis's clock; one delivery of a job's callback at a time.
-(tests/test_hosts.py shows both across hosts: a clock 5 minutes ahead, Redis cut off for 40 s.)
+stamps job state, sweeps and heartbeats on Redis's clock; one delivery of a job's callback at a time;
+a Redis that stops answering fails a call within seconds; messages a consumer fetched but lost to a
+connection error run after all. (tests/test_hosts.py shows them across hosts.)
 """
 from __future__ import annotations
 
@@ -117,3 +118,32 @@ def test_a_redis_that_stops_answering_fails_a_call_within_the_configured_timeout
             with pytest.raises(redis.TimeoutError):
                 client.ping()
             assert time.monotonic() - asked < 5
+
+
+def test_messages_fetched_but_lost_to_a_connection_error_are_put_back_when_the_consumer_starts_again(client,
+                                                                                                    monkeypatch):
+    """A fetch whose reply never came (socket timeout) leaves its messages in this live worker's ack set:
+    seen across hosts as a job stuck for good after Redis came back."""
+    import dramatiq
+
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        for n in range(2):
+            broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(n,), kwargs={},
+                                            options={}))
+        first = broker.consume("probe", prefetch=1, timeout=100)
+        handed = next(m for m in first if m is not None)  # a worker thread runs this one
+        broker.do_fetch("probe", 1)  # fetched, its reply lost: the consumer dies with a connection error
+        acks = f"{ns}:__acks__.{broker.broker_id}.probe"
+        assert client.scard(acks) == 2 and client.llen(f"{ns}:probe") == 0
+        broker.consume("probe", prefetch=1, timeout=100)  # the consumer thread starts again
+        assert client.smembers(acks) == {handed.options["redis_message_id"]}, "only the running one stays held"
+        assert client.llen(f"{ns}:probe") == 1
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
