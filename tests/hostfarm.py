@@ -143,11 +143,13 @@ class HostFarm:
 
     def start_api(self) -> None:
         host = self.host("api")
-        self.procs["api"] = host.start([*CLI, "serve", "--host", host.ip, "--port", "8080"], self.log("api"), self.env(), REPO)
+        argv = [*CLI, "serve", "--host", host.ip, "--port", "8080"]
+        self.procs["api"] = host.start(argv, self.log("api"), self.env(), REPO)
         wait_for(lambda: _answers(f"{self.api_url}/healthz"), 90, poll_s=0.5, what="lessonqc serve to answer")
 
     def start_worker(self, name: str, queues: tuple[str, ...] = CPU_QUEUES, **env: str) -> None:
-        argv = [*CLI, "worker", "--queues", *queues, "--processes", "1", "--threads", "2", "--import", "tests.farm_plugins"]
+        argv = [*CLI, "worker", "--queues", *queues, "--processes", "1", "--threads", "2",
+                "--import", "tests.farm_plugins"]
         self.procs[name] = self.host(name).start(argv, self.log(name), self.env(LESSONQC_TEST_HOST=name, **env), REPO)
 
     def stop_worker(self, name: str) -> None:
@@ -308,7 +310,8 @@ class HostFarm:
         database = open_database(self.database_url, migrate=False)
         with database.session() as session:
             rows = {j.id: j for j in session.scalars(select(Job).where(Job.id.in_(job_ids)))}
-            unfinished = session.scalar(select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running"))))
+            unfinished = session.scalar(select(func.count()).select_from(Job)
+                                        .where(Job.status.in_(("queued", "running"))))
             counts = dict(session.execute(select(Finding.job_id, func.count()).where(Finding.job_id.in_(job_ids))
                                           .group_by(Finding.job_id)).all())
         assert unfinished == 0
@@ -317,8 +320,8 @@ class HostFarm:
             doc = json.loads((self.reports / job_id / "report.json").read_text(encoding="utf-8"))
             assert counts.get(job_id, 0) == len(doc["findings"]), (job_id, counts.get(job_id), len(doc["findings"]))
 
-    def processes_alive(self, *roles: str) -> list[str]:
-        """The roles among `roles` whose process has exited (should be none)."""
+    def exited(self, *roles: str) -> list[str]:
+        """The roles among `roles` whose process has exited (none, when nothing restarted)."""
         return [r for r in roles if self.procs[r].poll() is not None]
 
 

@@ -61,7 +61,8 @@ def test_a_worker_host_cut_off_mid_stage_has_its_task_redone_elsewhere_and_its_l
     try:
         farm.wait_done([job], 90)  # while the host is still cut off: its task was redone on the other one
         assert time.monotonic() - cut_at > HEARTBEAT_MS / 1000
-        farm.note("worker cut off", heartbeat_s=HEARTBEAT_MS / 1000, cut_to_report_s=round(time.monotonic() - cut_at, 1))
+        farm.note("worker cut off", heartbeat_s=HEARTBEAT_MS / 1000,
+                  cut_to_report_s=round(time.monotonic() - cut_at, 1))
         report = farm.reports / job / "report.json"
         published = report.stat().st_mtime_ns
     finally:
@@ -74,7 +75,7 @@ def test_a_worker_host_cut_off_mid_stage_has_its_task_redone_elsewhere_and_its_l
     assert f"pid {winner}" in next(f["message"] for f in doc["findings"] if f["code"] == SLOW)
     assert report.stat().st_mtime_ns == published, "the late result published the report again"
     farm.assert_outcome([job], lesson, runs=2)
-    assert farm.processes_alive("cpu1", "cpu2", "gpu", "api") == []
+    assert farm.exited("cpu1", "cpu2", "gpu", "api") == []
 
 
 def test_redis_unreachable_from_every_host_the_api_answers_503_and_everything_recovers_without_restart(farm, lesson):
@@ -99,7 +100,7 @@ def test_redis_unreachable_from_every_host_the_api_answers_503_and_everything_re
     farm.settle([*before, after], 180)
     farm.note("redis unreachable", outage_s=round(outage, 1), back_to_settled_s=round(time.monotonic() - back, 1))
     farm.assert_outcome([*before, after], lesson, runs=None)
-    assert farm.processes_alive("cpu1", "cpu2", "gpu", "api") == []
+    assert farm.exited("cpu1", "cpu2", "gpu", "api") == []
     for name in ("cpu1", "cpu2", "gpu"):
         assert "starting it again" not in farm.log(name).read_text(errors="replace"), f"{name} restarted dramatiq"
 
@@ -175,14 +176,26 @@ def test_postgres_restarted_during_index_writes_and_decisions_loses_and_doubles_
     farm.assert_outcome(jobs, lesson, runs=None)
 
 
+def test_the_speech_host_serves_its_queue_across_the_network(farm, lesson, monkeypatch):
+    """The "GPU" host takes the speech queue's work (the plug-in stage routed there: no Whisper in this tier)."""
+    started = time.monotonic()
+    job = farm.submit_direct(lesson, "speechlane.yaml", monkeypatch)
+    farm.settle([job], 120)
+    farm.note("speech lane", plain_s=round(time.monotonic() - started, 1))
+    assert {h for h, e, j, _ in farm.slow_marks() if j == job} == {"gpu"}
+    farm.assert_outcome([job], lesson)
+
+
 def test_the_speech_host_behind_a_slow_lossy_link_only_slows_its_jobs(farm, lesson, monkeypatch):
     if reason := netem_unavailable():
         pytest.skip(f"no slow lossy link to build: {reason}")
     gpu = farm.host("gpu")
     farm.net.shape(gpu, delay_ms=150, jitter_ms=50, loss_pct=5)
     try:
+        started = time.monotonic()
         jobs = [farm.submit_direct(lesson, "speechlane.yaml", monkeypatch) for _ in range(2)]
         farm.settle(jobs, 240)
+        farm.note("speech lane", shaped_s=round(time.monotonic() - started, 1))
         assert {h for h, e, j, _ in farm.slow_marks() if j in jobs} == {"gpu"}
     finally:
         farm.net.unshape(gpu)
@@ -227,7 +240,8 @@ def test_the_webhook_receiver_down_for_a_while_gets_every_event_once_after_it_re
     farm.settle(jobs, 120)
     arrived = [h["at"] for h in farm.webhooks() if h["job_id"] in jobs]
     assert all(at >= back for at in arrived)
-    farm.note("receiver down", down_s=round(back - cut_at_wall, 1), back_to_all_delivered_s=round(max(arrived) - back, 1))
+    farm.note("receiver down", down_s=round(back - cut_at_wall, 1),
+              back_to_all_delivered_s=round(max(arrived) - back, 1))
     farm.assert_outcome(jobs, lesson)
 
 
