@@ -10,10 +10,13 @@ DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
 DEMO_PACKAGE := .cache/demo/sample-package.zip
 PYTEST_ARGS ?=
+# axe-core (accessibility rules) for the console's browser tests, from npm into an ignored folder
+AXE_VERSION := 4.14.1
+AXE := .cache/node/node_modules/axe-core/axe.min.js
 
-.PHONY: setup system venv model redis demo demo-package test test-hosts docs bench accuracy hostile worker serve clean
+.PHONY: setup system venv model axe redis demo demo-package test test-hosts docs bench accuracy hostile worker serve clean
 
-setup: system venv model
+setup: system venv model axe
 
 system:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,6 +35,14 @@ $(VENV)/.installed: pyproject.toml
 
 model: venv
 	$(BIN)/lessonqc models install
+
+axe: $(AXE)
+
+$(AXE):
+	@command -v npm >/dev/null || { sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends npm; }
+	mkdir -p .cache/node
+	npm install --no-audit --no-fund --prefix .cache/node axe-core@$(AXE_VERSION)
 
 redis: venv
 	@$(BIN)/python -c "import redis,sys; redis.Redis(host='127.0.0.1', port=6379, socket_timeout=2).ping()" 2>/dev/null \

@@ -1,4 +1,11 @@
-"""How fast the reviewer console's queue page lists lessons with 10,000 indexed jobs.
+"""How fast the reviewer console lists 10,000 lessons, and how fast a reviewer clears a queue.
+
+--reviewer: a scripted reviewer in headless Chromium clears a 20-lesson queue (bench/console_reviewer.py:
+every finding confirmed or dismissed, one decision per lesson), with this tree's console and, with
+--before TREE, another tree's (e.g. a checkout of main before a change); prints requests per finding
+action, full page loads and seconds per lesson, page weight, and the ratios.
+
+Queue listing (the default):
 
 Fills an index (a SQLite file, and a fresh PostgreSQL database, created and dropped on the server
 LESSONQC_BENCH_POSTGRES names, e.g. postgresql://postgres@127.0.0.1:5432/test) with 10,000 finished jobs: lesson metadata, 4 findings each, regions over 10 cities ×
@@ -7,6 +14,7 @@ decided. Then GET /console/ through the real app (session lookup, count, page qu
 choices, rendering) for reviewers of three scopes. Prints the median and p95 per page view.
 
     python -m bench.bench_console [--jobs 10000] [--repeat 30]
+    python -m bench.bench_console --reviewer [--lessons 20] [--before /path/to/older/tree]
 """
 from __future__ import annotations
 
@@ -136,11 +144,65 @@ def run(url: str, jobs: int, repeat: int) -> None:
                   f"  p95 {p95:6.1f} ms  CPU {cpu:6.1f} ms/page")
 
 
+REVIEWER = Path(__file__).resolve().parent / "console_reviewer.py"
+SHOWN = [("seconds_per_lesson", "seconds per lesson", "{:.2f}"), ("full_page_loads_per_lesson", "full page loads per lesson", "{:.1f}"),
+         ("requests_per_finding_action", "requests per finding action", "{:.2f}"),
+         ("most_requests_per_finding_action", "most requests for one finding action", "{}"),
+         ("requests_per_lesson", "requests per lesson (not video)", "{:.1f}"),
+         ("video_requests_per_lesson", "video range requests per lesson", "{:.1f}"),
+         ("lesson_page_bytes", "lesson page HTML bytes", "{:,}"), ("static_bytes", "console.css + console.js bytes", "{:,}"),
+         ("finding_answer_bytes", "bytes of one finding action's answer", "{:,.0f}"),
+         ("bytes_per_lesson", "bytes per lesson (not video)", "{:,.0f}")]
+
+
+def reviewer(lessons: int, before: Path | None) -> None:
+    """The scripted reviewer on this tree and optionally on `before`; a table and the ratios."""
+    import json
+    import subprocess
+    import sys
+
+    from pipelines.check import check
+    from pipelines import profile as profiles
+    from testmedia import cached
+    from testmedia.lesson import LessonSpec, make_lesson
+
+    cache = Path(__file__).resolve().parent.parent / ".cache" / "test-media"
+    cache.mkdir(parents=True, exist_ok=True)
+    video = cached(cache, "console-lesson.mp4", make_lesson, LessonSpec(seconds=20, slide_s=5, title_s=4, width=1280,
+                                                                        height=720, ad_slide_at=10, promo_speech_at=14))
+    here = Path(__file__).resolve().parent.parent
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-reviewer-report-") as tmp:
+        check(video, profiles.load("micro-primary"), Path(tmp), skip=frozenset({"speech"}))
+        for name, tree in (("before", before), ("after", here)):
+            if tree is None:
+                continue
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            out = subprocess.run([sys.executable, str(REVIEWER), tmp, str(video), "--lessons", str(lessons)],
+                                 env=env, cwd=tree, capture_output=True, text=True, check=True)
+            results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+    first = next(iter(results.values()))
+    print(f"{lessons} lessons, {first['findings_per_lesson']} findings each, headless Chromium 1366x768")
+    print(f"  {'':<40}" + "".join(f"{name:>12}" for name in results))
+    for key, label, fmt in SHOWN:
+        print(f"  {label:<40}" + "".join(f"{fmt.format(r[key]):>12}" for r in results.values()))
+    if len(results) == 2:
+        b, a = results["before"], results["after"]
+        print(f"  seconds per lesson: {b['seconds_per_lesson'] / a['seconds_per_lesson']:.1f}x fewer; requests per "
+              f"finding action: {b['requests_per_finding_action']:.2f} -> {a['requests_per_finding_action']:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--reviewer", action="store_true", help="the scripted reviewer instead of the queue listing")
+    parser.add_argument("--lessons", type=int, default=20)
+    parser.add_argument("--before", type=Path, help="with --reviewer: also run this tree's console (before a change)")
     args = parser.parse_args()
+    if args.reviewer:
+        reviewer(args.lessons, args.before)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         print(f"SQLite ({args.jobs} jobs)")
         run(f"sqlite:///{Path(tmp) / 'index.sqlite3'}", args.jobs, args.repeat)

@@ -18,7 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from service.app import server_options
+
     indexing.database()  # alembic upgrade head before the first request
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info", proxy_headers=True)
+                log_level="info", **server_options())
     return exitcodes.PASS

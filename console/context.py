@@ -1,22 +1,20 @@
-"""What every console route shares: the Console (index, settings, hooks), rendering, login lookup, cookies."""
+"""What every console route shares: the Console (index, settings, hooks), rendering, cookies."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from index.db import Database
 from index.review import LoginSession, User
 
-from . import queue, sessions
+from . import queue
 from .pages import render
 from .settings import ConsoleSettings
-from .throttle import SlidingWindow
 
 PREFIX = "/console"
 DecisionHook = Callable[[str, dict[str, Any]], None]   # (job id, decision record) after a level decides
@@ -36,11 +34,7 @@ class Console:
     settings: ConsoleSettings
     on_decision: DecisionHook | None = None
     video_url: Callable[[str], str] = lambda job_id: f"/api/v1/jobs/{job_id}/video"
-    throttle: SlidingWindow = field(init=False)
     _choices: tuple[float, dict[str, list[str]]] | None = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        self.throttle = SlidingWindow(self.settings.login_rate_per_client, self.settings.login_rate_window_s)
 
     def choices(self, s: Session) -> dict[str, list[str]]:
         """The filter drop-downs' values, re-read at most every choices_ttl_s seconds."""
@@ -54,27 +48,8 @@ class Console:
         return self.database()
 
 
-def console_of(request: Request) -> Console:
-    return request.app.state.console
-
-
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
-    return render(console_of(request).settings.display_timezone, name, status_code, **context)
-
-
-def error(request: Request, status_code: int, message: str, login: Login | None = None) -> Response:
-    user, row = login or (None, None)
-    return page(request, "error.html", status_code, message=message, user=user,
-                csrf=row.csrf_token if row else "")
-
-
-def current_login(request: Request, s: Session) -> Login | None:
-    return sessions.resolve(s, request.cookies.get(sessions.COOKIE))
-
-
-def to_login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"{PREFIX}/login?{urlencode({'next': target})}", status_code=303)
+    return render(request.app.state.console.settings.display_timezone, name, status_code, **context)
 
 
 def safe_next(target: str | None) -> str:

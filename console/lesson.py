@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from index import decisions as records
-from index.models import Finding, Job, Lesson
-from index.review import Decision, FindingReview
+from index.models import LEVELS, Finding, Job, Lesson
+from index.review import Decision, FindingReview, User
+from pipelines.report.readable import VIDEO_BESIDE
 
 ONSCREEN_PREFIXES = ("text.", "intro.", "doc.")
 
@@ -23,6 +25,24 @@ class OnScreenText:
     start_s: float | None
     text: str
     kind: str            # "ocr" | "qr" | a barcode type
+
+
+@dataclass(frozen=True)
+class EarlierReview:
+    """What an earlier level did to a finding: its review in force when that level moved on."""
+
+    level: str
+    status: str
+    reviewer: str        # display name
+    note: str
+
+
+@dataclass(frozen=True)
+class InfoGroup:
+    """提示 findings of one code, shown collapsed with one bulk dismiss."""
+
+    code: str
+    findings: list[Finding]
 
 
 @dataclass
@@ -38,12 +58,46 @@ class LessonView:
     contact_sheets: list[str] = field(default_factory=list)   # report-relative paths
     media: dict[str, Any] = field(default_factory=dict)
     has_video: bool = False
+    names: dict[str, str] = field(default_factory=dict)        # user name -> display name
+    earlier: dict[int, list[EarlierReview]] = field(default_factory=dict)
+
+    def name(self, user: str) -> str:
+        return self.names.get(user) or user
+
+    @property
+    def main_findings(self) -> list[Finding]:
+        """Findings shown one card each: every fail/review finding, and info findings of a code seen once."""
+        grouped = {g.code for g in self.info_groups}
+        return [f for f in self.findings if not (f.severity == "info" and f.code in grouped)]
+
+    @property
+    def info_groups(self) -> list[InfoGroup]:
+        """Info findings of a code that occurs more than once, grouped per code (report order)."""
+        groups: dict[str, list[Finding]] = {}
+        for f in self.findings:
+            if f.severity == "info":
+                groups.setdefault(f.code, []).append(f)
+        return [InfoGroup(code, items) for code, items in groups.items() if len(items) > 1]
+
+    @property
+    def reviewed(self) -> int:
+        return sum(1 for f in self.findings if f.seq in self.reviews)
+
+    @property
+    def unreviewed_fails(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "fail" and f.seq not in self.reviews)
+
+    @property
+    def earlier_decisions(self) -> list[Decision]:
+        """Decisions of earlier levels (or earlier rounds) that give a reason, oldest first."""
+        return [d for d in self.decisions if d.reason and d.action in records.ACTIONS]
 
 
-def load(session: Session, job: Job) -> LessonView:
-    """Everything the page needs about one job: index rows plus the published report's extras."""
+def load(session: Session, job: Job, extras: bool = True) -> LessonView:
+    """Everything the page needs about one job: index rows plus the published report's extras (transcript,
+    on-screen text, contact sheets, media; `extras=False`: the index rows only, for the parts an action changes)."""
     log = records.finding_reviews_of(session, job.id)
-    doc = read_report(job)
+    doc = read_report(job) if extras else {}
     view = LessonView(job, job.lesson, job.findings, records.latest_reviews(log, job.level),
                       records.decisions_of(session, job.id), log)
     view.transcript = [s for s in doc.get("transcript") or [] if isinstance(s, dict)]
@@ -52,7 +106,28 @@ def load(session: Session, job: Job) -> LessonView:
                            if "contact_sheet" in k and isinstance(p, str)]
     view.media = doc.get("media") or {}
     view.has_video = bool(job.media_path) and Path(job.media_path).is_file()
+    view.names = display_names(session, {r.reviewer for r in log} | {d.reviewer for d in view.decisions})
+    view.earlier = earlier_reviews(log, job.level, view.names)
     return view
+
+
+def display_names(session: Session, names: set[str]) -> dict[str, str]:
+    """Display names of the users among `names` that have one."""
+    if not names:
+        return {}
+    rows = session.execute(select(User.name, User.display_name).where(User.name.in_(names)))
+    return {name: shown for name, shown in rows if shown}
+
+
+def earlier_reviews(log: Sequence[FindingReview], level: str, names: dict[str, str]) -> dict[int, list[EarlierReview]]:
+    """Per finding, each other level's review in force (levels in review order)."""
+    out: dict[int, list[EarlierReview]] = {}
+    for other in LEVELS:
+        if other == level:
+            continue
+        for seq, r in sorted(records.latest_reviews(log, other).items()):
+            out.setdefault(seq, []).append(EarlierReview(other, r.status, names.get(r.reviewer) or r.reviewer, r.note))
+    return out
 
 
 def read_report(job: Job) -> dict[str, Any]:
@@ -87,11 +162,14 @@ def thumbnail(finding: Finding) -> str | None:
 
 
 def report_file(job: Job, relative: str) -> Path | None:
-    """A file inside the job's published report folder (None for anything outside it or missing)."""
+    """A file inside the job's published report folder (None for anything outside it or missing);
+    `video` beside the report is the job's media (the farm's report.html names its video so)."""
     if not job.report_dir:
         return None
     root = Path(job.report_dir).resolve()
     path = (root / relative).resolve()
+    if relative == VIDEO_BESIDE and not path.exists() and job.media_path and Path(job.media_path).is_file():
+        return Path(job.media_path)
     if not path.is_relative_to(root) or not path.is_file():
         return None
     return path

@@ -9,7 +9,7 @@ __all__ = ["LEVELS", "ACTIONS", "LEVEL_NAMES", "ACTION_NAMES", "next_level", "ch
 
 LEVEL_NAMES: dict[str, str] = {"school": "学校推荐", "county": "县级初选", "city": "市级遴选",
                                "province": "省级遴选", "national": "部级遴选"}
-ACTION_NAMES: dict[str, str] = {"pass": "通过", "return": "退回修改", "reject": "不通过"}
+ACTION_NAMES: dict[str, str] = {"pass": "通过", "return": "退回修改", "reject": "不通过", "withdraw": "撤回决定"}
 
 
 def check_level(level: str) -> str:

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from pipelines.report import readable
+
 from .levels import ACTION_NAMES, LEVEL_NAMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -27,6 +29,20 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+# Reviewers' files (report.html, report.json, thumbnails, contact sheets, artifacts), wherever served: a
+# sandbox (an opaque origin: its inline seek script runs, but it can reach no cookie, page or API of this
+# server), nothing loaded from anywhere, never cached (they stay private after logout).
+REPORT_HEADERS = {
+    "Content-Security-Policy": "sandbox allow-scripts; default-src 'none'; img-src 'self' data:; media-src 'self'; "
+                               "style-src 'unsafe-inline'; script-src 'unsafe-inline'; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -49,7 +65,9 @@ def environment(timezone: str) -> Environment:
                        level_name=lambda v: LEVEL_NAMES.get(v, v), action_name=lambda v: ACTION_NAMES.get(v, v),
                        verdict_name=lambda v: VERDICT_NAMES.get(v or "", v or "—"),
                        severity_name=lambda v: SEVERITY_NAMES.get(v, v),
-                       status_name=lambda v: FINDING_STATUS_NAMES.get(v, v))
+                       status_name=lambda v: FINDING_STATUS_NAMES.get(v, v), zh=readable.zh,
+                       fields=lambda e: readable.fields(e or {}), cue_names=readable.cue_names,
+                       spoken=lambda e: readable.spoken_sentence(e or {}))
     env.globals.update(LEVEL_NAMES=LEVEL_NAMES, ACTION_NAMES=ACTION_NAMES, VERDICT_NAMES=VERDICT_NAMES)
     return env
 

@@ -6,8 +6,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from index.decisions import WITHDRAW
 from index.models import Finding, Job, Lesson
 from index.review import Decision, User
 
@@ -15,6 +16,8 @@ from .levels import normalize_region
 
 REVIEWABLE = ("done", "error")      # jobs with a published report
 VERDICT_ORDER = {"fail": 0, "error": 1, "review": 2, "pass": 3}
+SEVERITY_ORDER = {"fail": 0, "review": 1, "info": 2}
+TOP_CODES = 3            # codes shown per queue row, most severe first
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,9 @@ class QueueRow:
     job: Job
     lesson: Lesson | None
     counts: dict[str, int] = field(default_factory=dict)   # findings per severity
-    decision: Decision | None = None                       # the latest decision at my level
+    decision: Decision | None = None                       # the decision in force at my level
+    codes: list[str] = field(default_factory=list)         # the most severe finding codes
+    earlier: Decision | None = None                        # the latest decision of another level
 
 
 @dataclass
@@ -48,6 +53,7 @@ class QueuePage:
     rows: list[QueueRow]
     total: int
     filters: QueueFilter
+    pending: int = 0          # lessons at my level still undecided (whatever the filters)
 
     @property
     def pages(self) -> int:
@@ -65,8 +71,11 @@ SORTS = ("newest", "oldest", "verdict", "teacher", "school", "title")
 
 
 def decided_at(level: str) -> Any:
-    """SQL: the job has a decision at `level`."""
-    return exists().where(Decision.job_id == Job.id, Decision.level == level)
+    """SQL: the job has a decision in force at `level` (one not withdrawn since)."""
+    later = aliased(Decision)
+    withdrawn = exists().where(later.job_id == Decision.job_id, later.level == level, later.action == WITHDRAW,
+                               later.id > Decision.id)
+    return exists().where(Decision.job_id == Job.id, Decision.level == level, Decision.action != WITHDRAW, ~withdrawn)
 
 
 def in_region(scope: str, dialect: str) -> Any:
@@ -128,22 +137,37 @@ def page(session: Session, user: User, f: QueueFilter) -> QueuePage:
                            .limit(f.page_size).offset((f.page - 1) * f.page_size)).all()
     out = [QueueRow(job, lesson) for job, lesson in rows]
     _attach(session, out, user.level)
-    return QueuePage(out, total, f)
+    return QueuePage(out, total, f, pending_count(session, user))
+
+
+def pending_count(session: Session, user: User) -> int:
+    """Lessons at my level within my region not yet decided there."""
+    query = scoped(select(func.count()).select_from(Job), user, session.get_bind().dialect.name)
+    return session.scalar(query.where(Job.level == user.level, ~decided_at(user.level))) or 0
 
 
 def _attach(session: Session, rows: list[QueueRow], level: str) -> None:
-    """Finding counts per severity and the latest decision at `level`, two queries for the page."""
+    """Finding counts and top codes, my level's decision in force and the latest other level's decision
+    with a reason: two queries for the page."""
     ids = [r.job.id for r in rows]
     if not ids:
         return
     by_id = {r.job.id: r for r in rows}
-    counts = (select(Finding.job_id, Finding.severity, func.count()).where(Finding.job_id.in_(ids))
-              .group_by(Finding.job_id, Finding.severity))
-    for job_id, severity, n in session.execute(counts):
-        by_id[job_id].counts[severity] = n
-    for d in session.scalars(select(Decision).where(Decision.job_id.in_(ids), Decision.level == level)
-                             .order_by(Decision.id)):
-        by_id[d.job_id].decision = d
+    counts = (select(Finding.job_id, Finding.severity, Finding.code, func.count()).where(Finding.job_id.in_(ids))
+              .group_by(Finding.job_id, Finding.severity, Finding.code))
+    ranked: dict[str, list[tuple[int, int, str]]] = {}
+    for job_id, severity, code, n in session.execute(counts):
+        row = by_id[job_id]
+        row.counts[severity] = row.counts.get(severity, 0) + n
+        ranked.setdefault(job_id, []).append((SEVERITY_ORDER.get(severity, 9), -n, code))
+    for job_id, items in ranked.items():
+        by_id[job_id].codes = list(dict.fromkeys(code for _, _, code in sorted(items)))[:TOP_CODES]
+    for d in session.scalars(select(Decision).where(Decision.job_id.in_(ids)).order_by(Decision.id)):
+        row = by_id[d.job_id]
+        if d.level == level:
+            row.decision = None if d.action == WITHDRAW else d
+        elif d.reason and d.action != WITHDRAW:
+            row.earlier = d
 
 
 def visible(session: Session, user: User, job_id: str) -> Job | None:

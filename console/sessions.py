@@ -67,3 +67,20 @@ def same(expected: str | None, given: str | None) -> bool:
 
 def sessions_of(session: Session, user: User) -> list[LoginSession]:
     return list(session.scalars(select(LoginSession).where(LoginSession.user_id == user.id)))
+
+
+def media_ticket(row: LoginSession, job_id: str) -> str:
+    """Query string that lets a sandboxed report page (no cookies) load `job_id`'s video while this login lasts:
+    the session's id (the token's sha256, never the token) and an HMAC of the job keyed by its CSRF token."""
+    mac = hmac.new(row.csrf_token.encode(), job_id.encode(), hashlib.sha256).hexdigest()
+    return f"?s={row.token_sha256}&t={mac}"
+
+
+def ticket_login(session: Session, sid: str, mac: str, job_id: str) -> tuple[User, LoginSession] | None:
+    """The login behind a media ticket for `job_id` (None: unknown, expired, or not for this job)."""
+    row = session.get(LoginSession, sid) if sid else None
+    if row is None or row.expires_at <= utcnow():
+        return None
+    expected = hmac.new(row.csrf_token.encode(), job_id.encode(), hashlib.sha256).hexdigest()
+    user = session.get(User, row.user_id)
+    return (user, row) if same(expected, mac) and user is not None and user.active else None

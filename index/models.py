@@ -65,6 +65,8 @@ class Job(Base):
     spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)      # the farm's job spec (None: rows before 0003)
     profile_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"name", "data"} validated at submit
     recoveries: Mapped[int] = mapped_column(Integer, default=0)    # times re-created after the queue lost it
+    duration_s: Mapped[float | None] = mapped_column(Float)        # the report's media duration (None before 0005)
+    review_version: Mapped[int] = mapped_column(Integer, default=0)  # +1 per decision (the conditional write's check)
 
     lesson: Mapped[Lesson | None] = relationship(back_populates="job", uselist=False, cascade="all, delete-orphan",
                                                   lazy="joined")

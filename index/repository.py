@@ -93,6 +93,7 @@ def _upsert(session: Session, doc: dict[str, Any], report_dir: str | None) -> Jo
     job.finished_at = _parse_time(doc["created_at"])
     job.report_dir = report_dir
     job.stages = doc.get("stages") or {}
+    job.duration_s = (doc.get("media") or {}).get("duration_s")
     if (doc.get("media") or {}).get("size_bytes") is not None and job.media_size is None:
         job.media_size = int(doc["media"]["size_bytes"])
     session.flush()

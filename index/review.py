@@ -26,8 +26,7 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(Text)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)   # the latest lockout, from some client
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -44,6 +43,22 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_login_sessions_user", "user_id"),)
+
+
+class LoginThrottle(Base):
+    """A counter of login attempts in a window: kind `failure` per (account, client), `client` per client
+    (account ''). Updated only by one atomic upsert per attempt (index/throttle.py)."""
+
+    __tablename__ = "login_throttle"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    client: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_login_throttle_window", "window_start"),)
 
 
 class FindingReview(Base):
@@ -80,3 +95,17 @@ class Decision(Base):
 
     __table_args__ = (Index("ix_decisions_job_level", "job_id", "level", "id"),
                       Index("ix_decisions_level_job", "level", "job_id"))
+
+
+class LessonOpen(Base):
+    """A reviewer at a level opened a lesson (the first open per level after a decision ends its undo)."""
+
+    __tablename__ = "lesson_opens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(16))
+    reviewer: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_lesson_opens_job_level", "job_id", "level", "opened_at"),)

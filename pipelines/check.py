@@ -24,6 +24,7 @@ from pipelines.media.probe import ProbeResult, probe
 from pipelines.profile import Profile
 from pipelines.report import document as reports
 from pipelines.report.document import Report
+from pipelines.report.page import relative_link
 from pipelines.stages import Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None
                 analyse(media, profile, Path(tmp), report, progress, skip, stage_map(stages))
         except (InputUnreadable, MediaPathRefused) as exc:
             assemble.fail(report, "probe", str(exc))
-        reports.write(report, out_dir)
+        reports.write(report, out_dir, relative_link(path, out_dir) if path.is_file() else None)
     return report
 
 

@@ -1,15 +1,15 @@
 """Profiles: validated YAML data holding every threshold (none lives in code).
 
 `config/defaults/*.yaml` list every allowed key with its default; a profile file
-overrides any subset. The merged data is built into the typed sections of
-pipelines/sections.py when it loads: an unknown key, a wrong type or a value out of
-range is refused there, naming the key and the file.
+overrides any subset. The merged data is validated into the typed sections of
+pipelines/settings/profile.py when it loads: an unknown key, a wrong type or a value out
+of range is refused there, naming the key and the file.
 """
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +18,16 @@ import yaml
 from config import CONFIG_DIR
 from pipelines.errors import ProfileError
 from pipelines.media import limits
-from pipelines.sections import Section, Sections, build, open_keys
+from pipelines.settings.base import Location, section, validated
+from pipelines.settings.profile import Sections
 
-__all__ = ["Profile", "ProfileError", "Section", "available", "defaults", "load"]
+__all__ = ["Profile", "ProfileError", "available", "defaults", "load"]
 
 PROFILES_DIR = CONFIG_DIR / "profiles"
 DEFAULTS_DIR = CONFIG_DIR / "defaults"
 
 
-@dataclass(frozen=True)
+@section
 class Profile(Sections):
     """A validated profile: typed sections (`profile.speech.model`), plus where it came from.
 
@@ -53,8 +54,9 @@ def load(name_or_path: str | Path, extra_languages: list[str] | None = None) -> 
     _merge(merged, _read(path), str(path), [])
     for lang in extra_languages or []:
         for kind in ("speech", "text"):
-            if lang not in merged["languages"][kind]:
-                merged["languages"][kind].append(lang)
+            allowed = merged["languages"].get(kind) if isinstance(merged["languages"], dict) else None
+            if isinstance(allowed, list) and lang not in allowed:  # anything else is refused when validated
+                allowed.append(lang)
     return _profile(merged, str(path), merged.get("name") or path.stem)
 
 
@@ -68,8 +70,8 @@ def from_snapshot(data: dict[str, Any], name: str) -> Profile:
     return _profile(merged, "job profile snapshot", name)
 
 
-def _profile(data: dict[str, Any], source: str | Callable[[str], str], name: str) -> Profile:
-    sections = build(Sections, data, source)
+def _profile(data: dict[str, Any], source: str | Callable[[Location], str], name: str) -> Profile:
+    sections = validated(Sections, data, source)
     if above := limits.over_ceiling(data):
         raise ProfileError(f"{source if isinstance(source, str) else 'profile'}: {'; '.join(above)}")
     values = {f.name: getattr(sections, f.name) for f in fields(Sections)}
@@ -95,9 +97,9 @@ def defaults() -> dict[str, Any]:
                     raise ProfileError(f"{path}: top-level key '{key}' is already defined in {owner[key]}")
                 merged[key], owner[key] = value, str(path)
         try:
-            _profile(merged, lambda key: owner.get(key.split(".")[0].split("[")[0], str(DEFAULTS_DIR)), "default")
+            _profile(merged, lambda loc: owner.get(str(loc[0]) if loc else "", str(DEFAULTS_DIR)), "default")
         except ProfileError as err:
-            raise ProfileError(f"{err} (a defaults key and its typed model in pipelines/sections.py go together)") from None
+            raise ProfileError(f"{err} (a defaults key and its typed model in pipelines/settings/profile.py go together)") from None
         _DEFAULTS = merged
     return _DEFAULTS
 
@@ -135,20 +137,17 @@ def _where(exc: yaml.YAMLError) -> str:
 def _merge(base: dict[str, Any], override: dict[str, Any], source: str, path: list[str]) -> None:
     """Overlay `override` on `base` in place: mappings merge key by key, other values replace.
 
-    A key the defaults do not hold is refused, except in a mapping that takes keys of its
-    own (a transcription prompt per language, a title-card field); types and ranges are
-    checked when the result is built into sections.
+    A key the defaults do not hold is added as given: the sections refuse it unless it sits in
+    a mapping that takes keys of its own (a transcription prompt per language, a title-card
+    field). Types and ranges are checked when the result is validated into sections.
     """
     for key, value in override.items():
-        dotted = ".".join([*path, str(key)])
         if key not in base:
-            if not open_keys(Sections, path):
-                raise ProfileError(f"{source}: unknown key '{dotted}'")
             base[key] = copy.deepcopy(value)
             continue
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
-                raise ProfileError(f"{source}: key '{dotted}' must be a mapping")
+                raise ProfileError(f"{source}: key '{'.'.join([*path, str(key)])}' must be a mapping")
             _merge(base[key], value, source, [*path, str(key)])
             continue
         base[key] = value

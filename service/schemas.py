@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+import json
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,9 +13,14 @@ Level = Literal["school", "county", "city", "province", "national"]
 Text = Field(default=None, max_length=500)
 
 
-class ErrorOut(BaseModel):
+class Problem(BaseModel):
+    """An error: RFC 9457 problem details (application/problem+json) with a stable `code`."""
+
+    type: str = Field(default="about:blank")
+    title: str = Field(description="the HTTP status phrase")
+    status: int
+    detail: str = Field(description="what went wrong, naming the submitted reference (never a server path)")
     code: str = Field(description="stable error code, e.g. media.path_refused")
-    message: str
 
 
 class Lesson(BaseModel):
@@ -34,7 +40,10 @@ class JobCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     media: str = Field(min_length=1, max_length=4096, description="path under a media root (absolute, or relative to the first root)")
-    profile: str = Field(default="micro-primary", min_length=1, max_length=200)
+    profile: Annotated[str, Field(min_length=1, max_length=200)] | dict[str, Any] = Field(
+        default="micro-primary",
+        description="a built-in profile's name (never a path), or a profile inline: a mapping of the keys a "
+                    "profile file holds, validated the same way")
     languages: list[str] = Field(default_factory=list, max_length=8, description="extra allowed languages, e.g. en")
     skip: list[str] = Field(default_factory=list, max_length=8, description="optional stages not to run")
     region: str | None = Field(default=None, max_length=200, description="e.g. 浙江省/杭州市/西湖区")
@@ -46,11 +55,11 @@ class JobCreate(BaseModel):
                     "学科课程 / 特殊教育 / 实验教学 / 人工智能教育 / 阅读课")
 
 
-class UploadForm(BaseModel):
-    """Multipart form of POST /api/v1/jobs: the video in `file`, the other fields as in JobCreate
-    (`languages`, `skip` comma-separated; lesson fields at the top level)."""
+class UploadFields(BaseModel):
+    """The text fields of an upload's multipart form (`languages`, `skip` comma-separated; lesson fields at
+    the top level); an unknown field is refused."""
 
-    file: bytes = Field(json_schema_extra={"format": "binary"})
+    model_config = ConfigDict(extra="forbid")
     profile: str | None = None
     languages: str | None = None
     skip: str | None = None
@@ -63,6 +72,39 @@ class UploadForm(BaseModel):
     title: str | None = None
     category: str | None = None
     package_category: str | None = None
+
+    def job(self) -> JobCreate:
+        """The same submission as a JSON body (validated by JobCreate: ValidationError when wrong); a
+        `profile` that starts with `{` is an inline profile in JSON."""
+        given: dict[str, Any] = {k: v for k, v in self.model_dump().items() if v}
+        if given.get("profile", "").lstrip().startswith("{"):
+            given["profile"] = json.loads(given["profile"])
+        lesson = {k: given.pop(k) for k in list(given) if k in Lesson.model_fields}
+        for key in ("languages", "skip"):
+            if key in given:
+                given[key] = [v.strip() for v in given[key].split(",") if v.strip()]
+        return JobCreate.model_validate({**given, "media": "upload", "lesson": lesson})
+
+
+class UploadForm(UploadFields):
+    """Multipart form of POST /api/v1/jobs: the video in `file`, the other fields as in JobCreate."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+class JobQuery(BaseModel):
+    """GET /api/v1/jobs: filters (None: any) and paging."""
+
+    verdict: Verdict | None = None
+    code: str | None = Field(default=None, max_length=64)
+    status: Status | None = None
+    profile: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=200, description="matches itself and sub-regions")
+    level: Level | None = None
+    submitted_after: datetime | None = None
+    submitted_before: datetime | None = None
+    limit: int | None = Field(default=None, ge=1)
+    offset: int = Field(default=0, ge=0, le=10_000_000)
 
 
 class StageState(BaseModel):
@@ -120,7 +162,9 @@ class FindingReviewOut(BaseModel):
 class DecisionOut(BaseModel):
     id: int
     level: Level
-    action: Literal["pass", "return", "reject"] = Field(description="pass: forwarded to next_level; return: to the teacher")
+    action: Literal["pass", "return", "reject", "withdraw"] = Field(
+        description="pass: forwarded to next_level; return: to the teacher; withdraw: the level took its previous "
+                    "decision back (a withdrawn pass brings the lesson back to that level)")
     reason: str
     reviewer: str
     decided_at: datetime
@@ -145,5 +189,5 @@ class Artifacts(BaseModel):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for error statuses (all {code, message})."""
-    return {s: {"model": ErrorOut, "description": "error"} for s in statuses}
+    """OpenAPI `responses` entries for error statuses (all problem details)."""
+    return {s: {"model": Problem, "description": "problem details"} for s in statuses}

@@ -27,10 +27,11 @@ class ServerThread:
     """`service.app` served by uvicorn on 127.0.0.1:<free port>, in this process (it reads this test's env)."""
 
     def __init__(self) -> None:
-        from service.app import create_app
+        from service.app import create_app, server_options
 
         self.port = free_port()
-        config = uvicorn.Config(create_app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(create_app(), host="127.0.0.1", port=self.port, log_level="warning", lifespan="off",
+                                **server_options())
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -32,6 +32,7 @@ USERS = {  # name: (level, region)
     "city_hangzhou": ("city", "浙江省/杭州市"),
     "admin": ("national", ""),
 }
+DISPLAY_NAMES = {"county_xihu": "王老师（西湖区）", "city_hangzhou": "陈老师（杭州市）"}   # history shows these
 # job id: (region, level, teacher, 课名)
 LESSONS = {
     "xihu-a": (f"{XIHU}/求是小学", "county", "王丽", "分数的初步认识"),
@@ -65,9 +66,43 @@ def seed(database: indexdb.Database, video: Path, report_dir: Path, doc: dict[st
                 level=level, lesson={"teacher": teacher, "school": region.rsplit("/", 1)[-1], "subject": "数学",
                                      "grade": "三年级", "title": title, "category": "学科课程"}))
         for name, (level, region) in USERS.items():
-            accounts.add_user(s, accounts.NewUser(name, level, region, PASSWORD, is_admin=name == "admin"), settings)
+            accounts.add_user(s, accounts.NewUser(name, level, region, PASSWORD, is_admin=name == "admin",
+                                                  display_name=DISPLAY_NAMES.get(name)), settings)
     for job_id in LESSONS:
         repository.upsert_report(database, {**copy.deepcopy(doc), "job_id": job_id}, str(report_dir))
+
+
+INFO_JOB = "xihu-info"
+SPOKEN = "课后想要更多练习资料的同学，可以扫码关注我们的公众号，也可以加微信。"
+
+
+def with_review_extras(doc: dict[str, Any], watermarks: int = 4) -> dict[str, Any]:
+    """`doc` plus what a day of reviewing meets: whole-length 提示 watermarks and a spoken promotion
+    heard wrong (the cue words misheard, the sentence in the evidence), as the pipelines report them."""
+    out = copy.deepcopy(doc)
+    length = float(out["media"]["duration_s"])
+    out["findings"] += [{"code": "text.watermark", "severity": "info", "start_s": 0.0, "end_s": length,
+                         "message": f"画面有持续水印/标识 台标{n} / persistent watermark or logo",
+                         "evidence": {"text": f"台标{n}", "present_share": 0.95}} for n in range(watermarks)]
+    out["findings"].append({"code": "speech.ad", "severity": "fail", "start_s": 14.0, "end_s": 18.0,
+                            "message": "疑似口播推广：骚骂关注我们的公众好、骚骂关注",
+                            "evidence": {"key": "spoken_ad", "rules": ["action+channel", "scan_code"],
+                                         "heard": ["骚骂关注我们的公众好", "骚骂关注"], "how": ["sound"],
+                                         "transcript": SPOKEN}})
+    return out
+
+
+def seed_review_extras(database: indexdb.Database, video: Path, report_dir: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    """Index INFO_JOB (a county lesson of 西湖区) with `with_review_extras(doc)`; returns that report."""
+    extra = {**with_review_extras(doc), "job_id": INFO_JOB}
+    with database.session() as s:
+        repository.add_job(s, repository.NewJob(
+            job_id=INFO_JOB, source=video.name, profile="micro-primary", media_path=str(video),
+            region=f"{XIHU}/保俶塔小学", level="county",
+            lesson={"teacher": "吴芳", "school": "保俶塔小学", "subject": "数学", "grade": "三年级",
+                    "title": "水印很多的课", "category": "学科课程"}))
+    repository.upsert_report(database, extra, str(report_dir))
+    return extra
 
 
 def finding_seq(doc: dict[str, Any], code: str) -> int:
@@ -111,11 +146,14 @@ class LiveServer:
 
 
 def serve(app: Any) -> LiveServer:
-    """Run `app` on uvicorn in a thread on a free port (the browser needs a real socket)."""
+    """Run `app` on uvicorn in a thread on a free port, as `lessonqc serve` runs it (the browser needs a real socket)."""
     import uvicorn
 
+    from service.app import server_options
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
+                                           **server_options()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -146,15 +184,15 @@ def service_app(monkeypatch: Any, folder: Path, database_url: str, media: Path,
     return app, indexing.database()
 
 
-def chrome() -> Iterator[Any]:
-    """Headless Debian Chromium through chromedriver (nothing is downloaded)."""
+def chrome(size: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
+    """Headless Debian Chromium through chromedriver (nothing is downloaded), a window of `size`."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--mute-audio",
-                "--window-size=1400,1000", "--autoplay-policy=no-user-gesture-required", "--lang=zh-CN"):
+                f"--window-size={size[0]},{size[1]}", "--autoplay-policy=no-user-gesture-required", "--lang=zh-CN"):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:

@@ -32,7 +32,7 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail("CI: chromium and chromium-driver must be installed (make setup installs them)")
         pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
-    yield from kit.chrome()
+    yield from kit.chrome(size=(1366, 768))
 
 
 @pytest.fixture
@@ -97,11 +97,13 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .message").click()     # the picture: player at the ad
     wait_for(browser, lambda d: d.execute_script("var v = document.getElementById('player');"
                                                  "return !v.seeking && v.readyState >= 3 && v.currentTime > 1"))
-    browser.execute_script("window.scrollTo(0, 0)")
+    current = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.current"))[0]
+    assert float(current.get_attribute("data-start")) <= start, "the line under the playhead is highlighted"
     time.sleep(1.5)   # only for the picture: the player's loading indicator fades out
     shot(browser, "console-lesson.png")
     browser.find_element(By.CSS_SELECTOR, "#decision-form input[value=pass]").click()
     browser.find_element(By.ID, "reason").send_keys("画面与讲解规范，同意推荐")
+    browser.find_element(By.CSS_SELECTOR, "#confirm-unreviewed input").click()   # the other failures unreviewed
     browser.find_element(By.ID, "decide").click()
     wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
     assert "已报送市级遴选" in browser.find_element(By.ID, "flash").text
@@ -112,7 +114,7 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     assert {r.get_attribute("data-job") for r in browser.find_elements(By.CSS_SELECTOR, "tr.lesson-row")} == {"xihu-a"}
     browser.find_element(By.CSS_SELECTOR, "tr[data-job='xihu-a'] td.title a").click()
     history = wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))[0].text
-    assert "县级初选" in history and "通过" in history and "county_xihu" in history and "同意推荐" in history
+    assert "县级初选" in history and "通过" in history and kit.DISPLAY_NAMES["county_xihu"] in history and "同意推荐" in history
     assert browser.find_elements(By.ID, "decision-form"), "the city level may now decide"
 
 

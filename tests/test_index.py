@@ -130,3 +130,15 @@ def test_tokens_are_stored_hashed_and_revocable(index_url):
         assert tokens.revoke(session, "platform") == 1
     with database.session() as session:
         assert tokens.verify(session, token) is None
+
+
+def test_the_models_match_the_migrations(index_url):
+    """The ORM models and `alembic upgrade head` describe the same schema (no change without a migration)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from index.models import Base
+
+    database = db.open_database(index_url)
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

@@ -112,7 +112,7 @@ def test_a_profile_cannot_raise_a_memory_cap_above_the_servers_ceiling(tmp_path)
 
 
 def test_settings_overlay_takes_known_keys_of_the_same_kind_only():
-    from pipelines.media.limits import overlay
+    from pipelines.settings.files import overlay
 
     base = {"safety": {"max_fps": 240, "min_width": 2.0, "name": "x", "on": True}}
     overlay(base, {"safety": {"max_fps": 120.5, "min_width": 4}}, "over.yaml")

@@ -64,9 +64,11 @@ def worker(svc):
 
 
 def _error(answer, status: int, code: str) -> None:
+    """An RFC 9457 problem with its stable code."""
     assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/json")
-    assert answer.json()["code"] == code and answer.json()["message"]
+    assert answer.headers["content-type"] == "application/problem+json"
+    body = answer.json()
+    assert (body["code"], body["status"]) == (code, status) and body["detail"] and body["title"]
 
 
 # ---- auth ----
@@ -110,6 +112,7 @@ def test_job_by_media_reference_is_indexed_with_its_lesson_metadata(svc):
                                                  "region": "浙江省/杭州市/西湖区", "lesson": LESSON})
     assert answer.status_code == 201, answer.text
     job_id = answer.json()["id"]
+    assert answer.headers["location"] == f"/api/v1/jobs/{job_id}"
     job = svc.http.get(f"/api/v1/jobs/{job_id}").json()
     assert (job["status"], job["verdict"], job["region"], job["level"]) == ("queued", None, "浙江省/杭州市/西湖区", "school")
     assert job["lesson"] == LESSON and job["source"] == "2026/lesson.mp4"
@@ -210,7 +213,12 @@ def test_video_stream_honours_ranges_and_artifacts_are_confined(svc, worker, sma
     assert part.headers["content-range"] == f"bytes 100-199/{len(data)}" and part.headers["accept-ranges"] == "bytes"
     whole = svc.http.get(f"/api/v1/jobs/{job_id}/video")
     assert whole.status_code == 200 and whole.content == data and whole.headers["content-type"] == "video/mp4"
-    assert svc.http.get(f"/api/v1/jobs/{job_id}/video", headers={"Range": f"bytes={len(data) + 10}-"}).status_code == 416
+    beyond = svc.http.get(f"/api/v1/jobs/{job_id}/video", headers={"Range": f"bytes={len(data) + 10}-"})
+    _error(beyond, 416, "range.not_satisfiable")
+    assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+    _error(svc.http.get(f"/api/v1/jobs/{job_id}/video", headers={"Range": "pages=1-2"}), 400, "range.malformed")
+    head = svc.http.head(f"/api/v1/jobs/{job_id}/video")
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(len(data))
     job = wait_for(lambda: (j := svc.http.get(f"/api/v1/jobs/{job_id}").json())["verdict"] and j, 60, what="the report")
     assert "signal.black" in job["codes"] and job["stages"]["speech"]["state"] == "skipped"
     files = svc.http.get(f"/api/v1/jobs/{job_id}/artifacts").json()["files"]
@@ -293,6 +301,15 @@ def test_marking_a_job_running_is_best_effort_when_the_index_is_down(monkeypatch
     monkeypatch.setenv("LESSONQC_REPORT_DIR", str(tmp_path))
     indexing.mark_running("job-x")  # the probe step goes on
     assert "could not mark it running" in caplog.text
+
+
+def test_the_root_opens_the_console_and_unknown_paths_are_problems(svc):
+    root = svc.http.get("/", follow_redirects=False)
+    assert root.status_code == 303 and root.headers["location"] == "/console/"
+    _error(svc.http.get("/api/v1/nothing-here"), 404, "not_found")
+    _error(svc.http.delete("/healthz"), 405, "method_not_allowed")
+    page = svc.http.get("/console/nothing-here")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html") and "找不到" in page.text
 
 
 def test_a_malformed_job_id_is_404_not_500(svc):

@@ -7,7 +7,9 @@
 """
 from __future__ import annotations
 
+import copy
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,6 +26,9 @@ from .reportstore import checked_id
 from .state import DONE, ERROR, JobExists, JobFailed, JobNotFound
 
 
+INLINE = "inline"   # the name of a profile given inline without one
+
+
 @dataclass(frozen=True)
 class Details:
     """What the platform says about a submission besides the video (kept in the index)."""
@@ -36,27 +41,29 @@ class Details:
     media_size: int | None = None
 
 
-def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence[str] = (),
+def submit(path: str | Path, profile: str | Mapping[str, Any] = "micro-primary", languages: Sequence[str] = (),
            source: str | None = None, job_id: str | None = None, skip: Sequence[str] = (),
            details: Details = Details(), category: str = "") -> str:
     """Index and enqueue one video (or, with `category`, a submission package: a folder or .zip);
-    return its job id. Raises MediaPathRefused / ProfileError / UnknownCategory / CallbackRefused /
-    BadJobId / JobExists at once."""
+    return its job id. `profile` is a built-in name or a profile file's path, or a profile given inline
+    (a mapping, validated as a file's content would be). Raises MediaPathRefused / ProfileError /
+    UnknownCategory / CallbackRefused / BadJobId / JobExists at once."""
     from .actors import probe_job
 
     real = paths.resolve(path)
-    snapshot = profiles.load(profile, list(languages))  # validated here, once; workers use this copy
+    snapshot = _snapshot(profile, languages)  # validated here, once; workers use this copy
     if category:
         category_of(category, snapshot)
     if details.callback_url:
         callbacks.check_url(details.callback_url, serviceconfig.load().callbacks)
-    spec = JobSpec(checked_id(job_id or new_job_id()), str(real), profile, tuple(languages), source or str(path),
+    named = str(profile) if isinstance(profile, (str, Path)) else snapshot.name
+    spec = JobSpec(checked_id(job_id or new_job_id()), str(real), named, tuple(languages), source or str(path),
                    tuple(skip), category)
     if brokers.store().state(spec.job_id) or reportstore.read(settings.report_root(), spec.job_id) is not None:
         raise JobExists(f"job {spec.job_id} already exists: job ids are never reused")
     frozen = {"name": snapshot.name, "data": snapshot.data}
     indexing.record_submission(repository.NewJob(
-        spec.job_id, spec.source, profile, str(real), details.media_sha256, details.media_size, details.region,
+        spec.job_id, spec.source, spec.profile, str(real), details.media_sha256, details.media_size, details.region,
         lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by,
         spec=spec.to_dict(), snapshot=frozen))
     try:
@@ -66,6 +73,18 @@ def submit(path: str | Path, profile: str = "micro-primary", languages: Sequence
         indexing.withdraw_submission(spec.job_id)
         raise
     return spec.job_id
+
+
+def _snapshot(profile: str | Mapping[str, Any], languages: Sequence[str]) -> profiles.Profile:
+    if isinstance(profile, (str, Path)):
+        return profiles.load(profile, list(languages))
+    name = str(profile.get("name") or INLINE)[:100]
+    merged = profiles.from_snapshot(copy.deepcopy(dict(profile)), name).data
+    for lang in languages:
+        for kind in ("speech", "text"):
+            if lang not in merged["languages"][kind]:
+                merged["languages"][kind].append(lang)
+    return profiles.from_snapshot(merged, name)
 
 
 def notify_decision(job_id: str, decision_id: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from pipelines.errors import LessonQCError
 from pipelines.report import document as reports
 from pipelines.report.document import Report
+from pipelines.report.readable import VIDEO_BESIDE
 
 log = logging.getLogger(__name__)
 WORK = ".work"
@@ -59,7 +60,7 @@ def publish(report: Report, root: Path) -> tuple[Path, bool]:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{checked_id(report.job_id)}.", dir=root))
     try:
-        reports.write(report, staging)
+        reports.write(report, staging, video_src=VIDEO_BESIDE)
         os.chmod(staging, 0o755)
         os.rename(staging, final)
     except OSError:

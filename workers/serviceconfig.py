@@ -1,56 +1,80 @@
 """Settings of the HTTP API and the callbacks: config/service.yaml, a LESSONQC_SERVICE_CONFIG overlay, env."""
 from __future__ import annotations
 
-import copy
 import os
-from dataclasses import dataclass
+from dataclasses import replace
 from functools import lru_cache
-from pathlib import Path
+
+from pydantic import field_validator
 
 from config import CONFIG_DIR
-from pipelines.media.limits import overlay, read_settings
+from pipelines.settings import files
+from pipelines.settings.base import Count, NonNegative, Positive, Section, Size, section
 
 CONFIG_ENV = "LESSONQC_SERVICE_CONFIG"
 HOSTS_ENV = "LESSONQC_CALLBACK_HOSTS"
 SECRET_ENV = "LESSONQC_CALLBACK_SECRET"
 PUBLIC_URL_ENV = "LESSONQC_PUBLIC_URL"
+PROXIES_ENV = "LESSONQC_TRUSTED_PROXIES"
 
 
-@dataclass(frozen=True)
-class Callbacks:
+@section
+class Uploads(Section):
+    max_bytes: Size
+    folder: str
+    chunk_bytes: Size
+
+
+@section
+class Paging(Section):
+    default_limit: Size
+    max_limit: Size
+
+
+@section
+class Callbacks(Section):
     allowed_hosts: tuple[str, ...]
     schemes: tuple[str, ...]
-    timeout_s: float
-    retries: int
-    min_backoff_s: float
-    max_backoff_s: float
+    timeout_s: Positive
+    retries: Count
+    min_backoff_s: NonNegative
+    max_backoff_s: NonNegative
     signature_header: str
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _lower(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(h.lower() for h in hosts)
 
-@dataclass(frozen=True)
-class ServiceSettings:
-    upload_max_bytes: int
-    upload_folder: str
-    chunk_bytes: int
-    default_limit: int
-    max_limit: int
+
+@section
+class ServiceSettings(Section):
+    uploads: Uploads
+    paging: Paging
     callbacks: Callbacks
     public_url: str
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@section
+class ServiceFile(Section):
+    service: ServiceSettings
 
 
 @lru_cache(maxsize=1)
 def load() -> ServiceSettings:
-    """The validated settings (cached: environment read once per process)."""
-    data = copy.deepcopy(read_settings(CONFIG_DIR / "service.yaml", "service settings"))
-    if os.environ.get(CONFIG_ENV):
-        overlay(data, read_settings(Path(os.environ[CONFIG_ENV]), "service settings"), os.environ[CONFIG_ENV])
-    s = data["service"]
-    extra = [h.strip().lower() for h in os.environ.get(HOSTS_ENV, "").split(",") if h.strip()]
-    cb = s["callbacks"]
-    return ServiceSettings(
-        int(s["uploads"]["max_bytes"]), str(s["uploads"]["folder"]), int(s["uploads"]["chunk_bytes"]),
-        int(s["paging"]["default_limit"]), int(s["paging"]["max_limit"]),
-        Callbacks(tuple(h.lower() for h in cb["allowed_hosts"]) + tuple(extra), tuple(cb["schemes"]),
-                  float(cb["timeout_s"]), int(cb["retries"]), float(cb["min_backoff_s"]), float(cb["max_backoff_s"]),
-                  str(cb["signature_header"])),
-        os.environ.get(PUBLIC_URL_ENV) or str(s["public_url"]))
+    """The validated settings (cached: environment read once per process).
+
+    LESSONQC_CALLBACK_HOSTS (comma-separated) adds callback hosts; LESSONQC_PUBLIC_URL replaces public_url;
+    LESSONQC_TRUSTED_PROXIES (comma-separated) adds trusted proxy addresses.
+    """
+    settings = files.load(ServiceFile, CONFIG_DIR / "service.yaml", os.environ.get(CONFIG_ENV, ""),
+                          "service settings").service
+    callbacks = replace(settings.callbacks,
+                        allowed_hosts=settings.callbacks.allowed_hosts + _listed(os.environ.get(HOSTS_ENV, "").lower()))
+    return replace(settings, callbacks=callbacks, public_url=os.environ.get(PUBLIC_URL_ENV) or settings.public_url,
+                   trusted_proxies=settings.trusted_proxies + _listed(os.environ.get(PROXIES_ENV, "")))
+
+
+def _listed(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())

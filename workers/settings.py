@@ -9,6 +9,8 @@ from typing import Any
 from pipelines import profile as profiles
 from pipelines.errors import ProfileError
 from pipelines.profile import Profile
+from pipelines.settings.base import validated
+from pipelines.settings.profile import Farm
 
 QUEUES = ("probe", "media", "ocr", "speech", "report", "callback")
 STAGE_QUEUES = ("media", "ocr", "speech")  # queues that run analysis tasks
@@ -41,19 +43,12 @@ class FarmSettings:
 
 
 def from_dict(farm: dict[str, Any]) -> FarmSettings:
-    """Build settings from a `farm` mapping; LESSONQC_SEGMENT_S overrides segment_s."""
-    limit = farm["time_limit"]
-    settings = FarmSettings(
-        float(os.environ.get(SEGMENT_ENV) or farm["segment_s"]), float(farm["min_tail_s"]),
-        tuple(farm["segmented"]), dict(farm["queues"]), farm["default_queue"],
-        float(limit["base_s"]), float(limit["per_media_s"]), int(farm["retries"]),
-        float(farm["min_backoff_s"]), float(farm["max_backoff_s"]), int(farm["state_ttl_s"]))
-    _validate(settings)
-    return settings
+    """Settings from a `farm` mapping, validated as the profile's farm section."""
+    return from_section(validated(Farm, farm, "farm settings"))
 
 
 def for_profile(profile: Profile) -> FarmSettings:
-    return from_dict(profile.data["farm"])
+    return from_section(profile.farm)
 
 
 def defaults() -> FarmSettings:
@@ -61,12 +56,29 @@ def defaults() -> FarmSettings:
     return from_dict(profiles.defaults()["farm"])
 
 
+def from_section(farm: Farm) -> FarmSettings:
+    """Settings from a profile's typed `farm` section; LESSONQC_SEGMENT_S overrides segment_s."""
+    settings = FarmSettings(
+        _segment_s(farm.segment_s), farm.min_tail_s, tuple(farm.segmented), dict(farm.queues), farm.default_queue,
+        farm.time_limit.base_s, farm.time_limit.per_media_s, farm.retries, farm.min_backoff_s, farm.max_backoff_s,
+        farm.state_ttl_s)
+    _validate(settings)
+    return settings
+
+
+def _segment_s(profile_value: float) -> float:
+    try:
+        return float(os.environ.get(SEGMENT_ENV) or profile_value)
+    except ValueError:
+        raise ProfileError(f"{SEGMENT_ENV} must be a number of seconds") from None
+
+
 def _validate(settings: FarmSettings) -> None:
     bad = [q for q in [*settings.queues.values(), settings.default_queue] if q not in STAGE_QUEUES]
     if bad:
         raise ProfileError(f"farm.queues: unknown stage queue(s) {', '.join(bad)} (one of {', '.join(STAGE_QUEUES)})")
     if settings.segment_s <= 0:
-        raise ProfileError("farm.segment_s must be positive")
+        raise ProfileError(f"farm.segment_s must be positive ({SEGMENT_ENV} included)")
 
 
 def report_root() -> Path:

@@ -40,11 +40,7 @@ def warm_speech_model(profile_name: str | None = None) -> bool:
         return False
     try:
         profile = profiles.load(profile_name or os.environ.get(PROFILE_ENV) or "micro-primary")
-        config = (profile.data.get("speech") or {}).get("model")
-        if not config:
-            log.info("no speech.model in the profile: nothing to warm")
-            return False
-        loaded = loader.load(config)
+        loaded = loader.load(profile.speech.model.to_dict())
         log.info("speech model %s ready on %s", loaded.choice.name, loaded.choice.device)
         return True
     except Exception:  # noqa: BLE001 - warm-up is an optimisation; the speech stage reports real faults

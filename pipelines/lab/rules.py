@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.lab.track import Track
-from pipelines.sections import Lab, LabExposure
+from pipelines.settings.profile import Lab, LabExposure
 from pipelines.domain import Finding
 from pipelines.lab.shots import Shot
 

@@ -21,7 +21,7 @@ from pipelines.errors import LessonQCError
 from pipelines.frames import Frame, FrameConsumer
 from pipelines.lab.track import Track
 from pipelines.profile import Profile
-from pipelines.sections import Lab
+from pipelines.settings.profile import Lab
 from pipelines.domain import Finding, Media, StageOutput
 from pipelines.lab.shots import Shot, ShotRules, find_shots, is_candidate, partition_bests
 from pipelines.media import source as sources

@@ -4,6 +4,11 @@ A single ffmpeg process reads the file once and feeds: the signal filters
 (picture/sound faults, parsed from its log), a low-rate gray frame stream to
 Python frame consumers (stdout), and a 16 kHz mono WAV for speech. Which taps
 run is chosen by the caller; a segment of the file can be decoded alone.
+
+Every tap counts time from the segment's start on the file's own timeline (zero at its
+first frame or sample, as ffprobe's start): the frame stream is constant-rate from there
+(a picture that starts late repeats its first frame until then), and the WAV is padded
+with silence up to where the sound starts.
 """
 from __future__ import annotations
 
@@ -25,6 +30,12 @@ from pipelines.frames import Frame, FrameConsumer, FrameSpec
 from pipelines.media.limits import server
 
 log = logging.getLogger(__name__)
+
+# MPEG-TS/PS: at input offset 0, ffmpeg moves its time zero to the first packet of the streams a
+# command reads, so a picture-only decode of a capture whose sound starts 1.5 s earlier would count
+# from the picture. Any other input offset turns that off: every decode counts from the file's first
+# frame or sample (ffprobe's start), at the cost of one microsecond.
+SAME_ZERO = ("-itsoffset", "0.000001")
 
 ProgressFn = Callable[[float], None]  # receives seconds of media decoded so far
 LineFn = Callable[[str], None]        # receives each log line as ffmpeg writes it
@@ -75,7 +86,7 @@ def build_args(plan: DecodePlan) -> list[str]:
         args += ["-ss", f"{plan.start_s:.3f}"]
     if plan.duration_s is not None:
         args += ["-t", f"{plan.duration_s:.3f}"]
-    args += [*plan.input_options, "-i", str(plan.path)]
+    args += [*plan.input_options, *SAME_ZERO, "-i", str(plan.path)]
     graph, maps = _graph(plan)
     if graph:
         args += ["-filter_complex", ";".join(graph)]
@@ -95,7 +106,7 @@ def _graph(plan: DecodePlan) -> tuple[list[str], list[str]]:
     graph += _fan_out("0:a:0", "asplit", [plan.audio_chain, _wav_chain(plan)])
     maps: list[str] = []
     if plan.frames is not None:
-        maps += ["-map", "[frames]", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
+        maps += ["-map", "[frames]", "-fps_mode", "cfr", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
     if plan.wav_out is not None:
         maps += ["-map", "[wav]", "-c:a", "pcm_s16le", str(plan.wav_out)]
     return graph, maps
@@ -117,7 +128,8 @@ def _frames_chain(plan: DecodePlan) -> str | None:
     return f"fps={plan.frames.fps},scale={w}:{h}:flags=area,format=gray[frames]"
 
 
-WAV_FILTERS = "aresample=16000,aformat=sample_fmts=s16:channel_layouts=mono"  # the 16 kHz mono speech audio
+# the 16 kHz mono speech audio, from the segment's start (silence before a late first sample)
+WAV_FILTERS = "aresample=16000:first_pts=0,aformat=sample_fmts=s16:channel_layouts=mono"
 
 
 def _wav_chain(plan: DecodePlan) -> str | None:
@@ -281,7 +293,7 @@ def extract_audio(path: Path, wav_out: Path, start_s: float = 0.0, duration_s: f
         args += ["-ss", f"{start_s:.3f}"]
     if duration_s is not None:
         args += ["-t", f"{duration_s:.3f}"]
-    args += ["-i", str(path), "-vn", "-map", "0:a:0", "-af", WAV_FILTERS, "-c:a", "pcm_s16le", "-y", str(wav_out)]
+    args += [*SAME_ZERO, "-i", str(path), "-vn", "-map", "0:a:0", "-af", WAV_FILTERS, "-c:a", "pcm_s16le", "-y", str(wav_out)]
     tools.run("ffmpeg", args, timeout=timeout_s)
     return wav_out
 

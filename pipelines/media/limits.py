@@ -8,71 +8,70 @@ ffmpeg may use) comes only from this installation's configuration.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from pydantic import Field
 
 from config import CONFIG_DIR
-from pipelines.errors import ProfileError
+from pipelines.settings import files
+from pipelines.settings.base import Count, NonNegative, Positive, Section, Seconds, Size, section
 
 SERVER_CONFIG = CONFIG_DIR / "server.yaml"
 SERVER_CONFIG_ENV = "LESSONQC_SERVER_CONFIG"
 
 
-@dataclass(frozen=True)
-class Safety:
+@section
+class Safety(Section):
     """Limits checked from the probe, before anything decodes the whole file."""
 
-    max_width: int
-    max_height: int
-    min_width: int
-    min_height: int
-    max_duration_s: float
-    max_size_bytes: int
-    max_fps: float
-    max_pixel_frames: float
-    max_streams: int
-    max_video_streams: int
-    max_audio_streams: int
-    probe_timeout_s: float
-    scan_timeout_s: float
-    log_tail_lines: int
-    decode_error_sample: int
-    embedded_speech_segment_s: float
-    frames_ahead: int
+    max_width: Size
+    max_height: Size
+    min_width: Size
+    min_height: Size
+    max_duration_s: Positive
+    max_size_bytes: Size
+    max_fps: Positive
+    max_pixel_frames: Positive
+    max_streams: Size
+    max_video_streams: Size
+    max_audio_streams: Size
+    probe_timeout_s: Positive
+    scan_timeout_s: Positive
+    log_tail_lines: Size
+    decode_error_sample: Count
+    embedded_speech_segment_s: Positive
+    frames_ahead: Size
 
 
-@dataclass(frozen=True)
-class Inputs:
+@section
+class Inputs(Section):
     """What ffmpeg and ffprobe may open: protocols and demuxers (format names)."""
 
     protocols: tuple[str, ...]
     formats: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class FarmLimits:
+@section
+class FarmLimits(Section):
     """Bounds on the farm's messages that a profile cannot raise."""
 
-    max_time_limit_s: float
-    max_crashes: int
-    sweep_interval_s: float
-    redrives: int
-    recover_after_s: float
-    clock_refresh_s: float
-    redis_timeout_s: float
-    redis_connect_timeout_s: float
+    max_time_limit_s: Positive
+    max_crashes: Size
+    sweep_interval_s: Positive
+    redrives: Count
+    recover_after_s: Seconds
+    clock_refresh_s: Positive
+    redis_timeout_s: Positive
+    redis_connect_timeout_s: Positive
 
 
-@dataclass(frozen=True)
-class ServerConfig:
+@section
+class ServerConfig(Section):
     safety: Safety
     inputs: Inputs
     farm: FarmLimits
-    ceilings: dict[str, float]  # dotted profile key -> the most a profile may set
+    ceilings: dict[str, NonNegative] = Field(alias="profile_ceilings")  # dotted profile key -> the most a profile may set
 
 
 def server() -> ServerConfig:
@@ -82,47 +81,7 @@ def server() -> ServerConfig:
 
 @lru_cache(maxsize=4)
 def _load(override: str) -> ServerConfig:
-    data = read_settings(SERVER_CONFIG)
-    if override:
-        overlay(data, read_settings(Path(override)), override)
-    return ServerConfig(Safety(**data["safety"]), Inputs(tuple(data["inputs"]["protocols"]),
-                                                         tuple(data["inputs"]["formats"])),
-                        FarmLimits(**data["farm"]), dict(data["profile_ceilings"]))
-
-
-def read_settings(path: Path, what: str = "server configuration") -> dict[str, Any]:
-    """A settings YAML file as a mapping (ProfileError naming the file otherwise)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read {what} ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"{path}: the {what} must be a mapping of keys")
-    return data
-
-
-def overlay(base: dict[str, Any], override: dict[str, Any], source: str, prefix: str = "") -> None:
-    """Set `override`'s keys into `base` in place: only keys `base` has, each of its type (int for float allowed)."""
-    for key, value in override.items():
-        if key not in base:
-            raise ProfileError(f"{source}: unknown key '{prefix}{key}'")
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise ProfileError(f"{source}: key '{prefix}{key}' must be a mapping")
-            overlay(base[key], value, source, f"{prefix}{key}.")
-        elif not _same_kind(base[key], value):
-            raise ProfileError(f"{source}: key '{prefix}{key}' must be {type(base[key]).__name__}")
-        else:
-            base[key] = value
-
-
-def _same_kind(default: Any, value: Any) -> bool:
-    """`value` may replace `default`: the same type, or any number for a number (a bool only for a bool)."""
-    if isinstance(default, bool) or isinstance(value, bool):
-        return type(default) is type(value)
-    if isinstance(default, (int, float)):
-        return isinstance(value, (int, float))
-    return isinstance(value, type(default))
+    return files.load(ServerConfig, SERVER_CONFIG, override)
 
 
 def over_ceiling(data: dict[str, Any]) -> list[str]:

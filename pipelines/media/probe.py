@@ -39,16 +39,17 @@ def probe(path: Path, profile: Profile) -> ProbeResult:
     limits = server().safety
     raw = run_ffprobe(path, limits.probe_timeout_s)
     check_streams(raw, limits, server().inputs.formats)
-    ends = stream_ends(raw)
-    if not _stated_duration(raw):  # streamed MKV/WebM (browser MediaRecorder): no duration element
-        ends = scan_packet_ends(path, limits.scan_timeout_s)
+    origin = origin_of(raw)
+    ends = stream_ends(raw, origin)
+    if not _stated_duration(raw) or _ambiguous_ends(raw, origin):
+        ends = scan_packet_ends(path, limits.scan_timeout_s, origin)
     media = parse_ffprobe(raw, path, ends)
     media.video.end_s = _round(ends.get(media.video.stream))
     check_safety(media, limits)
     idet = measure_interlace(path, media, profile)
     if idet["scan"] != "unknown":  # static pictures give idet nothing to measure: keep the header's word
         media.video.scan = idet["scan"]
-    media.video.vfr = media.video.vfr or measure_vfr(path, media, profile)
+    media.video.vfr = media.video.vfr or measure_vfr(path, media, profile, origin)
     streams = stream_summary(raw, ends, media)
     findings = tech_findings(media, profile) + stream_findings(streams, profile)
     return ProbeResult(media, findings, {"idet": idet, "streams": streams})
@@ -103,17 +104,50 @@ def parse_ffprobe(raw: dict[str, Any], path: Path, ends: dict[int, float] | None
     if video is None:
         kind = "audio-only file" if _first(streams, "audio") else "no video stream"
         raise InputUnreadable(f"没有视频流 / {kind}")
-    duration = _float(fmt.get("duration")) or _stream_duration(video) or max((ends or {}).values(), default=None)
-    if not duration or not math.isfinite(duration) or duration <= 0:
+    duration = content_duration(raw, ends or {}) or _stream_duration(video) or max((ends or {}).values(), default=None)
+    if not duration or not math.isfinite(duration) or round(duration, 3) <= 0:
         raise InputUnreadable("无法确定时长 / duration unknown (truncated or not a video)")
+    size = max(0, _int(fmt.get("size")) or 0) or path.stat().st_size
     return Media(
         container=_container(fmt),
         duration_s=round(duration, 3),
-        size_bytes=max(0, _int(fmt.get("size")) or 0) or path.stat().st_size,
-        bit_rate=_int(fmt.get("bit_rate")),
+        size_bytes=size,
+        bit_rate=_bit_rate(fmt, size, duration),
         video=_video_info(video),
         audio=_audio_info(_first(streams, "audio")),
     )
+
+
+def _bit_rate(fmt: dict[str, Any], size: int, duration: float) -> int | None:
+    """The container's bit rate; recomputed over the content's duration where that is not the one stated
+    (ffprobe divided the size by a duration counted from the container's 0)."""
+    stated = _float(fmt.get("duration"))
+    if stated and duration != stated and math.isfinite(rate := size * 8 / duration):
+        return int(rate)
+    return _int(fmt.get("bit_rate"))
+
+
+def origin_of(raw: dict[str, Any]) -> float:
+    """The file's time zero, in the container's clock: where its first frame or sample is (ffprobe's
+    format start_time, else the earliest stream's). Every ffmpeg filter and seek counts from here,
+    so reports do too; an MPEG-TS capture starting at 10 h or an edit list changes nothing."""
+    fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
+    start = _float(fmt.get("start_time"))
+    if start is None:
+        start = min((t for s in _streams(raw) if (t := _float(s.get("start_time"))) is not None), default=None)
+    return start or 0.0
+
+
+def content_duration(raw: dict[str, Any], ends: dict[int, float]) -> float | None:
+    """How long the content lasts from its first frame: the container's duration, unless that counts
+    from the container's zero while the streams start later (MP4 with an edit list that delays every
+    stream): then the streams' latest end."""
+    fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
+    stated, origin = _float(fmt.get("duration")), origin_of(raw)
+    latest = max(ends.values(), default=None)
+    if stated and latest and latest > 0 and origin > 0 and abs(stated - latest - origin) < abs(stated - latest):
+        return latest
+    return stated
 
 
 def _streams(raw: dict[str, Any]) -> list[dict[str, Any]]:
@@ -274,31 +308,39 @@ def check_streams(raw: dict[str, Any], limits: Safety, formats: tuple[str, ...])
 
 
 def _stated_duration(raw: dict[str, Any]) -> bool:
+    """False for a streamed MKV/WebM (browser MediaRecorder): no duration element."""
     fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
     return bool(_float(fmt.get("duration")))
 
 
-def stream_ends(raw: dict[str, Any]) -> dict[int, float]:
-    """Each stream's end time (start + duration) as the container states it."""
+def _ambiguous_ends(raw: dict[str, Any], origin: float) -> bool:
+    """A Matroska file starting after 0: its DURATION tags are a stream's length for some muxers and its
+    last time (counted from 0) for others (ffmpeg), so its ends are measured from the packets."""
+    fmt = raw.get("format") if isinstance(raw.get("format"), dict) else {}
+    return origin > 0 and _str(fmt.get("format_name")).startswith("matroska")
+
+
+def stream_ends(raw: dict[str, Any], origin: float = 0.0) -> dict[int, float]:
+    """Each stream's end (start + duration) as the container states it, counted from the file's `origin`."""
     ends: dict[int, float] = {}
     for s in _streams(raw):
         if _int(s.get("index")) is None:
             continue
-        duration = _stream_duration(s)
+        duration, start = _stream_duration(s), _float(s.get("start_time"))
         if duration:
-            ends[_int(s.get("index"))] = (_float(s.get("start_time")) or 0.0) + duration
+            ends[_int(s.get("index"))] = (0.0 if start is None else start - origin) + duration
     return ends
 
 
-def scan_packet_ends(path: Path, timeout: float) -> dict[int, float]:
+def scan_packet_ends(path: Path, timeout: float, origin: float = 0.0) -> dict[int, float]:
     """Measure each stream's end from its packets (demux only: no decode) when the container states none."""
     args = ["-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time", "-of", "csv=p=0", str(path)]
     out = tools.run("ffprobe", args, timeout=timeout, check=False)
-    return parse_packet_ends(out.stdout.decode("utf-8", "replace"))
+    return {index: end - origin for index, end in parse_packet_ends(out.stdout.decode("utf-8", "replace")).items()}
 
 
 def parse_packet_ends(text: str) -> dict[int, float]:
-    """Pure parser of `stream_index,pts_time,duration_time` lines -> stream index -> end time."""
+    """Pure parser of `stream_index,pts_time,duration_time` lines -> stream index -> end time (container clock)."""
     ends: dict[int, float] = {}
     for line in text.splitlines():
         fields = line.split(",")
@@ -374,12 +416,13 @@ def video_map(media: Media) -> str:
     return "0:v:0" if media.video.stream is None else f"0:{media.video.stream}"
 
 
-def measure_vfr(path: Path, media: Media, profile: Profile) -> bool:
-    """True when frame durations vary by more than 10 % in any of a few windows spread over the file."""
+def measure_vfr(path: Path, media: Media, profile: Profile, origin: float = 0.0) -> bool:
+    """True when frame durations vary by more than 10 % in any of a few windows spread over the file
+    (ffprobe's intervals are in the container's clock: they start at `origin`)."""
     cfg = profile.video
     select = "v:0" if media.video.stream is None else str(media.video.stream)
     for start in _windows(media.duration_s, cfg.vfr_windows):
-        args = ["-v", "error", "-select_streams", select, "-read_intervals", f"{start:.2f}%+{cfg.vfr_window_s}",
+        args = ["-v", "error", "-select_streams", select, "-read_intervals", f"{origin + start:.2f}%+{cfg.vfr_window_s}",
                 "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
         out = tools.run("ffprobe", args, timeout=server().safety.probe_timeout_s, check=False)
         if is_variable(out.stdout.decode("utf-8", "replace")):

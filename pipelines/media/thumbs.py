@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pipelines import tools
 from pipelines.errors import LessonQCError
+from pipelines.media.decode import SAME_ZERO
 from pipelines.domain import Finding
 
 log = logging.getLogger(__name__)
@@ -13,8 +14,9 @@ log = logging.getLogger(__name__)
 
 def grab(path: Path, time_s: float, out: Path, width: int = 320, video_stream: int | None = None) -> Path | None:
     """Write a JPEG of the frame at `time_s`; None when it cannot be had."""
-    args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{max(0.0, time_s):.3f}", "-i", str(path),
-            "-map", "0:v:0" if video_stream is None else f"0:{video_stream}", "-frames:v", "1", "-vf", f"scale={width}:-2", "-q:v", "4", str(out)]
+    args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss", f"{max(0.0, time_s):.3f}", *SAME_ZERO,
+            "-i", str(path), "-map", "0:v:0" if video_stream is None else f"0:{video_stream}", "-frames:v", "1",
+            "-vf", f"scale={width}:-2", "-q:v", "4", str(out)]
     try:
         tools.run("ffmpeg", args, timeout=60)
     except LessonQCError as exc:

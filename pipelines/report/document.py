@@ -132,8 +132,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise
 
 
-def write(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write report.json and report.html (self-contained) into `out_dir`; return their paths."""
+def write(report: Report, out_dir: Path, video_src: str | None = None) -> dict[str, Path]:
+    """Write report.json and report.html (self-contained) into `out_dir`; return their paths.
+    `video_src` names the page's video relative to it (the farm: `video`, served beside the report)."""
     from pipelines.report.page import render  # local import: html rendering is only needed when writing
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -141,5 +142,5 @@ def write(report: Report, out_dir: Path) -> dict[str, Path]:
     doc = to_dict(report)
     json_path, html_path = out_dir / "report.json", out_dir / "report.html"
     write_atomic(json_path, json.dumps(doc, ensure_ascii=False, indent=2))
-    write_atomic(html_path, render(doc, out_dir))
+    write_atomic(html_path, render(doc, out_dir, video_src))
     return {"json": json_path, "html": html_path}

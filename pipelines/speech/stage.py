@@ -85,7 +85,7 @@ def _listen(loaded: Any, samples: Any, profile: Profile,
                                                   lang_cfg.join_gap_s)
     with _timed(phases, "language"):
         speech_lang.detect(loaded.model, samples, windows, lang_cfg.encoder_min_s, lang_cfg.batch)
-    allowed = list(profile.data["languages"]["speech"])
+    allowed = list(profile.languages.speech)
     for window in windows:
         window.text_lang = speech_lang.text_language(window, allowed, lang_cfg.fail_probability)
     with _timed(phases, "transcribe"):
@@ -112,7 +112,7 @@ def _tally(ctx: StageContext, samples: Any, windows: list[speech_windows.Window]
                         device=f"{loaded.choice.device}/{loaded.choice.compute_type}")
     for window in windows:
         tally.language_s[window.lang] = tally.language_s.get(window.lang, 0.0) + window.speech_s
-    allowed = list(ctx.profile.data["languages"]["speech"])
+    allowed = list(ctx.profile.languages.speech)
     tally.flagged = [f.to_dict() for f in speech_lang.flagged(windows, allowed, ctx.start_s)]
     return tally
 

@@ -4,20 +4,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from index import decisions as records
-from index import repository
 
 from .. import schemas
-from ..deps import DbSession, require_token
-from ..errors import ApiError
+from ..deps import DbSession, JobRow, require_token
 
 router = APIRouter(prefix="/api/v1/jobs/{job_id}", tags=["review"], dependencies=[Depends(require_token)],
                    responses=schemas.error_responses(401, 404))
 
 
 @router.get("/decisions", response_model=schemas.Decisions, summary="Decisions of every review level")
-def decisions(job_id: str, session: DbSession) -> schemas.Decisions:
-    job = repository.get_job(session, job_id)
-    if job is None:
-        raise ApiError(404, "job.not_found", f"no job {job_id}")
+def decisions(job: JobRow, session: DbSession) -> schemas.Decisions:
     return schemas.Decisions(job_id=job.id, level=job.level,
-                             decisions=[schemas.DecisionOut(**records.as_dict(r)) for r in records.records(session, job_id)])
+                             decisions=[schemas.DecisionOut(**records.as_dict(r)) for r in records.records(session, job.id)])

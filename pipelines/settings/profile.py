@@ -1,88 +1,41 @@
-"""Typed models of the profile sections, validated when a profile loads.
+"""The profile's sections (config/defaults/*.yaml together), validated when a profile loads.
 
-Every key of config/defaults/*.yaml has a field here with its type and range; the
-YAML stays the one place for default values. `build()` turns plain YAML data into
-these frozen dataclasses, refusing an unknown or missing key, a wrong type and a value
-out of range, naming the key and the file. Values are kept as written (an int given
-for a float stays an int), so reports print the numbers the profile holds.
+Every key of config/defaults/*.yaml has a field here with its type and range; the YAML stays
+the one place for default values (no field has a default). An unknown or missing key, a wrong
+type or a value out of range is refused by pydantic, and pipelines/settings/base.py names the
+key and the file.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
-import types
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Literal
 
-from pipelines.errors import ProfileError
+from pydantic import Field, StrictInt
 
-
-@dataclass(frozen=True)
-class Bounds:
-    """Range of a number field (inclusive unless `gt`)."""
-
-    ge: float | None = None
-    le: float | None = None
-    gt: float | None = None
-
-    def problem(self, value: float) -> str | None:
-        if self.gt is not None and not value > self.gt:
-            return f"must be > {self.gt:g}"
-        if self.ge is not None and value < self.ge:
-            return f"must be >= {self.ge:g}"
-        if self.le is not None and value > self.le:
-            return f"must be <= {self.le:g}"
-        return None
-
-
-Seconds = Annotated[float, Bounds(ge=0)]          # a duration; 0 allowed
-Positive = Annotated[float, Bounds(gt=0)]
-NonNegative = Annotated[float, Bounds(ge=0)]
-Share = Annotated[float, Bounds(ge=0, le=1)]      # a ratio or probability
-Luma = Annotated[float, Bounds(ge=0, le=255)]
-Confidence = Annotated[float, Bounds(ge=0, le=100)]
-Count = Annotated[int, Bounds(ge=0)]
-Size = Annotated[int, Bounds(ge=1)]               # pixels, frames, tiles: at least one
-Severity = Literal["info", "review", "fail"]
-
-
-class Section:
-    """Base of every section: attribute access, `section["key"]` and a plain-dict copy."""
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return getattr(self, key)
-        except AttributeError:
-            raise KeyError(key) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
-
-    def problem(self) -> str | None:
-        """A rule across fields that does not hold (checked after the fields)."""
-        return None
+from pipelines.settings.base import (Confidence, Count, Flag, Luma, NonNegative, Number, Positive, Seconds, Section,
+                                     Severity, Share, Size, section)
 
 
 # --- core.yaml -------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class Languages(Section):
     speech: list[str]
     text: list[str]
 
 
-@dataclass(frozen=True)
+@section
 class Duration(Section):
     min_s: Seconds
     max_s: Seconds
     severity: Severity
 
-    def problem(self) -> str | None:
-        return "min_s must not exceed max_s" if self.min_s > self.max_s else None
+    def __post_init__(self) -> None:
+        if self.min_s > self.max_s:
+            raise ValueError("min_s must not exceed max_s")
 
 
-@dataclass(frozen=True)
+@section
 class FileRules(Section):
     max_size_bytes: Size
     size_severity: Severity
@@ -90,14 +43,14 @@ class FileRules(Section):
     container_severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Video(Section):
     codecs: list[str]
     codec_severity: Severity
     width: Size
     height: Size
     resolution_severity: Severity
-    aspect: str
+    aspect: Annotated[str, Field(pattern=r"^\d+:\d+$")]   # W:H
     aspect_tolerance: NonNegative
     aspect_severity: Severity
     fps: Positive
@@ -115,13 +68,10 @@ class Video(Section):
     vfr_windows: Size
     vfr_window_s: Positive
 
-    def problem(self) -> str | None:
-        return None if re.fullmatch(r"\d+:\d+", self.aspect) else f"aspect must read W:H, got {self.aspect!r}"
 
-
-@dataclass(frozen=True)
+@section
 class Audio(Section):
-    required: bool
+    required: Flag
     no_audio_severity: Severity
     codecs: list[str]
     codec_severity: Severity
@@ -133,7 +83,7 @@ class Audio(Section):
     streams_severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Black(Section):
     pixel_threshold: Share
     picture_threshold: Share
@@ -142,9 +92,9 @@ class Black(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Frozen(Section):
-    noise_db: float
+    noise_db: Number
     detect_s: Positive
     live_min_s: Seconds
     static_share: Share
@@ -154,36 +104,36 @@ class Frozen(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Letterbox(Section):
-    limit: Annotated[int, Bounds(ge=0, le=255)]
+    limit: Annotated[StrictInt, Field(ge=0, le=255)]
     min_bar_share: Share
     min_duration_s: Seconds
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class DecodeErrors(Section):
     review_at: Size
     fail_at: Size
 
 
-@dataclass(frozen=True)
+@section
 class Loudness(Section):
-    review_below_lufs: float
-    fail_below_lufs: float
-    review_above_lufs: float
-    max_true_peak_dbtp: float
+    review_below_lufs: Number
+    fail_below_lufs: Number
+    review_above_lufs: Number
+    max_true_peak_dbtp: Number
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Silence(Section):
-    noise_db: float
+    noise_db: Number
     detect_s: Positive
-    room_tone_db: float
+    room_tone_db: Number
     music_flatness: Share
-    spectral_rate: Annotated[int, Bounds(ge=1000)]
+    spectral_rate: Annotated[StrictInt, Field(ge=1000)]
     spectral_highpass_hz: NonNegative
     join_gap_s: Seconds
     min_duration_s: Seconds
@@ -193,25 +143,25 @@ class Silence(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Clipping(Section):
     window_s: Positive
-    peak_level_db: float
-    min_flat_factor: float
-    overshoot_db: float
+    peak_level_db: Number
+    min_flat_factor: Number
+    overshoot_db: Number
     min_duration_s: Seconds
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class VideoShort(Section):
     min_gap_s: Positive
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Signal(Section):
-    skip_nonref_frames: bool
+    skip_nonref_frames: Flag
     analysis_fps: Positive
     analysis_width: Size
     progress_interval_s: Positive
@@ -225,7 +175,7 @@ class Signal(Section):
     clipping: Clipping
 
 
-@dataclass(frozen=True)
+@section
 class ReportRules(Section):
     max_thumbnails: Count
     thumbnail_width: Size
@@ -233,13 +183,13 @@ class ReportRules(Section):
 
 # --- farm.yaml, frames.yaml ------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class TimeLimit(Section):
     base_s: Positive
     per_media_s: NonNegative
 
 
-@dataclass(frozen=True)
+@section
 class Farm(Section):
     segment_s: Positive
     min_tail_s: Seconds
@@ -253,7 +203,7 @@ class Farm(Section):
     state_ttl_s: Size
 
 
-@dataclass(frozen=True)
+@section
 class Frames(Section):
     fps: Positive
     max_height: Size
@@ -261,7 +211,7 @@ class Frames(Section):
 
 # --- lab.yaml --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class LabShots(Section):
     min_score: NonNegative
     adaptive_ratio: NonNegative
@@ -269,14 +219,14 @@ class LabShots(Section):
     min_shot_s: Seconds
 
 
-@dataclass(frozen=True)
+@section
 class LabMotion(Section):
     min_response: Share
     max_misfit_px: NonNegative
     trend_window: Size
 
 
-@dataclass(frozen=True)
+@section
 class LabShake(Section):
     jitter_px: NonNegative
     window: Size
@@ -284,7 +234,7 @@ class LabShake(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class LabBlur(Section):
     min_sharpness: NonNegative
     window: Size
@@ -292,7 +242,7 @@ class LabBlur(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class LabExposure(Section):
     dark_level: Luma
     bright_level: Luma
@@ -307,7 +257,7 @@ class LabExposure(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class LabStatic(Section):
     max_shots: Count
     max_moving_s: Seconds
@@ -317,19 +267,19 @@ class LabStatic(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class LabSheet(Section):
     every_s: Positive
     max_tiles: Size
     max_kept_tiles: Size
     columns: Size
     tile_width: Size
-    jpeg_quality: Annotated[int, Bounds(ge=1, le=100)]
+    jpeg_quality: Annotated[StrictInt, Field(ge=1, le=100)]
 
 
-@dataclass(frozen=True)
+@section
 class Lab(Section):
-    enabled: bool
+    enabled: Flag
     analysis_width: Size
     reference_width: Size
     flat_std: NonNegative
@@ -344,7 +294,7 @@ class Lab(Section):
 
 # --- onscreen.yaml ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class Slides(Section):
     width: Size
     pixel_delta: Luma
@@ -363,7 +313,7 @@ class Slides(Section):
     max_read_scenes: Size
 
 
-@dataclass(frozen=True)
+@section
 class Ocr(Section):
     languages: str
     traditional_languages: str
@@ -383,20 +333,20 @@ class Ocr(Section):
     block_fill: Share
 
 
-@dataclass(frozen=True)
+@section
 class TextAds(Section):
     rules_file: str
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Codes(Section):
-    enabled: bool
-    barcodes: bool
+    enabled: Flag
+    barcodes: Flag
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Traditional(Section):
     fonts: list[str]
     min_margin: NonNegative
@@ -406,7 +356,7 @@ class Traditional(Section):
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Watermark(Section):
     edge_width: Size
     edge_delta: NonNegative
@@ -422,7 +372,7 @@ class Watermark(Section):
     min_video_share: Share
     merge_overlap: Share
     median_frames: Size
-    min_consistency: Annotated[float, Bounds(ge=-1, le=1)]   # a correlation
+    min_consistency: Annotated[Number, Field(ge=-1, le=1)]   # a correlation
     text_margin_px: Count
     numbering_frames: Size
     severity: Severity
@@ -430,21 +380,20 @@ class Watermark(Section):
     words: list[str]
 
 
-@dataclass(frozen=True)
+@section
 class TitleField(Section):
     labels: list[str]
     values: list[str]
 
-    def problem(self) -> str | None:
+    def __post_init__(self) -> None:
         for pattern in self.values:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                return f"value pattern {pattern!r} is not a regular expression ({exc})"
-        return None
+                raise ValueError(f"value pattern {pattern!r} is not a regular expression ({exc})") from None
 
 
-@dataclass(frozen=True)
+@section
 class TitleCardRules(Section):
     window_s: Seconds
     min_text_s: Seconds
@@ -461,15 +410,15 @@ class TitleCardRules(Section):
     fields: dict[str, TitleField]
 
 
-@dataclass(frozen=True)
+@section
 class Citations(Section):
     file: str
     severity: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Onscreen(Section):
-    enabled: bool
+    enabled: Flag
     thumbnail_width: Size
     max_thumbnails: Count
     slides: Slides
@@ -484,7 +433,7 @@ class Onscreen(Section):
 
 # --- speech.yaml -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class ModelChoice(Section):
     name: str
     fallback: str
@@ -493,14 +442,14 @@ class ModelChoice(Section):
     batch_size: Count
 
 
-@dataclass(frozen=True)
+@section
 class SpeechModel(Section):
     device: Literal["auto", "cpu", "cuda"]
     cpu: ModelChoice
     cuda: ModelChoice
 
 
-@dataclass(frozen=True)
+@section
 class Vad(Section):
     threshold: Share
     min_speech_duration_ms: Count
@@ -509,7 +458,7 @@ class Vad(Section):
     max_speech_s: Positive
 
 
-@dataclass(frozen=True)
+@section
 class SpeechLanguage(Section):
     window_min_s: Seconds
     window_max_s: Positive
@@ -521,66 +470,64 @@ class SpeechLanguage(Section):
     merge_gap_s: Seconds
 
 
-@dataclass(frozen=True)
+@section
 class Transcribe(Section):
     window_s: Positive
     beam_size: Size
-    timestamps: bool
-    temperatures: list[Share]
-    compression_ratio_threshold: float
-    log_prob_threshold: float
+    timestamps: Flag
+    temperatures: Annotated[list[Share], Field(min_length=1)]
+    compression_ratio_threshold: Number
+    log_prob_threshold: Number
     no_speech_threshold: Share
     prompts: dict[str, str]
 
-    def problem(self) -> str | None:
-        return None if self.temperatures else "temperatures must list at least one temperature"
 
-
-@dataclass(frozen=True)
+@section
 class LowSpeech(Section):
     review_below: Share
     fail_below: Share
 
 
-@dataclass(frozen=True)
+@section
 class SpeechAds(Section):
     rules_file: str
     cooccur_s: Seconds
     merge_gap_s: Seconds
 
 
-@dataclass(frozen=True)
+@section
 class Speech(Section):
-    enabled: bool
+    enabled: Flag
     model: SpeechModel
     vad: Vad
     language: SpeechLanguage
     transcribe: Transcribe
     low_speech: LowSpeech
     ads: SpeechAds
-    subtitles: bool
+    subtitles: Flag
 
 
 # --- package.yaml ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class PackageCategory(Section):
     video: str
     required: list[str]
     optional: list[str]
 
-    def problem(self) -> str | None:
-        return None if self.video in self.required else f"the video part {self.video!r} must be required"
+    def __post_init__(self) -> None:
+        if self.video not in self.required:
+            raise ValueError(f"the video part {self.video!r} must be required")
 
 
-@dataclass(frozen=True)
+@section
 class PartRole(Section):
     names: list[str]
     headings: list[str]
-    slides: bool
+    slides: Flag
 
 
-@dataclass(frozen=True)
+@section
 class PackageLimits(Section):
     max_files: Size
     max_total_bytes: Size
@@ -589,7 +536,7 @@ class PackageLimits(Section):
     max_depth: Size
 
 
-@dataclass(frozen=True)
+@section
 class PackageDocuments(Section):
     max_pages: Size
     render_dpi: Positive
@@ -600,22 +547,22 @@ class PackageDocuments(Section):
     min_image_share: Share
     max_image_px: Size
     band_aspect: Positive
-    band_overlap: Annotated[float, Bounds(ge=0, le=0.9)]
+    band_overlap: Annotated[Number, Field(ge=0, le=0.9)]
     min_traditional_chars: Size
     libreoffice_timeout_s: Positive
-    office_pictures: bool
+    office_pictures: Flag
     thumbnail_width: Size
     max_thumbnails: Count
 
 
-@dataclass(frozen=True)
+@section
 class PackageSeverity(Section):
     missing: Severity
     unreadable: Severity
     unexpected: Severity
 
 
-@dataclass(frozen=True)
+@section
 class Package(Section):
     categories: dict[str, PackageCategory]
     roles: dict[str, PartRole]
@@ -631,14 +578,15 @@ class Package(Section):
     documents: PackageDocuments
     severity: PackageSeverity
 
-    def problem(self) -> str | None:
+    def __post_init__(self) -> None:
         unknown = sorted({p for c in self.categories.values() for p in [*c.required, *c.optional]} - set(self.roles))
-        return f"parts without a role entry: {', '.join(unknown)}" if unknown else None
+        if unknown:
+            raise ValueError(f"parts without a role entry: {', '.join(unknown)}")
 
 
 # --- the whole profile -----------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@section
 class Sections(Section):
     """Every top-level key of a profile (config/defaults/*.yaml together)."""
 
@@ -658,96 +606,3 @@ class Sections(Section):
     onscreen: Onscreen
     speech: Speech
     package: Package
-
-
-def build(tp: Any, value: Any, source: Callable[[str], str] | str, key: str = "") -> Any:
-    """`value` (plain YAML data) as type `tp`; ProfileError naming the key and its file otherwise.
-
-    `source` is the file name, or a function from a dotted key to the file that set it.
-    """
-    where = source if callable(source) else (lambda _key: source)
-    return _build(tp, value, where, key)
-
-
-def open_keys(tp: Any, path: list[str]) -> bool:
-    """Whether the mapping at `path` inside `tp` takes keys of its own (a dict field, not a section)."""
-    for name in path:
-        tp = _strip(tp)
-        if dataclasses.is_dataclass(tp):
-            hint = get_type_hints(tp, include_extras=True).get(name)
-        elif get_origin(tp) is dict:
-            hint = get_args(tp)[1]
-        else:
-            return False
-        if hint is None:
-            return False
-        tp = hint
-    return get_origin(_strip(tp)) is dict
-
-
-def _strip(tp: Any) -> Any:
-    return get_args(tp)[0] if get_origin(tp) is Annotated else tp
-
-
-def _fail(where: Callable[[str], str], key: str, what: str) -> ProfileError:
-    return ProfileError(f"{where(key)}: key '{key}' {what}")
-
-
-def _build(tp: Any, value: Any, where: Callable[[str], str], key: str) -> Any:
-    origin = get_origin(tp)
-    if origin is Annotated:
-        base, *marks = get_args(tp)
-        built = _build(base, value, where, key)
-        for mark in marks:
-            problem = mark.problem(built) if isinstance(mark, Bounds) else None
-            if problem:
-                raise _fail(where, key, f"{problem}, got {built!r}")
-        return built
-    if dataclasses.is_dataclass(tp):
-        return _section(tp, value, where, key)
-    if origin in (Union, types.UnionType):
-        if value is None and type(None) in get_args(tp):
-            return None
-        return _build(next(a for a in get_args(tp) if a is not type(None)), value, where, key)
-    if origin is Literal:
-        if value not in get_args(tp):
-            raise _fail(where, key, f"must be one of {', '.join(map(str, get_args(tp)))}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise _fail(where, key, f"must be a list, got {type(value).__name__} ({value!r})")
-        return [_build(get_args(tp)[0], v, where, f"{key}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise _fail(where, key, "must be a mapping")
-        return {str(k): _build(get_args(tp)[1], v, where, f"{key}.{k}") for k, v in value.items()}
-    return _scalar(tp, value, where, key)
-
-
-def _scalar(tp: type, value: Any, where: Callable[[str], str], key: str) -> Any:
-    if tp is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, tp)
-    if not ok:
-        raise _fail(where, key, f"must be {tp.__name__}, got {type(value).__name__} ({value!r})")
-    return value
-
-
-def _section(tp: type, value: Any, where: Callable[[str], str], key: str) -> Any:
-    if not isinstance(value, dict):
-        raise _fail(where, key or "(top)", "must be a mapping")
-    hints = get_type_hints(tp, include_extras=True)
-    names = [f.name for f in dataclasses.fields(tp)]
-    prefix = f"{key}." if key else ""
-    for extra in sorted(map(str, value.keys() - set(names))):
-        raise ProfileError(f"{where(prefix + extra)}: unknown key '{prefix}{extra}'")
-    for missing in [n for n in names if n not in value]:
-        raise ProfileError(f"{where(prefix + missing)}: missing key '{prefix}{missing}'")
-    section = tp(**{n: _build(hints[n], value[n], where, f"{prefix}{n}") for n in names})
-    problem = section.problem()
-    if problem:
-        raise ProfileError(f"{where(key)}: section '{key or '(top)'}': {problem}")
-    return section

@@ -1,0 +1,1 @@
+"""Typed settings: the YAML files under config/ validated into frozen pydantic dataclasses."""
