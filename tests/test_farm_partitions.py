@@ -147,3 +147,34 @@ def test_messages_fetched_but_lost_to_a_connection_error_are_put_back_when_the_c
     finally:
         for key in client.scan_iter(f"{ns}:*"):
             client.delete(key)
+
+
+def test_an_acknowledgement_that_times_out_is_tried_again_not_dropped(client, monkeypatch):
+    """dramatiq retries an ack only on a connection error; a socket timeout (Redis cut off) made it give up,
+    leaving the message held by a live worker for good (seen across hosts)."""
+    import dramatiq
+    from dramatiq.errors import ConnectionClosed
+
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(), kwargs={}, options={}))
+        consumer = broker.consume("probe", prefetch=1, timeout=100)
+        message = next(m for m in consumer if m is not None)
+        real = broker.do_ack
+
+        def cut_off(*_args: object) -> None:
+            raise redis.TimeoutError("timed out")
+        monkeypatch.setattr(broker, "do_ack", cut_off)
+        with pytest.raises(ConnectionClosed):  # dramatiq's post-processing sleeps and acks again on this
+            consumer.ack(message)
+        monkeypatch.setattr(broker, "do_ack", real)
+        consumer.ack(message)
+        assert client.scard(f"{ns}:__acks__.{broker.broker_id}.probe") == 0
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)

@@ -122,8 +122,9 @@ def _reviewer(farm: HostFarm) -> httpx.Client:
 
 
 def _decide(http: httpx.Client, job_id: str, deadline: float) -> list[int]:
-    """Post `pass` until the console takes it (a database restart in between: 5xx or a dropped connection,
-    then again); return the status codes seen. A repeat after an unseen success is refused (409)."""
+    """Post `pass` (with the review version the page showed) until the console takes it (a database restart
+    in between: 5xx or a dropped connection, then again); return the status codes seen. A repeat after an
+    unseen success is refused (409)."""
     from tests.consolekit import csrf_of
 
     seen: list[int] = []
@@ -131,8 +132,10 @@ def _decide(http: httpx.Client, job_id: str, deadline: float) -> list[int]:
         try:
             page = http.get(f"/console/lessons/{job_id}")
             if page.status_code == 200:
-                answer = http.post(f"/console/lessons/{job_id}/decision",
-                                   data={"action": "pass", "csrf_token": csrf_of(page.text)})
+                version = re.search(r'name="version" value="(\d+)"', page.text)
+                form = {"action": "pass", "csrf_token": csrf_of(page.text), "confirm_unreviewed": "yes",
+                        "version": version.group(1) if version else ""}
+                answer = http.post(f"/console/lessons/{job_id}/decision", data=form)
                 seen.append(answer.status_code)
                 if answer.status_code in (303, 409):
                     return seen
@@ -151,7 +154,7 @@ def test_postgres_restarted_during_index_writes_and_decisions_loses_and_doubles_
     rest = [farm.submit(lesson, region=REGION) for _ in range(3)]
     _started_on(farm, rest[-1])  # the later jobs are mid-flight: their report steps write the index soon
     outcomes: dict[str, list[int]] = {}
-    deciding = threading.Thread(target=lambda: outcomes.update(
+    deciding = threading.Thread(daemon=True, target=lambda: outcomes.update(
         {j: _decide(reviewer, j, time.monotonic() + 120) for j in first}))
     deciding.start()
     time.sleep(0.3)

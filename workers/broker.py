@@ -25,6 +25,7 @@ import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
                                  ShutdownNotifications, TimeLimit)
 
@@ -80,7 +81,8 @@ class FarmRedisBroker(RedisBroker):
       other worker dead (requeueing what they run), nor one behind look dead;
     - a consumer that starts again after a connection error first puts back the messages this process
       fetched but never handed to a worker thread (a fetch whose reply was lost, the old consumer's
-      prefetched ones): otherwise they stay in a live worker's acknowledgement set, never run.
+      prefetched ones): otherwise they stay in a live worker's acknowledgement set, never run;
+    - an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
     """
 
     def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
@@ -125,14 +127,18 @@ class _FarmConsumer(_RedisConsumer):
         return message
 
     def ack(self, message: Any) -> None:
-        try:
-            super().ack(message)
-        finally:
-            self.handed.discard(message.options["redis_message_id"])
+        self._settle(super().ack, message)
 
     def nack(self, message: Any) -> None:
+        self._settle(super().nack, message)
+
+    def _settle(self, settle: Callable[[Any], None], message: Any) -> None:
+        """Ack or nack; a socket timeout counts as the connection error it is, so dramatiq tries again until
+        Redis answers (any other error left the message held by this live worker, never run again)."""
         try:
-            super().nack(message)
+            settle(message)
+        except redis.TimeoutError as exc:
+            raise ConnectionClosed(exc) from None
         finally:
             self.handed.discard(message.options["redis_message_id"])
 
