@@ -69,7 +69,7 @@ demo-package: setup $(DEMO_PACKAGE)
 test: setup redis
 	$(BIN)/python -m pytest -m "not hosts" $(PYTEST_ARGS)
 
-# The farm across hosts (tests/test_hosts.py, ~6 minutes): Redis, PostgreSQL, the API, three workers and a
+# The farm across hosts (tests/test_hosts.py, ~4-5 minutes): Redis, PostgreSQL, the API, three workers and a
 # webhook receiver, each in its own network namespace, under faults. Needs root; .ci/run runs it after `make test`.
 test-hosts: setup redis
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing the PostgreSQL server binaries"; \
