@@ -163,9 +163,15 @@ _CALLBACKS = serviceconfig.load().callbacks  # retry options only: the allow-lis
 @dramatiq.actor(queue_name="callback", max_retries=_CALLBACKS.retries, min_backoff=int(_CALLBACKS.min_backoff_s * 1000),
                 max_backoff=int(_CALLBACKS.max_backoff_s * 1000), on_retry_exhausted="webhook_gave_up")
 def deliver_webhook(delivery_id: int) -> None:
-    """POST one webhook delivery, signed (retried with backoff while a later attempt may succeed)."""
+    """POST one webhook delivery, signed (retried with backoff while a later attempt may succeed).
+    One attempt of a delivery at a time: a message requeued while its first worker still sends it
+    (dead-worker check after a Redis outage) waits its turn, then finds the delivery no longer pending."""
+    settings_ = serviceconfig.load().callbacks
     try:
-        indexing.deliver(delivery_id, serviceconfig.load().callbacks)
+        with brokers.store().exclusive(f"webhook:{delivery_id}", int(settings_.timeout_s * 2) + 5) as mine:
+            if not mine:
+                raise callbacks.CallbackFailed(f"webhook delivery {delivery_id}: another worker is sending it now")
+            indexing.deliver(delivery_id, settings_)
     except callbacks.CallbackFailed as exc:  # expected: logged in the delivery log, retried without a traceback
         log.warning("%s", exc)
         raise dramatiq.Retry(str(exc)) from None

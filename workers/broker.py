@@ -17,16 +17,24 @@ Environment (all optional):
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
+import redis
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
                                  ShutdownNotifications, TimeLimit)
 
+from pipelines.media.limits import server
+
 from . import settings
-from .connection import DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url, state_prefix  # noqa: F401
+from .clock import RedisClock
+from .connection import (DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url,  # noqa: F401
+                         socket_options, state_prefix)
 from .state import JobStore, MemoryBackend, RedisBackend
 
 BROKER_ENV = "LESSONQC_BROKER"
@@ -66,13 +74,84 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
     return chain
 
 
+class FarmRedisBroker(RedisBroker):
+    """dramatiq's RedisBroker with two fixes for a farm spread over hosts:
+
+    - heartbeats on Redis's clock (workers/clock.py): a host whose clock runs ahead does not find every
+      other worker dead (requeueing what they run), nor one behind look dead;
+    - a consumer that starts again after a connection error first puts back the messages this process
+      fetched but never handed to a worker thread (a fetch whose reply was lost, the old consumer's
+      prefetched ones): otherwise they stay in a live worker's acknowledgement set, never run;
+    - an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
+    """
+
+    def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.clock = RedisClock(self.client, clock_refresh_s)
+        self.handed: dict[str, set[str]] = {}  # queue -> ids handed to worker threads, not yet (n)acked
+
+    @property
+    def consumer_class(self) -> type:
+        return _FarmConsumer
+
+    def requeue_orphans(self, queue_name: str) -> None:
+        """Put back what this process holds on `queue_name` but no worker thread has (see the class)."""
+        held = self.client.smembers(f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}")
+        orphans = {m.decode() for m in held} - self.handed.setdefault(queue_name, set())
+        if orphans:
+            self.do_requeue(queue_name, *sorted(orphans))
+
+    def _dispatch(self, command: str) -> Callable[..., Any]:
+        """dramatiq 2.2's `_dispatch`, the timestamp (heartbeat, dead-worker cut-off) from `self.clock`."""
+        dispatch, keys = self.scripts["dispatch"], [self.namespace]
+
+        def do_dispatch(queue_name: str, *args: Any) -> Any:
+            return dispatch(args=[command, int(self.clock.time() * 1000), queue_name, self.broker_id,
+                                  self.heartbeat_timeout, self.dead_message_ttl, self._should_do_maintenance(command),
+                                  self._max_unpack_size(), *args], keys=keys)
+        return do_dispatch
+
+
+class _FarmConsumer(_RedisConsumer):
+    """dramatiq's Redis consumer that tells its broker which messages it handed out (FarmRedisBroker)."""
+
+    def __init__(self, broker: FarmRedisBroker, queue_name: str, prefetch: int, timeout: int):
+        super().__init__(broker, queue_name, prefetch, timeout)
+        self.handed = broker.handed.setdefault(queue_name, set())
+        broker.requeue_orphans(queue_name)
+
+    def __next__(self) -> Any:
+        message = super().__next__()
+        if message is not None:
+            self.handed.add(message.options["redis_message_id"])
+        return message
+
+    def ack(self, message: Any) -> None:
+        self._settle(super().ack, message)
+
+    def nack(self, message: Any) -> None:
+        self._settle(super().nack, message)
+
+    def _settle(self, settle: Callable[[Any], None], message: Any) -> None:
+        """Ack or nack; a socket timeout counts as the connection error it is, so dramatiq tries again until
+        Redis answers (any other error left the message held by this live worker, never run again)."""
+        try:
+            settle(message)
+        except redis.TimeoutError as exc:
+            raise ConnectionClosed(exc) from None
+        finally:
+            self.handed.discard(message.options["redis_message_id"])
+
+
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
     """A RedisBroker from the environment (heartbeat/requeue timing included)."""
-    return RedisBroker(url=url or redis_url(), namespace=ns or namespace(),
-                       heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
-                       maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
-                       middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",
-                                             os.environ.get("LESSONQC_PROMETHEUS", "0") == "1"))
+    pool = redis.ConnectionPool.from_url(url or redis_url(), **socket_options())
+    return FarmRedisBroker(clock_refresh_s=server().farm.clock_refresh_s, client=redis.Redis(connection_pool=pool),
+                           namespace=ns or namespace(),
+                           heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
+                           maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
+                           middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",
+                                                 os.environ.get("LESSONQC_PROMETHEUS", "0") == "1"))
 
 
 def make_stub() -> StubBroker:

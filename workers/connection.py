@@ -5,6 +5,8 @@ import os
 
 import redis
 
+from pipelines.media.limits import server
+
 REDIS_URL_ENV = "LESSONQC_REDIS_URL"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -21,6 +23,15 @@ def state_prefix() -> str:
     return os.environ.get("LESSONQC_STATE_PREFIX") or "lessonqc"
 
 
+def socket_options() -> dict[str, float | bool]:
+    """Timeouts of every farm connection to Redis (config/server.yaml farm.redis_*): a Redis cut off by the
+    network fails a call within seconds (the API answers 503, a worker retries) instead of leaving it
+    blocked until TCP gives up. Options in the URL (`?socket_timeout=...`) win."""
+    farm = server().farm
+    return {"socket_timeout": farm.redis_timeout_s, "socket_connect_timeout": farm.redis_connect_timeout_s,
+            "socket_keepalive": True}
+
+
 def redis_client(url: str | None = None) -> redis.Redis:
     """A text-mode client for the job state (same URL rules as the broker)."""
-    return redis.Redis.from_url(url or redis_url(), decode_responses=True)
+    return redis.Redis.from_url(url or redis_url(), decode_responses=True, **socket_options())

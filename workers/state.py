@@ -6,12 +6,16 @@ Three hashes per job (Redis, or memory with the StubBroker):
   {prefix}:job:{id}:parts  task key -> the task's result (set once: HSETNX)
 A redelivered task (its worker died before the ack) finds its part already set and
 is not counted twice; `finish` is set-once too, so a job gets exactly one report.
+Times are stamped on the backend's clock: Redis's for the Redis backend (workers/clock.py).
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +23,9 @@ from typing import Any
 import redis
 
 from pipelines.errors import LessonQCError
+from pipelines.media.limits import server
+
+from .clock import RedisClock
 
 QUEUED, RUNNING, DONE, ERROR = "queued", "running", "done", "error"
 FINISHED = (DONE, ERROR)
@@ -59,12 +66,17 @@ class Completion:
     done: int
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+def stamp(seconds: float) -> str:
+    """An ISO UTC time stamp (sortable as text) of epoch `seconds`."""
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec="milliseconds")
 
 
 class Backend(ABC):
-    """The few hash operations the job state needs, two of them atomic."""
+    """The few hash operations the job state needs, two of them atomic, and the clock to stamp them with."""
+
+    def time(self) -> float:
+        """Epoch seconds on the farm's clock (this host's, unless the backend has a shared one)."""
+        return time.time()
 
     @abstractmethod
     def hget(self, key: str, field: str) -> str | None: ...
@@ -105,14 +117,22 @@ class Backend(ABC):
     def take_lock(self, name: str, ttl_s: int) -> bool:
         """Take a lock named `name` for `ttl_s` seconds unless someone holds it."""
 
+    @abstractmethod
+    def drop_lock(self, name: str) -> None:
+        """Release a lock this process took."""
+
 
 class RedisBackend(Backend):
     """Job state in Redis (decode_responses client)."""
 
     def __init__(self, client: redis.Redis):
         self.client = client
+        self.clock = RedisClock(client, server().farm.clock_refresh_s)
         self._complete = client.register_script(_COMPLETE_LUA)
         self._finish = client.register_script(_FINISH_LUA)
+
+    def time(self) -> float:
+        return self.clock.time()
 
     def hget(self, key: str, field: str) -> str | None:
         return self.client.hget(key, field)
@@ -154,6 +174,9 @@ class RedisBackend(Backend):
 
     def take_lock(self, name: str, ttl_s: int) -> bool:
         return bool(self.client.set(name, "1", nx=True, ex=max(1, ttl_s)))
+
+    def drop_lock(self, name: str) -> None:
+        self.client.delete(name)
 
 
 class MemoryBackend(Backend):
@@ -222,6 +245,9 @@ class MemoryBackend(Backend):
     def take_lock(self, name: str, ttl_s: int) -> bool:
         return True
 
+    def drop_lock(self, name: str) -> None:
+        """Memory state has one process: nothing to release."""
+
 
 class JobStore:
     """Job and task state over a Backend; every write is safe to repeat (redelivery)."""
@@ -230,6 +256,24 @@ class JobStore:
         self.backend = backend
         self.prefix = prefix
 
+    def now(self) -> datetime:
+        """Now on the farm's clock (what job state is stamped with and the sweeper judges by)."""
+        return datetime.fromtimestamp(self.backend.time(), timezone.utc)
+
+    def _stamp(self) -> str:
+        return stamp(self.backend.time())
+
+    @contextmanager
+    def exclusive(self, name: str, ttl_s: int) -> Iterator[bool]:
+        """Hold the farm-wide lock `name` while the block runs; yields False when another process holds it."""
+        key = f"{self.prefix}:lock:{name}"
+        taken = self.backend.take_lock(key, ttl_s)
+        try:
+            yield taken
+        finally:
+            if taken:
+                self.backend.drop_lock(key)
+
     def _key(self, job_id: str, kind: str = "") -> str:
         return f"{self.prefix}:job:{job_id}" + (f":{kind}" if kind else "")
 
@@ -237,7 +281,7 @@ class JobStore:
         """Record a new job once, with the profile validated at submit; JobExists when the id is taken."""
         if not self.backend.hsetnx(self._key(job_id), "spec", json.dumps(spec)):
             raise JobExists(f"job {job_id} already exists: job ids are never reused")
-        fields = {"state": QUEUED, "submitted_at": now()}
+        fields = {"state": QUEUED, "submitted_at": self._stamp()}
         if profile is not None:
             fields["profile"] = json.dumps(profile, sort_keys=True, default=str)
         self.backend.hset(self._key(job_id), fields)
@@ -294,16 +338,16 @@ class JobStore:
         return self.state(job_id) in FINISHED
 
     def mark_running(self, job_id: str) -> None:
-        if self.backend.hsetnx(self._key(job_id), "started_at", now()) and not self.is_finished(job_id):
+        if self.backend.hsetnx(self._key(job_id), "started_at", self._stamp()) and not self.is_finished(job_id):
             self.backend.hset(self._key(job_id), {"state": RUNNING})
         self.progressed(job_id)
 
     def progressed(self, job_id: str) -> None:
         """A step of the job started or ended (the sweeper measures staleness from the last one)."""
-        self.backend.hset(self._key(job_id), {"progress_at": now()})
+        self.backend.hset(self._key(job_id), {"progress_at": self._stamp()})
 
     def save_probe(self, job_id: str, doc: dict[str, Any]) -> None:
-        self.backend.hset(self._key(job_id), {"probe": json.dumps(doc), "progress_at": now()})
+        self.backend.hset(self._key(job_id), {"probe": json.dumps(doc), "progress_at": self._stamp()})
 
     def probe(self, job_id: str) -> dict[str, Any] | None:
         return _loads(self.backend.hget(self._key(job_id), "probe"))
@@ -320,7 +364,7 @@ class JobStore:
 
     def task_started(self, job_id: str, key: str, queue: str) -> None:
         if self.backend.hget(self._key(job_id, "parts"), key) is None:
-            status = {"state": RUNNING, "queue": queue, "started_at": now()}
+            status = {"state": RUNNING, "queue": queue, "started_at": self._stamp()}
             self.backend.hset(self._key(job_id, "tasks"), {key: json.dumps(status)})
             self.progressed(job_id)
 
@@ -341,7 +385,7 @@ class JobStore:
                error: str | None = None, ttl_s: int = 0) -> bool:
         """Mark the job done/error once; return whether this call did it."""
         mapping = {"state": state, "verdict": verdict or "", "report": report or "", "error": error or ""}
-        first = self.backend.finish(self._key(job_id), now(), mapping)
+        first = self.backend.finish(self._key(job_id), self._stamp(), mapping)
         self.backend.srem(self._active(), job_id)
         if first and ttl_s:
             self.backend.expire([self._key(job_id), self._key(job_id, "tasks"), self._key(job_id, "parts"),

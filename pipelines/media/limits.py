@@ -61,6 +61,9 @@ class FarmLimits(Section):
     sweep_interval_s: Positive
     redrives: Count
     recover_after_s: Seconds
+    clock_refresh_s: Positive
+    redis_timeout_s: Positive
+    redis_connect_timeout_s: Positive
 
 
 @section

@@ -1,0 +1,182 @@
+"""What the multi-host tests found, pinned on the real Redis of one host: a host whose clock runs ahead
+stamps job state, sweeps and heartbeats on Redis's clock; one delivery of a job's callback at a time;
+a Redis that stops answering fails a call within seconds; messages a consumer fetched but lost to a
+connection error run after all. (tests/test_hosts.py shows them across hosts.)
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+import redis
+
+from tests.farmkit import require_redis
+from workers.clock import RedisClock
+from workers.state import JobStore, RedisBackend
+
+pytestmark = pytest.mark.redis
+AHEAD_S = 300.0
+
+
+@pytest.fixture
+def client() -> redis.Redis:
+    return redis.Redis.from_url(require_redis(), decode_responses=True)
+
+
+@pytest.fixture
+def ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This host's wall clock AHEAD_S ahead (time.time, as every stamp of the farm and dramatiq reads it)."""
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + AHEAD_S)
+
+
+def _redis_now(client: redis.Redis) -> float:
+    seconds, micros = client.time()
+    return seconds + micros / 1e6
+
+
+def test_the_farm_clock_is_redis_s_when_this_host_s_runs_ahead(client, ahead):
+    clock = RedisClock(client, refresh_s=30)
+    assert abs(clock.time() - _redis_now(client)) < 1.0
+    assert abs(clock.offset + AHEAD_S) < 1.0
+
+
+def test_job_state_is_stamped_on_redis_s_clock(client, ahead):
+    store = JobStore(RedisBackend(client), f"lqtest-{uuid.uuid4().hex[:10]}")
+    try:
+        store.create("clockjob00000001", {"job_id": "clockjob00000001", "media": "x", "profile": "micro-primary"})
+        store.mark_running("clockjob00000001")
+        for name in ("submitted_at", "started_at", "progress_at"):
+            stamped = datetime.fromisoformat(store.field("clockjob00000001", name)).timestamp()
+            assert abs(stamped - _redis_now(client)) < 2.0, name
+        assert abs(store.now().timestamp() - _redis_now(client)) < 1.0  # what the sweeper judges staleness by
+    finally:
+        for key in client.scan_iter(f"{store.prefix}:*"):
+            client.delete(key)
+
+
+def test_worker_heartbeats_are_on_redis_s_clock(client, ahead):
+    from workers import broker as brokers
+
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        broker.do_fetch("probe", 1)  # a fetch beats the heart
+        beat = client.zscore(f"{ns}:__heartbeats__", broker.broker_id)
+        assert abs(beat / 1000 - _redis_now(client)) < 2.0, "a host ahead would find every other worker dead"
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+def test_a_webhook_being_delivered_by_one_worker_is_not_delivered_by_another_at_the_same_time(client, monkeypatch,
+                                                                                             tmp_path):
+    import dramatiq
+
+    from tests.farmkit import install, new_farm
+    from workers import broker as brokers
+    from workers import indexing
+    from workers.actors import deliver_webhook
+
+    farm = new_farm(require_redis(), tmp_path)
+    install(farm, monkeypatch)
+    posted: list[int] = []
+    monkeypatch.setattr(indexing, "deliver", lambda delivery_id, _settings: posted.append(delivery_id))
+    try:
+        with brokers.store().exclusive("webhook:4242", 30) as mine:  # the first worker, mid-POST
+            assert mine
+            with pytest.raises(dramatiq.Retry, match="another worker"):
+                deliver_webhook.fn(4242)
+        assert posted == []
+        deliver_webhook.fn(4242)  # its turn once the first is done (then: no longer pending, nothing sent)
+        assert posted == [4242]
+    finally:
+        farm.drop_keys()
+
+
+def test_a_redis_that_stops_answering_fails_a_call_within_the_configured_timeout(tmp_path, monkeypatch):
+    """A partition drops packets: without a socket timeout a call (a worker's fetch, the API's submit)
+    blocked until TCP gave up, minutes after the network was back (seen across hosts)."""
+    import socket
+
+    import yaml
+
+    from workers import broker as brokers
+    from workers import connection
+
+    config = tmp_path / "server.yaml"
+    config.write_text(yaml.safe_dump({"farm": {"redis_timeout_s": 1, "redis_connect_timeout_s": 1}}), encoding="utf-8")
+    monkeypatch.setenv("LESSONQC_SERVER_CONFIG", str(config))
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    with socket.socket() as silent:  # the kernel completes the handshake; nothing ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        for client in (connection.redis_client(url), brokers.make_redis(url, "ns").client):
+            asked = time.monotonic()
+            with pytest.raises(redis.TimeoutError):
+                client.ping()
+            assert time.monotonic() - asked < 5
+
+
+def test_messages_fetched_but_lost_to_a_connection_error_are_put_back_when_the_consumer_starts_again(client,
+                                                                                                    monkeypatch):
+    """A fetch whose reply never came (socket timeout) leaves its messages in this live worker's ack set:
+    seen across hosts as a job stuck for good after Redis came back."""
+    import dramatiq
+
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        for n in range(2):
+            broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(n,), kwargs={},
+                                            options={}))
+        first = broker.consume("probe", prefetch=1, timeout=100)
+        handed = next(m for m in first if m is not None)  # a worker thread runs this one
+        broker.do_fetch("probe", 1)  # fetched, its reply lost: the consumer dies with a connection error
+        acks = f"{ns}:__acks__.{broker.broker_id}.probe"
+        assert client.scard(acks) == 2 and client.llen(f"{ns}:probe") == 0
+        broker.consume("probe", prefetch=1, timeout=100)  # the consumer thread starts again
+        assert client.smembers(acks) == {handed.options["redis_message_id"]}, "only the running one stays held"
+        assert client.llen(f"{ns}:probe") == 1
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+def test_an_acknowledgement_that_times_out_is_tried_again_not_dropped(client, monkeypatch):
+    """dramatiq retries an ack only on a connection error; a socket timeout (Redis cut off) made it give up,
+    leaving the message held by a live worker for good (seen across hosts)."""
+    import dramatiq
+    from dramatiq.errors import ConnectionClosed
+
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(), kwargs={}, options={}))
+        consumer = broker.consume("probe", prefetch=1, timeout=100)
+        message = next(m for m in consumer if m is not None)
+        real = broker.do_ack
+
+        def cut_off(*_args: object) -> None:
+            raise redis.TimeoutError("timed out")
+        monkeypatch.setattr(broker, "do_ack", cut_off)
+        with pytest.raises(ConnectionClosed):  # dramatiq's post-processing sleeps and acks again on this
+            consumer.ack(message)
+        monkeypatch.setattr(broker, "do_ack", real)
+        consumer.ack(message)
+        assert client.scard(f"{ns}:__acks__.{broker.broker_id}.probe") == 0
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
