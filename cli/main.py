@@ -8,10 +8,10 @@ import sys
 
 from workers import exitcodes
 
-from . import check, farm, index, models, serve, tokens, users
+from . import check, farm, fingerprints, index, models, serve, tokens, users
 
 # Each module exposes add_parser(subparsers); its parser sets `func(args) -> int` (the exit code).
-COMMAND_MODULES = (check, models, farm, index, serve, tokens, users)
+COMMAND_MODULES = (check, models, farm, index, fingerprints, serve, tokens, users)
 # A reader closed our stdout (`lessonqc status | head`): end quietly, with the code a shell gives a
 # process killed by SIGPIPE (128 + 13), distinct from every verdict and error code.
 BROKEN_PIPE = 141
