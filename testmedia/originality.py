@@ -77,6 +77,7 @@ class Part:
     end_s: float
     video: str = ""        # extra filters on the piece, e.g. "hflip"
     volume: float = 1.0
+    sound_from: Path | None = None  # the sound from this lesson instead (same times)
 
 
 def derived(out: Path, parts: tuple[Part, ...], size: tuple[int, int] = (640, 360), bitrate: str = "2M") -> Path:
@@ -87,8 +88,11 @@ def derived(out: Path, parts: tuple[Part, ...], size: tuple[int, int] = (640, 36
     for i, p in enumerate(parts):
         inputs += ["-ss", f"{p.start_s}", "-t", f"{p.end_s - p.start_s}", "-i", str(p.src)]
         extra = f"{p.video}," if p.video else ""
-        chains.append(f"[{i}:v]{extra}scale={w}:{h},setsar=1,fps=25,format=yuv420p[v{i}]")
-        chains.append(f"[{i}:a]aresample=48000,aformat=channel_layouts=stereo,volume={p.volume}[a{i}]")
+        chains.append(f"[{len(inputs) // 6 - 1}:v]{extra}scale={w}:{h},setsar=1,fps=25,format=yuv420p[v{i}]")
+        if p.sound_from is not None:
+            inputs += ["-ss", f"{p.start_s}", "-t", f"{p.end_s - p.start_s}", "-i", str(p.sound_from)]
+        chains.append(f"[{len(inputs) // 6 - 1}:a]aresample=48000,aformat=channel_layouts=stereo,"
+                      f"volume={p.volume}[a{i}]")
     joined = "".join(f"[v{i}][a{i}]" for i in range(len(parts)))
     graph = ";".join(chains) + f";{joined}concat=n={len(parts)}:v=1:a=1[v][a]"
     ffmpeg(*inputs, "-filter_complex", graph, "-map", "[v]", "-map", "[a]", *FAST, "-b:v", bitrate,

@@ -8,6 +8,7 @@ against it.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -81,5 +82,5 @@ def import_archive(database: db.Database, job_id: str, source: str, lesson: dict
             session, repository.NewJob(job_id, source, "archive", media_path=source, region=region, lesson=lesson))
         job.status = "done"
         if year is not None:
-            job.submitted_at = job.submitted_at.replace(year=year, month=1, day=1)
+            job.submitted_at = datetime(year, 1, 1, tzinfo=timezone.utc)
     store_prints(database, job_id, mine)

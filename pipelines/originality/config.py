@@ -28,6 +28,9 @@ class Picture(_Strict):
     hamming: int = Field(ge=0, le=32)
     scene_hamming: int = Field(ge=0, le=32)
     query_step_s: float = Field(gt=0)
+    motion_bits: int = Field(ge=0, le=64)
+    min_motion_share: float = Field(ge=0, le=1)
+    static_hamming: float = Field(ge=0, le=64)
 
 
 class Sound(_Strict):

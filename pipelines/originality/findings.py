@@ -51,9 +51,11 @@ def _joins(group: list[Run], run: Run, slack_s: float) -> bool:
 
 
 def _stretch(group: list[Run]) -> Stretch:
+    """The runs' extent; where the picture matched, its times (a frame, not a 2 s sound window)."""
     kinds = {r.kind for r in group}
-    return Stretch(min(r.start_s for r in group), max(r.end_s for r in group),
-                   min(r.other_start_s for r in group), max(r.other_end_s for r in group),
+    timed = [r for r in group if r.kind == "picture"] or group
+    return Stretch(min(r.start_s for r in timed), max(r.end_s for r in timed),
+                   min(r.other_start_s for r in timed), max(r.other_end_s for r in timed),
                    "both" if len(kinds) == 2 else next(iter(kinds)),
                    round(max(r.similarity for r in group), 3), any(r.mirrored for r in group))
 

@@ -74,10 +74,21 @@ def _frame_runs(mine: np.ndarray, theirs: np.ndarray, step: float, cfg: Picture,
     for d in _diagonals(hits, steps.slack, steps.min_count):
         ok, bits = _along(hits, dist, d, steps.slack)
         for a, b, n in steps.spans(ok):
-            similarity = 1.0 - float(bits[a:b][ok[a:b]].mean()) / 64.0
+            mean_bits = float(bits[a:b][ok[a:b]].mean())
+            if _static(mine[a:b], cfg) and mean_bits > cfg.static_hamming:
+                continue
+            similarity = 1.0 - mean_bits / 64.0
             found.append(Run("picture", a * step, b * step, (a + d) * step, (b + d) * step, round(similarity, 3),
                              n, mirrored))
     return found
+
+
+def _static(hashes: np.ndarray, cfg: Picture) -> bool:
+    """Too few frames move (slides): alike only if nearly the same (one template, other text, is not re-use)."""
+    if len(hashes) < 2:
+        return True
+    moved = distance(hashes[1:], hashes[:-1]) > cfg.motion_bits
+    return float(moved.mean()) < cfg.min_motion_share
 
 
 def _diagonals(hits: np.ndarray, slack: int, min_count: int) -> list[int]:
@@ -87,7 +98,7 @@ def _diagonals(hits: np.ndarray, slack: int, min_count: int) -> list[int]:
         return []
     n = hits.shape[0]
     votes = np.bincount(cols - rows + n - 1, minlength=n + hits.shape[1] - 1)
-    smooth = np.convolve(votes, np.ones(2 * slack + 1, int), mode="same")
+    smooth = _smooth(votes, slack)
     chosen: list[int] = []
     for k in np.argsort(-smooth, kind="stable"):
         if smooth[k] < min_count or len(chosen) >= MAX_DIAGONALS:
@@ -145,7 +156,7 @@ def _sound_offsets(a: np.ndarray, b: np.ndarray, min_votes: int, slack: int) -> 
     offsets = np.concatenate(pairs)
     base = offsets.min()
     votes = np.bincount(offsets - base)
-    smooth = np.convolve(votes, np.ones(2 * slack + 1, int), mode="same")
+    smooth = _smooth(votes, slack)
     chosen: list[int] = []
     for k in np.argsort(-smooth, kind="stable"):
         if smooth[k] < min_votes or len(chosen) >= MAX_DIAGONALS:
@@ -184,6 +195,11 @@ def _lively(values: np.ndarray, window: int, min_change_bits: float) -> np.ndarr
 
 
 # ---- shared ----
+
+def _smooth(votes: np.ndarray, slack: int) -> np.ndarray:
+    """Each count plus its neighbours within `slack` (same length as `votes`)."""
+    return np.convolve(votes, np.ones(2 * slack + 1, int))[slack:slack + len(votes)]
+
 
 class _Steps:
     """Run rules in steps of one frame (picture) or one window (sound)."""
