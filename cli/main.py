@@ -27,7 +27,9 @@ class Parser(argparse.ArgumentParser):
 
 def _one_line_each(prog: str) -> argparse.HelpFormatter:
     """`lessonqc --help` lists every command on one line, whatever the terminal's width."""
-    return argparse.HelpFormatter(prog, max_help_position=20, width=120)
+    formatter = argparse.HelpFormatter(prog, max_help_position=20, width=120)
+    formatter._action_max_length = 18  # argparse leaves the sub-commands' extra indent out: room for `fingerprints`
+    return formatter
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,8 +16,8 @@ from pipelines.originality import phash
 from pipelines.originality.config import Picture, Sound
 from pipelines.originality.sound import STEP_S
 
-PICTURE_FILE = "fingerprint-picture.npz"
-SOUND_FILE = "fingerprint-sound.npz"
+PICTURE_FILE = "fingerprint-picture.print.npz"
+SOUND_FILE = "fingerprint-sound.print.npz"
 PICTURE_ARTIFACT = "fingerprint.picture"
 SOUND_ARTIFACT = "fingerprint.sound"
 SOUND_BANDS = (4, 5)
