@@ -221,3 +221,57 @@ def test_index_keys_of_a_lesson(lessons, profile):
     assert len(mine.picture) == 120 and all(mine.picture), "2 fps, every frame of footage hashed"
     assert 0 < len(keys) < len(prints.query_keys(mine, cfg.picture, cfg.sound))
     assert {k >> 16 for k in keys} == {0, 1, 2, 3, 4, 5}, "picture bands 0-3, sound bands 4-5"
+
+
+@pytest.fixture
+def stub_farm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import dramatiq
+
+    from workers import broker as brokers
+    from workers import jobs, paths, settings
+
+    media_root, reports = tmp_path / "media", tmp_path / "reports"
+    media_root.mkdir()
+    monkeypatch.setenv(paths.ROOTS_ENV, str(media_root))
+    monkeypatch.setenv(settings.REPORT_DIR_ENV, str(reports))
+    monkeypatch.delenv(db.DATABASE_URL_ENV, raising=False)
+    jobs.open_job_profile.cache_clear()
+    binding = brokers.install(brokers.make_stub())
+    worker = dramatiq.Worker(binding.broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+    yield media_root
+    worker.stop()
+    brokers.uninstall()
+    jobs.open_job_profile.cache_clear()
+
+
+def test_farm_and_embedded_check_find_the_same_reuse(lessons, media_cache, stub_farm, tmp_path):
+    import shutil
+
+    from tests.farmkit import wait_for
+    from workers import api
+
+    b = lesson_b(media_cache, lessons, reuse(lessons, "hflip"))
+    skip = ["speech", "onscreen", "lab"]
+    docs = {}
+    for name, video in (("a", lessons["a"]), ("b", b)):
+        shutil.copyfile(video, stub_farm / f"{name}.mp4")
+        job_id = api.submit(stub_farm / f"{name}.mp4", "micro-primary", skip=skip,
+                            details=api.Details(lesson={"title": f"farm lesson {name}"}))
+        docs[name] = wait_for(lambda: api.report(job_id), 300, poll_s=0.5, what=f"the farm report of {name}")
+    index = tmp_path / "embedded.sqlite3"
+    for name in ("a", "b"):  # the same files, under the media roots
+        assert lessonqc(["check", "--index", str(index), *SKIP, "--out", str(tmp_path / name),
+                         str(stub_farm / f"{name}.mp4")]) in (1, 2)
+    embedded = json.loads((tmp_path / "b" / "report.json").read_text())
+    a_id = json.loads((tmp_path / "a" / "report.json").read_text())["job_id"]
+
+    def reused(doc: dict, other: str) -> Finding:
+        return assert_reused([Finding(**f) for f in doc["findings"] if f["code"].startswith("originality.")],
+                             REUSED_AT, REUSED_OF, {"both"}, other=other)
+
+    farm_hit, check_hit = reused(docs["b"], docs["a"]["job_id"]), reused(embedded, a_id)
+    assert farm_hit.evidence["other_title"] == "farm lesson a" and farm_hit.evidence["mirrored"]
+    assert (farm_hit.start_s, farm_hit.end_s, farm_hit.evidence["matched"]) == \
+        (check_hit.start_s, check_hit.end_s, check_hit.evidence["matched"])
+    assert docs["b"]["stages"]["originality"]["status"] == embedded["stages"]["originality"]["status"] == "ok"
