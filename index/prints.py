@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, delete, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .models import Base, Job, Lesson, UTCDateTime, utcnow
+from .models import Base, Finding, Job, Lesson, UTCDateTime, utcnow
+
+MATCH_CODES = ("originality.reused", "originality.duplicate")
 
 
 class Fingerprint(Base):
@@ -101,3 +103,13 @@ def _meta(job: Job, lesson: Lesson | None) -> dict[str, Any]:
 
 def has_prints(session: Session, job_id: str) -> bool:
     return session.get(Fingerprint, job_id) is not None
+
+
+def matches_of(session: Session, job_id: str) -> list[tuple[str, Finding]]:
+    """The originality findings naming `job_id`: its own ("this"), and other lessons' that re-use it ("other")."""
+    own = session.scalars(select(Finding).where(Finding.job_id == job_id, Finding.code.in_(MATCH_CODES))
+                          .order_by(Finding.seq)).all()
+    others = session.scalars(select(Finding).where(Finding.code.in_(MATCH_CODES), Finding.job_id != job_id,
+                                                   Finding.evidence["other_job_id"].as_string() == job_id)
+                             .order_by(Finding.job_id, Finding.seq)).all()
+    return [("this", f) for f in own] + [("other", f) for f in others]

@@ -15,7 +15,7 @@ from workers.connection import redis_client
 
 from . import errors, schemas
 from .deps import database
-from .routers import decisions, jobs, outputs
+from .routers import decisions, jobs, matches, outputs
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ def create_app() -> FastAPI:
                   docs_url="/docs", redoc_url=None)
     errors.install(app)
     app.include_router(jobs.router)
+    app.include_router(matches.router)
     app.include_router(outputs.router)
     app.include_router(outputs.media_router)
     app.include_router(decisions.router)

@@ -275,3 +275,36 @@ def test_farm_and_embedded_check_find_the_same_reuse(lessons, media_cache, stub_
     assert (farm_hit.start_s, farm_hit.end_s, farm_hit.evidence["matched"]) == \
         (check_hit.start_s, check_hit.end_s, check_hit.evidence["matched"])
     assert docs["b"]["stages"]["originality"]["status"] == embedded["stages"]["originality"]["status"] == "ok"
+
+
+def test_matches_api_lists_both_directions(lessons, media_cache, tmp_path, monkeypatch):
+    import shutil
+
+    from tests.apikit import ServerThread, client, make_token, service_env
+
+    index = tmp_path / "service.sqlite3"
+    env = service_env(monkeypatch, tmp_path, f"sqlite:///{index}")
+    ids = {}
+    for name, video in (("a", lessons["a"]), ("b", lesson_b(media_cache, lessons, reuse(lessons)))):
+        shutil.copyfile(video, Path(env["LESSONQC_MEDIA_ROOTS"]) / f"{name}.mp4")
+        lessonqc(["check", "--index", str(index), *SKIP, "--out", str(tmp_path / name),
+                  str(Path(env["LESSONQC_MEDIA_ROOTS"]) / f"{name}.mp4")])
+        ids[name] = json.loads((tmp_path / name / "report.json").read_text())["job_id"]
+    server = ServerThread().start()
+    try:
+        with client(server.url, make_token()) as http:
+            mine = http.get(f"/api/v1/jobs/{ids['b']}/matches")
+            theirs = http.get(f"/api/v1/jobs/{ids['a']}/matches")
+            missing = http.get("/api/v1/jobs/no-such-job/matches")
+        with client(server.url, None) as anonymous:
+            refused = anonymous.get(f"/api/v1/jobs/{ids['b']}/matches")
+    finally:
+        server.stop()
+    assert mine.status_code == 200, mine.text
+    [match] = mine.json()["matches"]
+    assert match["found_in"] == "this" and match["other_job_id"] == ids["a"] and match["matched"] == "both"
+    assert abs(match["start_s"] - 20) <= 1 and abs(match["other_start_s"] - 15) <= 1
+    [back] = theirs.json()["matches"]
+    assert back["found_in"] == "other" and back["job_id"] == ids["b"] and back["other_job_id"] == ids["a"]
+    assert missing.status_code == 404 and missing.json()["code"] == "job.not_found"
+    assert refused.status_code == 401
