@@ -27,7 +27,7 @@ class Picture(_Strict):
     flat_std: float = Field(ge=0)
     hamming: int = Field(ge=0, le=32)
     scene_hamming: int = Field(ge=0, le=32)
-    query_step_s: float = Field(gt=0)
+    query_scene_hamming: int = Field(ge=0, le=32)
     motion_bits: int = Field(ge=0, le=64)
     min_motion_share: float = Field(ge=0, le=1)
     static_hamming: float = Field(ge=0, le=64)

@@ -126,10 +126,10 @@ def index_keys(prints: Prints, picture: Picture, sound: Sound) -> set[int]:
 
 
 def query_keys(prints: Prints, picture: Picture, sound: Sound) -> set[int]:
-    """The keys a new lesson looks up: one frame per `query_step_s` (and its mirror), its scenes, its landmarks."""
-    every = max(1, int(round(picture.query_step_s / prints.picture_step_s)))
-    frames = np.concatenate([prints.picture[::every], prints.mirrored[::every], scenes(prints.picture, picture),
-                             scenes(prints.mirrored, picture)])
+    """The keys a new lesson looks up: its scenes with a finer cut (`query_scene_hamming`), mirrored too,
+    and its sound landmarks."""
+    finer = picture.model_copy(update={"scene_hamming": picture.query_scene_hamming})
+    frames = np.concatenate([scenes(prints.picture, finer), scenes(prints.mirrored, finer)])
     return band_keys(frames) | sound_keys(prints.sound, sound)
 
 
