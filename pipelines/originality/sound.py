@@ -10,13 +10,15 @@ import numpy as np
 
 from pipelines import tools
 from pipelines.errors import ToolError
+from pipelines.media import source as sources
 
 STEP_S = 4096 / 3 / 11025  # seconds between consecutive Chromaprint values
 
 
 def chromaprint(wav: Path, timeout_s: float) -> np.ndarray:
     """The raw Chromaprint of the whole file (uint32); empty for a file too short to have one."""
-    result = tools.run("fpcalc", ["-raw", "-length", "0", str(wav)], timeout=timeout_s, check=False)
+    with sources.opened(wav) as held:  # like every tool, it reads an opened file
+        result = tools.run("fpcalc", ["-raw", "-length", "0", str(held)], timeout=timeout_s, check=False)
     values = parse_raw(result.stdout.decode("ascii", "replace"))  # fpcalc 1.5 exits 3 at a WAV's end
     if values is None and result.returncode != 0:
         raise ToolError(f"fpcalc exited with {result.returncode}", ["fpcalc", str(wav)], result.stderr,
