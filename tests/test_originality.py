@@ -308,3 +308,11 @@ def test_matches_api_lists_both_directions(lessons, media_cache, tmp_path, monke
     assert back["found_in"] == "other" and back["job_id"] == ids["b"] and back["other_job_id"] == ids["a"]
     assert missing.status_code == 404 and missing.json()["code"] == "job.not_found"
     assert refused.status_code == 401
+
+
+def test_fpcalc_raw_output_is_parsed():
+    from pipelines.originality.sound import parse_raw
+
+    sample = "DURATION=10\nFINGERPRINT=3096194662,3113030374,0,4294967295\n"
+    assert parse_raw(sample).tolist() == [3096194662, 3113030374, 0, 4294967295]
+    assert parse_raw("DURATION=0\nFINGERPRINT=\n").tolist() == [] and parse_raw("ERROR: nothing\n") is None
