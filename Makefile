@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 APT_PACKAGES := iproute2 ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra fonts-noto-cjk espeak-ng redis-server chromium chromium-driver \
-  libreoffice-writer-nogui libreoffice-impress-nogui
+  libreoffice-writer-nogui libreoffice-impress-nogui libchromaprint-tools
 DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
 DEMO_PACKAGE := .cache/demo/sample-package.zip

@@ -7,13 +7,14 @@ import logging
 import time
 from pathlib import Path
 
+from index.db import Database
 from pipelines import profile as profiles
 from pipelines.check import check, preflight
 from pipelines.errors import LessonQCError
 from pipelines.package.check import category_of, check_package
 from pipelines.report.document import to_dict
 
-from workers import exitcodes, paths
+from workers import exitcodes, originality, paths
 
 from .common import add_job_options, print_summary
 from .progress import TerminalProgress
@@ -29,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_job_options(p)
     p.add_argument("--out", type=Path, default=Path("lessonqc-out"), help="report folder (one sub-folder per video when several)")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout instead of the summary")
+    p.add_argument("--index", metavar="URL|FILE",
+                   help="match each video against the lessons of this index (a database URL or a SQLite file) "
+                        "and add it there (originality)")
     p.set_defaults(func=run)
 
 
@@ -37,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.foreign_language)
     preflight(profile, skip)  # a missing tool or model: exit 4 before any video (cli/main.py)
     _check_usage(args, profile)
-    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category) for video in args.videos]
+    index = originality.database_at(args.index) if args.index else None
+    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category, index)
+                for video in args.videos]
     return exitcodes.for_verdicts(verdicts)
 
 
@@ -60,17 +66,20 @@ def _out_dir(args: argparse.Namespace, video: Path) -> Path:
 
 
 def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool, skip: frozenset[str],
-               category: str | None = None) -> str:
+               category: str | None = None, index: Database | None = None) -> str:
     progress = TerminalProgress(video.name)
     started = time.monotonic()
     try:
         if category is not None:
             report = check_package(video, category, profile, out, progress=progress, skip=skip)
         else:
-            report = check(video, profile, out, progress=progress, skip=skip, roots=tuple(paths.media_roots()))
+            report = check(video, profile, out, progress=progress, skip=skip, roots=tuple(paths.media_roots()),
+                           index=originality.IndexLessons(lambda: index) if index is not None else None)
     finally:
         progress.close()
     doc = to_dict(report)
+    if index is not None and category is None:
+        originality.index_checked(index, doc, out)
     if as_json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))
     else:

@@ -8,10 +8,10 @@ import sys
 
 from workers import exitcodes
 
-from . import check, farm, index, models, serve, tokens, users, webhooks
+from . import check, farm, fingerprints, index, models, serve, tokens, users, webhooks
 
 # Each module exposes add_parser(subparsers); its parser sets `func(args) -> int` (the exit code).
-COMMAND_MODULES = (check, models, farm, index, serve, tokens, users, webhooks)
+COMMAND_MODULES = (check, models, farm, index, fingerprints, serve, tokens, users, webhooks)
 # A reader closed our stdout (`lessonqc status | head`): end quietly, with the code a shell gives a
 # process killed by SIGPIPE (128 + 13), distinct from every verdict and error code.
 BROKEN_PIPE = 141
@@ -27,7 +27,9 @@ class Parser(argparse.ArgumentParser):
 
 def _one_line_each(prog: str) -> argparse.HelpFormatter:
     """`lessonqc --help` lists every command on one line, whatever the terminal's width."""
-    return argparse.HelpFormatter(prog, max_help_position=20, width=120)
+    formatter = argparse.HelpFormatter(prog, max_help_position=20, width=120)
+    formatter._action_max_length = 18  # argparse leaves the sub-commands' extra indent out: room for `fingerprints`
+    return formatter
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,14 +11,17 @@ from pipelines import stages as base
 from pipelines.domain import Finding, StageOutput, StageRun
 from pipelines.media import thumbs
 from pipelines.media.probe import ProbeResult
-from pipelines.plan import SIGNAL, Part, Task
+from pipelines.originality import cross, prints
+from pipelines.plan import SIGNAL, Part, Task, timed
 from pipelines.report.document import Report
 
 
 def assemble(report: Report, result: ProbeResult, probe_run: StageRun, pieces: list[tuple[Task, Part]],
-             ctx: base.StageContext, stages: Mapping[str, base.Stage], skip: Iterable[str] = ()) -> Report:
+             ctx: base.StageContext, stages: Mapping[str, base.Stage], skip: Iterable[str] = (),
+             index: cross.LessonIndex | None = None) -> Report:
     """Fill `report` from the probe and every task's part: segments merged per stage, in `ctx`
-    (the whole video); skipped stages marked; thumbnails for timed findings."""
+    (the whole video); skipped stages marked; matched against other lessons in `index` when
+    given; thumbnails for timed findings."""
     add_probe(report, result, probe_run)
     by_stage: dict[str, list[tuple[StageRun, StageOutput | None]]] = {}
     for _, part in sorted(pieces, key=lambda p: p[0].start_s):
@@ -27,10 +30,21 @@ def assemble(report: Report, result: ProbeResult, probe_run: StageRun, pieces: l
     for name in sorted(by_stage, key=lambda n: n != SIGNAL):
         _add_stage(report, name, by_stage[name], ctx, stages)
     mark_skipped(report, ctx, stages, skip)
+    if index is not None:
+        originality(report, index, ctx.media.duration_s)
     cfg = ctx.profile.report
     thumbs.add_missing(report.findings, ctx.path, ctx.workdir, cfg.max_thumbnails, cfg.thumbnail_width,
                        ctx.media.video.stream)
     return report
+
+
+def originality(report: Report, index: cross.LessonIndex, duration_s: float) -> None:
+    """originality.* findings against the other lessons of `index` (stage `originality` in the report)."""
+    def run() -> list[Finding]:
+        return cross.check(report.job_id, cross.without_common(prints.from_artifacts(report.artifacts)), index,
+                           duration_s)
+
+    report.findings += timed("originality", report.stages, run) or []
 
 
 def add_probe(report: Report, result: ProbeResult, probe_run: StageRun) -> None:

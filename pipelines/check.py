@@ -21,6 +21,7 @@ from pipelines.errors import InputUnreadable, MediaPathRefused
 from pipelines.media import source as sources
 from pipelines.media.limits import server
 from pipelines.media.probe import ProbeResult, probe
+from pipelines.originality.cross import LessonIndex
 from pipelines.profile import Profile
 from pipelines.report import document as reports
 from pipelines.report.document import Report
@@ -52,18 +53,19 @@ def preflight(profile: Profile, skip: frozenset[str] = frozenset(), stages: Stag
 
 def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None,
           progress: ProgressFn | None = None, source: str | None = None, skip: frozenset[str] = frozenset(),
-          stages: Stages | None = None, roots: tuple[Path, ...] = ()) -> Report:
+          stages: Stages | None = None, roots: tuple[Path, ...] = (), index: LessonIndex | None = None) -> Report:
     """Pre-screen one video and write report.json/report.html into `out_dir`.
 
     `stages`: the stages to run (default: the registry's); `skip` names optional ones
     (speech, onscreen, lab) not to run; they are reported as skipped. The file is opened
-    once (confined to `roots` when given) and every tool reads that open file.
+    once (confined to `roots` when given) and every tool reads that open file. With `index`, the
+    lesson is matched against the other lessons there (pipelines/originality/cross.py).
     """
     report = Report(job_id or reports.new_job_id(), source or str(path), profile.name)
     with tempfile.TemporaryDirectory(prefix="lessonqc-") as tmp:
         try:
             with sources.opened(path, roots) as media:
-                analyse(media, profile, Path(tmp), report, progress, skip, stage_map(stages))
+                analyse(media, profile, Path(tmp), report, progress, skip, stage_map(stages), index)
         except (InputUnreadable, MediaPathRefused) as exc:
             assemble.fail(report, "probe", str(exc))
         reports.write(report, out_dir, relative_link(path, out_dir) if path.is_file() else None)
@@ -71,7 +73,7 @@ def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None
 
 
 def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progress: ProgressFn | None,
-            skip: frozenset[str], stages: Mapping[str, Stage]) -> None:
+            skip: frozenset[str], stages: Mapping[str, Stage], index: LessonIndex | None = None) -> None:
     """Fill `report` for `path` (bad input: an `error` report with input.unreadable)."""
     probed = _probe(path, profile, report)
     if probed is None:
@@ -83,7 +85,7 @@ def analyse(path: Path, profile: Profile, workdir: Path, report: Report, progres
     except InputUnreadable as exc:
         assemble.fail(report, tasks[0].stages[0], str(exc), probed)
         return
-    assemble.assemble(report, *probed, pieces, ctx, stages, skip)
+    assemble.assemble(report, *probed, pieces, ctx, stages, skip, index)
 
 
 def layout(media: Media) -> plan.Layout:

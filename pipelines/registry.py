@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from pipelines.lab.stage import LabStage
 from pipelines.onscreen.stage import OnscreenStage
+from pipelines.originality.stage import PictureStage, SoundStage
 from pipelines.speech.stage import SpeechStage
 from pipelines.stages import Stage
 
-BUILTIN: tuple[type[Stage], ...] = (SpeechStage, LabStage, OnscreenStage)
+BUILTIN: tuple[type[Stage], ...] = (SpeechStage, LabStage, OnscreenStage, PictureStage, SoundStage)
 
 _BUILTINS: dict[str, Stage] = {cls.name: cls() for cls in BUILTIN}
 _plugins: dict[str, Stage] = {}

@@ -1,4 +1,4 @@
-"""The one gateway to external tools (ffmpeg, ffprobe, soffice; tesseract is a library: pipelines/ocr/engine.py).
+"""The one gateway to external tools (ffmpeg, ffprobe, soffice, fpcalc; tesseract is a library: pipelines/ocr/engine.py).
 
 Every command: resolved binary (overridable by env var), argument list (never a
 shell), a mandatory timeout, logged, and a typed error carrying stderr. Every ffmpeg
@@ -25,6 +25,7 @@ ENV_OVERRIDES = {
     "ffmpeg": "LESSONQC_FFMPEG",
     "ffprobe": "LESSONQC_FFPROBE",
     "soffice": "LESSONQC_SOFFICE",
+    "fpcalc": "LESSONQC_FPCALC",
 }
 
 

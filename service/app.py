@@ -20,7 +20,7 @@ from workers.connection import redis_client
 
 from . import errors, openapi, schemas
 from .deps import database
-from .routers import decisions, jobs, outputs, webhooks
+from .routers import decisions, jobs, matches, outputs, webhooks
 
 log = logging.getLogger(__name__)
 DOCS = "/docs"
@@ -36,6 +36,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None, generate_unique_id_function=openapi.operation_id)
     errors.install(app, {console_web.PREFIX: console_web.error_page})
     app.include_router(jobs.router)
+    app.include_router(matches.router)
     app.include_router(outputs.router)
     app.include_router(outputs.media_router)
     app.include_router(decisions.router)

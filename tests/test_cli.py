@@ -14,7 +14,8 @@ from pipelines import registry
 from testmedia import cached
 from testmedia.clips import clip
 
-SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab"]
+SKIP_ALL = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab", "--skip-stage", "fingerprint",
+            "--skip-stage", "soundprint"]
 
 
 def lessonqc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -95,7 +95,8 @@ def test_farm_report_equals_embedded_check_on_three_segments(lesson75: Path, stu
     for stage in ("speech", "onscreen"):
         assert [k for k in tasks if k.startswith(f"{stage}@")] == [f"{stage}@0", f"{stage}@25", f"{stage}@50"]
     assert_same_findings(farm, embedded)
-    assert {k: v["status"] for k, v in farm["stages"].items()} == {k: v["status"] for k, v in embedded["stages"].items()}
+    farm_stages = {k: v["status"] for k, v in farm["stages"].items() if k != "originality"}  # the farm's index only
+    assert farm_stages == {k: v["status"] for k, v in embedded["stages"].items()}
     for doc in (farm, embedded):  # the findings the merges must carry across the seams
         ad_start, ad_end = _span(doc, "text.ad")
         assert abs(ad_start - 45.0) <= 1.0 and abs(ad_end - 57.0) <= 1.0, (ad_start, ad_end)

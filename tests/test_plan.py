@@ -71,7 +71,7 @@ def test_the_embedded_plan_is_one_signal_task_carrying_every_stage(speech_clip: 
                       plan.Layout())
     assert [(t.key, t.stages) for t in tasks] == [("signal", ("signal", "wait", "listen"))]
     builtin = plan.plan(probe(speech_clip, profile).media, profile, registry.all_stages(), plan.Layout())
-    assert len(builtin) == 1 and set(builtin[0].stages) == {"signal", "speech", "onscreen"}
+    assert len(builtin) == 1 and set(builtin[0].stages) == {"signal", "speech", "onscreen", "fingerprint", "soundprint"}
 
 
 def test_audio_stages_run_while_the_picture_is_decoded(speech_clip: Path, tmp_path: Path):

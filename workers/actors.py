@@ -20,7 +20,7 @@ from pipelines.errors import InputUnreadable, MediaPathRefused, ModelMissing, Pr
 from pipelines.media.limits import server
 
 from . import broker as brokers
-from . import callbacks, indexing, jobs, metrics, serviceconfig, settings
+from . import callbacks, indexing, jobs, metrics, originality, serviceconfig, settings
 from .jobs import JobSpec, Task
 from .reportstore import BadJobId
 from .sweeper import Sweeper
@@ -60,7 +60,8 @@ class ActorOutbox:
 def farm() -> jobs.Farm:
     hook = indexing.after_publish(lambda delivery_id: deliver_webhook.send(delivery_id))
     return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook,
-                     on_start=indexing.mark_running, ledger=indexing.IndexLedger())
+                     on_start=indexing.mark_running, ledger=indexing.IndexLedger(),
+                     index=originality.IndexLessons(indexing.database))
 
 
 def counted(spec: JobSpec, key: str, stage: str, run: Callable[[], None], crashed: Callable[[str], None]) -> None:

@@ -15,7 +15,7 @@ from index import db, repository, webhooks
 from index import decisions as review_records
 from index.models import Job, WebhookDelivery
 
-from . import callbacks, reportstore, retention, serviceconfig, settings
+from . import callbacks, originality, reportstore, retention, serviceconfig, settings
 from .jobs import Submitted
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,9 @@ def index_published(job_id: str, folder: Path) -> Job | None:
     doc = reportstore.read(folder.parent, job_id)
     if doc is None:
         return None
-    return repository.upsert_report(database(), doc, str(folder))
+    job = repository.upsert_report(database(), doc, str(folder))
+    originality.store_published(database(), doc, folder)
+    return job
 
 
 def after_publish(send_event: Callable[[int], None]) -> Callable[[str, Path], None]:

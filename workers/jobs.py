@@ -29,6 +29,7 @@ from pipelines.domain import Media, StageRun
 from pipelines.errors import InputUnreadable, MediaPathRefused, ProfileError
 from pipelines.media import source as sources
 from pipelines.media.probe import probe
+from pipelines.originality.cross import LessonIndex
 from pipelines.package.archive import PackageRefused
 from pipelines.plan import SIGNAL, Part, Task
 from pipelines.profile import Profile
@@ -107,6 +108,7 @@ class Farm:
     on_start: Callable[[str], None] | None = None          # e.g. mark the job running in the index
     stages: Mapping[str, base.Stage] = field(default_factory=registry.all_stages)
     ledger: Ledger | None = None                           # the sweeper re-creates jobs Redis lost from it
+    index: LessonIndex | None = None                       # the lessons a report is matched against (originality)
 
 
 def part_status(part: Part, queue: str) -> dict[str, Any]:
@@ -304,7 +306,8 @@ def build_report(spec: JobSpec, farm: Farm) -> tuple[Report, Profile] | None:
         workdir = reportstore.work_dir(farm.report_root, spec.job_id, "report")
         with ExitStack() as stack:  # the thumbnails read the video
             ctx = base.StageContext(_report_video(stack, spec, path, doc, farm), result.media, profile, workdir)
-            assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip)
+            assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip,
+                              farm.index)
     if spec.category:
         package_jobs.finish(report, doc, [parts[t.key] for t in tasks if package_jobs.is_document(t)], profile)
     return report, profile

@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from index import review  # noqa: F401  (registers the review tables on Base.metadata)
+from index import prints, review  # noqa: F401  (register their tables on Base.metadata)
 from index.models import Base
 
 config = context.config

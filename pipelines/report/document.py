@@ -21,7 +21,7 @@ from pipelines.domain import Finding, Media, PackageSummary, StageRun, Transcrip
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
 THUMBS_DIR = "thumbs"
 # Artifacts a reviewer opens (pictures, subtitles); stage-internal files (e.g. merge state) stay out.
-PUBLISHED_SUFFIXES = (".jpg", ".jpeg", ".png", ".srt", ".vtt")
+PUBLISHED_SUFFIXES = (".jpg", ".jpeg", ".png", ".srt", ".vtt", ".print.npz")  # .print.npz: fingerprints (originality)
 
 
 @dataclass

@@ -1,0 +1,86 @@
+"""The index side of the originality check: other lessons' prints for matching, this lesson's kept.
+
+`IndexLessons` is the `LessonIndex` the report step matches against (the farm's and
+`lessonqc check --index`'s alike); `store_published` keeps a published report's prints
+(its artifacts, common material masked out) with its job, so later lessons are matched
+against it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from index import db
+from index import prints as stored
+from index import repository
+from pipelines.originality import config, cross, prints
+from pipelines.originality.findings import Other
+from pipelines.originality.prints import Prints
+
+log = logging.getLogger(__name__)
+
+
+class IndexLessons:
+    """The lessons of one database as a `pipelines.originality.cross.LessonIndex`."""
+
+    def __init__(self, database: Callable[[], db.Database]):
+        self.database = database
+
+    def candidates(self, keys: set[int], exclude: str, limit: int, min_hits: int) -> list[str]:
+        with self.database().session() as session:
+            return stored.candidates(session, keys, exclude, limit, min_hits)
+
+    def prints(self, job_ids: list[str]) -> Iterable[tuple[Other, Prints]]:
+        with self.database().session() as session:
+            rows = stored.load(session, job_ids)
+        return [(Other(r.job_id, r.meta), prints.from_bytes(r.picture, r.picture_step_s, r.sound)) for r in rows]
+
+
+def store_prints(database: db.Database, job_id: str, mine: Prints) -> None:
+    """Keep `mine` (common material masked out here) as `job_id`'s prints, under its index keys."""
+    cfg = config.load()
+    mine = cross.without_common(mine, cfg)
+    with database.session() as session:
+        stored.store(session, job_id, prints.picture_bytes(mine), mine.picture_step_s, prints.sound_bytes(mine),
+                     prints.index_keys(mine, cfg.picture, cfg.sound))
+
+
+def store_published(database: db.Database, doc: dict[str, Any], folder: Path) -> bool:
+    """Keep the prints of the report published in `folder` (False when it has none)."""
+    artifacts = (doc.get("metrics") or {}).get("artifacts") or {}
+    mine = prints.from_artifacts(artifacts, folder)
+    if mine.empty:
+        return False
+    store_prints(database, doc["job_id"], mine)
+    return True
+
+
+def index_checked(database: db.Database, doc: dict[str, Any], folder: Path) -> None:
+    """The embedded check's report and prints into `database` (`lessonqc check --index`)."""
+    repository.upsert_report(database, doc, str(folder))
+    store_published(database, doc, folder)
+
+
+def database_at(where: str) -> db.Database:
+    """The index named on a command line: a database URL, or a SQLite file's path."""
+    if "://" not in where:
+        return db.open_database(f"sqlite:///{Path(where).expanduser().resolve()}")
+    for plain in ("postgresql://", "postgres://"):
+        if where.startswith(plain):
+            where = "postgresql+psycopg://" + where[len(plain):]
+    return db.open_database(where)
+
+
+def import_archive(database: db.Database, job_id: str, source: str, lesson: dict[str, str | None],
+                   region: str | None, year: int | None, mine: Prints) -> None:
+    """An earlier year's lesson (no report: only its metadata and prints) into the index."""
+    with database.session() as session:
+        job = repository.get_job(session, job_id) or repository.add_job(
+            session, repository.NewJob(job_id, source, "archive", media_path=source, region=region, lesson=lesson))
+        job.status = "done"
+        if year is not None:
+            job.submitted_at = datetime(year, 1, 1, tzinfo=timezone.utc)
+    store_prints(database, job_id, mine)
