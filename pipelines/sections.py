@@ -365,22 +365,16 @@ class Slides(Section):
 
 @dataclass(frozen=True)
 class Ocr(Section):
-    languages: str
-    traditional_languages: str
-    line_height: Size
+    cuda: bool
+    threads: Count
+    det_side: Size
+    det_thresh: Share
+    box_thresh: Share
+    unclip_ratio: Positive
     pad_share: NonNegative
-    fine_height: Size
-    coarse_height: Size
-    min_layout_px: Count
-    max_fine_px: Size
-    min_symbol_conf: Confidence
-    min_line_conf: Confidence
-    row_gap: NonNegative
     split_gap: NonNegative
-    max_line_share: Share
-    block_edge_delta: NonNegative
-    block_close_share: Share
-    block_fill: Share
+    vertical_ratio: Positive
+    min_line_conf: Confidence
 
 
 @dataclass(frozen=True)
@@ -398,9 +392,7 @@ class Codes(Section):
 
 @dataclass(frozen=True)
 class Traditional(Section):
-    fonts: list[str]
-    min_margin: NonNegative
-    min_symbol_conf: Confidence
+    min_line_conf: Confidence
     min_chars: Count
     min_share: Share
     severity: Severity

@@ -48,7 +48,7 @@ class OnscreenConsumer(FrameConsumer):
 
     def _scene_closed(self, scene: Scene, image: np.ndarray) -> None:
         self.edges.add(image, scene.duration_s, distinct=scene.repeat_of is None)
-        if scene.read:  # read now, in a thread (tesseract releases the GIL), while the decode goes on
+        if scene.read:  # read now, in a thread (onnxruntime releases the GIL), while the decode goes on
             self.ahead.submit(scene.index, scene.picture)
 
     def consume(self, frame: Frame) -> None:
@@ -143,7 +143,7 @@ class Analysis:
         """The lines read on the card's pictures, each distinct text once."""
         seen: dict[str, OcrLine] = {}
         for gray in pictures:
-            for line in self.reader.read_page(gray):
+            for line in self.reader.read_lines(gray):
                 seen.setdefault(re.sub(r"\s+", "", line.text), line)
         return list(seen.values())
 
@@ -203,7 +203,7 @@ class OnscreenStage(stages.FrameStage):
 
     def preflight(self, profile: Profile) -> None:
         if profile.onscreen.enabled:
-            ocr_engine.preflight([profile.onscreen.ocr.languages, profile.onscreen.ocr.traditional_languages])
+            ocr_engine.preflight(profile.onscreen.ocr)
 
     def consumer(self, ctx: stages.StageContext) -> FrameConsumer:
         return OnscreenConsumer(ctx)
