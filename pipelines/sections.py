@@ -417,6 +417,7 @@ class Watermark(Section):
     min_consistency: Annotated[float, Bounds(ge=-1, le=1)]   # a correlation
     text_margin_px: Count
     numbering_frames: Size
+    slide_text_share: Share
     severity: Severity
     other_severity: Severity
     words: list[str]
@@ -450,6 +451,8 @@ class TitleCardRules(Section):
     min_score: Share
     heading_ratio: Positive
     heading_field: str
+    pair_reach: Positive
+    pair_below: Positive
     fields: dict[str, TitleField]
 
 

@@ -59,9 +59,14 @@ class FrameReader:
         return self._timed("ocr", lambda: self.reader.read(gray))
 
     def read_row(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> OcrLine | None:
-        """One line box of a full picture, read as a single line."""
-        clipped = (box[0], box[1], min(box[2], gray.shape[1]), min(box[3], gray.shape[0]))
-        return self._timed("ocr", lambda: self.reader.read_line(gray, clipped))
+        """The text of one row box of a full picture (lines found in it, joined left to right)."""
+        margin = (box[3] - box[1]) // 2
+        x0, y0 = max(0, box[0]), max(0, box[1] - margin)
+        x1, y1 = min(box[2], gray.shape[1]), min(box[3] + margin, gray.shape[0])
+        lines = self._timed("ocr", lambda: self.reader.read(np.ascontiguousarray(gray[y0:y1, x0:x1])))
+        if not lines:
+            return None
+        return OcrLine(" ".join(line.text for line in lines), min(line.conf for line in lines), (x0, y0, x1, y1))
 
     def read_region(self, gray: np.ndarray) -> list[OcrLine]:
         """Lines of a small picture (a watermark's region); read as one line when layout finds none."""
