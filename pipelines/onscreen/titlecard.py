@@ -40,22 +40,24 @@ def judge(lines: list[str], text_s: float, fields_cfg: Any, heading: str | None 
 
 
 def heading_of(lines: list[OcrLine], ratio: float, fields_cfg: Any) -> str | None:
-    """The card's heading: its largest line of Chinese text (horizontal or vertical) that holds no
-    label, when it stands out (`ratio` times the median character size) or is the only line."""
+    """The card's heading: its largest line of Chinese text that holds no label, when it stands out
+    (`ratio` times the median character size) or is the only line; a vertical line (a course name
+    written top to bottom) is the heading whatever its size."""
     labels = _label_pattern(_all_labels(fields_cfg))
     candidates = [ln for ln in lines if _cjk_count(ln.text) >= 2 and not _COLON.search(ln.text)
                   and not labels.search(_clean(ln.text))]
     if not candidates:
         return None
-    top = max(candidates, key=_size)
+    top = max(candidates, key=lambda ln: (ln.vertical, _size(ln)))
     median = sorted(_size(ln) for ln in lines)[len(lines) // 2]
-    return top.text if len(lines) == 1 or _size(top) >= ratio * median else None
+    return top.text if len(lines) == 1 or top.vertical or _size(top) >= ratio * median else None
 
 
 def pairs(lines: list[OcrLine], fields_cfg: Any, reach: float, below: float) -> list[str]:
     """"label：value" for each line that is a label alone, joined to the nearest line on its right on the
     same row (within `reach` character sizes), else to the nearest line below it (within `below`
-    sizes, overlapping it across); a neighbour that is itself a label alone is no value."""
+    sizes, overlapping it across); a neighbour that starts with a label is no value (the next labelled
+    cell of a row, the next field of a column)."""
     labels = _label_pattern(_all_labels(fields_cfg))
     alone = [_label_alone(labels, ln.text) for ln in lines]
     out = []
@@ -63,8 +65,9 @@ def pairs(lines: list[OcrLine], fields_cfg: Any, reach: float, below: float) -> 
         if not alone[i]:
             continue
         others = [ln for j, ln in enumerate(lines) if j != i]
-        value = _right_of(line, others, reach) or _below(line, others, below)
-        if value is not None and not _label_alone(labels, value.text):
+        near = [_right_of(line, others, reach), _below(line, others, below)]
+        value = next((n for n in near if n is not None and not labels.match(_clean(n.text))), None)
+        if value is not None:
             out.append(f"{_clean(line.text)}：{_clean(value.text)}")
     return out
 
