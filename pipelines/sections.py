@@ -371,6 +371,7 @@ class Ocr(Section):
     det_thresh: Share
     box_thresh: Share
     unclip_ratio: Positive
+    rec_batch: Size
     pad_share: NonNegative
     split_gap: NonNegative
     vertical_ratio: Positive

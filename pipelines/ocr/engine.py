@@ -61,7 +61,7 @@ def preflight(cfg: Any) -> None:
 
 def engine(cfg: Any) -> "Engine":
     """The process's engine for these settings, loaded on first use and kept."""
-    key = (cfg.det_side, cfg.threads, cfg.cuda, cfg.det_thresh, cfg.box_thresh, cfg.unclip_ratio)
+    key = (cfg.det_side, cfg.threads, cfg.cuda, cfg.det_thresh, cfg.box_thresh, cfg.unclip_ratio, cfg.rec_batch)
     with _lock:
         if key not in _engines:
             _engines[key] = Engine(cfg)
@@ -86,7 +86,7 @@ class Engine:
                    thresh=cfg.det_thresh, box_thresh=cfg.box_thresh, max_candidates=1000,
                    unclip_ratio=cfg.unclip_ratio, use_dilation=True, score_mode="fast")
         rec = _model_settings(cfg, str(_model(WEIGHTS, "models/ppocrv5/rec/rec.onnx")), self.uses_cuda)
-        rec.update(rec_img_shape=[3, 48, 320], rec_batch_num=6,
+        rec.update(rec_img_shape=[3, 48, 320], rec_batch_num=cfg.rec_batch,
                    rec_keys_path=str(_model(WEIGHTS, "models/ppocrv5/ppocrv5_dict.txt")))
         self._det = detector(det)
         self._rec = recognizer(rec)
