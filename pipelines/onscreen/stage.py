@@ -2,7 +2,7 @@
 
 While frames stream, the consumer cuts scenes, keeps one picture per distinct scene
 (scenes.py) and their edge maps (watermark.py), and reads each distinct picture once
-(OCR, codes, glyph checks) in a thread as its scene closes. In `finish` findings are made.
+(OCR, codes, traditional characters) in a thread as its scene closes. In `finish` findings are made.
 Segments of one video merge into the same findings a whole-video run gives.
 """
 from __future__ import annotations
