@@ -127,11 +127,11 @@ def _draw_line(pen: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, font: I
     return pen.textbbox(xy, text, font=font, stroke_width=stroke)
 
 
-def _layout_lines(frame: Frame, img: Image.Image, rng: random.Random) -> None:
+def _layout_lines(frame: Frame, img: Image.Image, rng: random.Random, top: int = 60, bottom: int = H - 40) -> None:
     font = ImageFont.truetype(FONTS[frame.font], frame.size)
     pen = ImageDraw.Draw(img)
-    y = 60
-    while y + frame.size * 1.6 < H - 40 and len(frame.lines) < 8:
+    y = top
+    while y + frame.size * 1.6 < bottom and len(frame.lines) < 8:
         text, trad = _sentence(rng, font, W - 300)
         frame.lines.append(Line(text, _draw_line(pen, (150, y), text, font, _ink(frame.background)), traditional=trad))
         y += int(frame.size * 1.9)
@@ -210,7 +210,8 @@ def _layout_vertical(frame: Frame, img: Image.Image, rng: random.Random) -> None
 
 
 def _layout_overlay(frame: Frame, img: Image.Image, rng: random.Random) -> None:
-    _layout_lines(Frame(frame.name, frame.background, "lines", frame.font, 40), img, rng)  # content, not scored
+    content = Frame(frame.name, frame.background, "lines", frame.font, 40)
+    _layout_lines(content, img, rng, 220, H - 220)  # the slide beside the overlay: not scored
     font = ImageFont.truetype(FONTS[frame.font], frame.size)
     layer = Image.new("RGBA", (W, H), (0, 0, 0, 0))
     pen = ImageDraw.Draw(layer)

@@ -4,7 +4,9 @@ Detection runs on a copy whose longer side is `det_side`; each line is cut out o
 picture. A detected box spanning two items of one row ("主讲教师 王丽      学科 数学") is cut
 where it has no ink for `split_gap` line heights, so items keep their own boxes (the title
 card pairs labels and values by geometry). A box `vertical_ratio` times taller than wide is a
-vertical line (竖排): its characters are cut apart and laid side by side before recognition.
+vertical line (竖排): it is turned a quarter left, the first character leftmost, as PP-OCR's
+recogniser was trained to read vertical lines (0.4 % CER on the OCR bench's vertical lines, 11 %
+when the characters were cut apart and laid side by side).
 One `read` is one OCR call of a picture.
 """
 from __future__ import annotations
@@ -121,41 +123,7 @@ def _crop(gray: np.ndarray, box: Box, pad_share: float, vertical: bool) -> np.nd
     left, top, right, bottom = box
     pad = max(2, int(min(right - left, bottom - top) * pad_share))
     crop = gray[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
-    return _side_by_side(crop) if vertical else crop
-
-
-def _side_by_side(column: np.ndarray) -> np.ndarray:
-    """A vertical line's characters laid left to right: ink rows split the column at the gaps between
-    characters; pieces of one character (二, 三) join while they fit in a square one column wide."""
-    ink = _ink(column)
-    cols = np.flatnonzero(ink.any(axis=0))
-    w = column.shape[1]
-    em = int(cols[-1] - cols[0] + 1) if cols.size else w
-    rows = np.flatnonzero(ink.any(axis=1))
-    if rows.size == 0:
-        return column
-    breaks = np.flatnonzero(np.diff(rows) > 1)
-    runs = list(zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]] + 1))
-    chars: list[tuple[int, int]] = []
-    for start, end in runs:
-        if chars and end - chars[-1][0] <= 1.05 * em:
-            chars[-1] = (chars[-1][0], end)
-        else:
-            chars.append((start, end))
-    background = int(np.median(column))
-    cells = [_square(column[a:b], w, background) for a, b in chars]
-    return np.hstack(cells)
-
-
-def _square(piece: np.ndarray, side: int, background: int) -> np.ndarray:
-    """`piece` centred on a `side`-wide square of the background (scaled down when taller)."""
-    h = piece.shape[0]
-    if h > side:
-        piece = cv2.resize(piece, (max(1, piece.shape[1] * side // h), side), interpolation=cv2.INTER_AREA)
-    cell = np.full((side, side), background, np.uint8)
-    y, x = (side - piece.shape[0]) // 2, (side - piece.shape[1]) // 2
-    cell[y:y + piece.shape[0], x:x + piece.shape[1]] = piece
-    return cell
+    return np.ascontiguousarray(np.rot90(crop)) if vertical else crop  # the top character leftmost
 
 
 def _clip(box: tuple[int, ...], shape: tuple[int, ...]) -> Box:
