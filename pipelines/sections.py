@@ -375,6 +375,8 @@ class Ocr(Section):
     pad_share: NonNegative
     split_gap: NonNegative
     vertical_ratio: Positive
+    column_gap: NonNegative
+    column_pieces: Size
     min_line_conf: Confidence
 
 

@@ -49,7 +49,9 @@ class Reader:
 
     def read(self, gray: np.ndarray) -> list[OcrLine]:
         """Lines of `gray` in reading order (top to bottom, left to right)."""
-        boxes = [b for quad in self.engine.detect(gray) for b in self._pieces(gray, _bounds(quad, gray.shape))]
+        boxes = [_bounds(quad, gray.shape) for quad in self.engine.detect(gray)]
+        boxes = join_columns(boxes, self.cfg.column_gap, self.cfg.column_pieces, self.cfg.vertical_ratio)
+        boxes = [piece for box in boxes for piece in self._pieces(gray, box)]
         return self._recognised(gray, reading_order(boxes))
 
     def read_line(self, gray: np.ndarray, box: Box) -> OcrLine | None:
@@ -71,6 +73,30 @@ class Reader:
             if text and 100 * score >= self.cfg.min_line_conf:
                 lines.append(OcrLine(text, round(100 * score, 1), box, upright))
         return lines
+
+
+def join_columns(boxes: list[Box], gap: float, pieces: int, ratio: float) -> list[Box]:
+    """Boxes stacked one under another, aligned, at most `gap` widths apart (a vertical line that detection
+    cut into characters, large type with wide spacing), joined when at least `pieces` of them make a
+    vertical line or one of them already is one."""
+    chains: list[list[Box]] = []
+    for box in sorted((b for b in boxes if b[3] - b[1] >= 0.6 * (b[2] - b[0])), key=lambda b: b[1]):
+        chain = next((c for c in chains if _continues(c[-1], box, gap)), None)
+        if chain is None:
+            chains.append([box])
+        else:
+            chain.append(box)
+    joined = [c for c in chains if len(c) > 1 and _is_vertical(union(c), ratio)
+              and (len(c) >= pieces or any(_is_vertical(b, ratio) for b in c))]
+    used = {b for c in joined for b in c}
+    return [b for b in boxes if b not in used] + [union(c) for c in joined]
+
+
+def _continues(above: Box, box: Box, gap: float) -> bool:
+    w_above, w_box = above[2] - above[0], box[2] - box[0]
+    overlap = min(above[2], box[2]) - max(above[0], box[0])
+    return (overlap >= 0.7 * min(w_above, w_box) and max(w_above, w_box) <= 1.4 * min(w_above, w_box)
+            and -0.2 * w_above <= box[1] - above[3] <= gap * w_above)
 
 
 def reading_order(boxes: list[Box]) -> list[Box]:
