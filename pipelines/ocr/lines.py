@@ -80,7 +80,7 @@ def join_columns(boxes: list[Box], gap: float, pieces: int, ratio: float) -> lis
     cut into characters, large type with wide spacing), joined when at least `pieces` of them make a
     vertical line or one of them already is one."""
     chains: list[list[Box]] = []
-    for box in sorted((b for b in boxes if b[3] - b[1] >= 0.6 * (b[2] - b[0])), key=lambda b: b[1]):
+    for box in sorted((b for b in boxes if b[3] - b[1] >= 0.8 * (b[2] - b[0])), key=lambda b: b[1]):  # a character or taller
         chain = next((c for c in chains if _continues(c[-1], box, gap)), None)
         if chain is None:
             chains.append([box])
