@@ -4,8 +4,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := iproute2 ffmpeg tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-chi-tra fonts-noto-cjk espeak-ng redis-server chromium chromium-driver \
-  libreoffice-writer-nogui libreoffice-impress-nogui libchromaprint-tools
+APT_PACKAGES := iproute2 ffmpeg fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei espeak-ng redis-server \
+  chromium chromium-driver libreoffice-writer-nogui libreoffice-impress-nogui libchromaprint-tools
 DEMO_LESSON := .cache/demo/sample-lesson.mp4
 DEMO_OUT := demo-out
 DEMO_PACKAGE := .cache/demo/sample-package.zip
@@ -28,9 +28,15 @@ system:
 
 venv: $(VENV)/.installed
 
+# rapidocr-onnxruntime (PP-OCR) declares opencv-python, the GUI build, which would install a second cv2
+# beside the project's opencv-python-headless: it is installed without its declared dependencies,
+# and pyproject.toml lists the others (onnxruntime, pyclipper, shapely, six, tqdm) itself.
+RAPIDOCR := rapidocr-onnxruntime==1.4.4
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps $(RAPIDOCR)
 	touch $@
 
 model: venv

@@ -21,7 +21,7 @@ class InputUnreadable(LessonQCError):
 
 
 class ToolError(LessonQCError, model_errors.CommandFailed):
-    """An external tool (ffmpeg, ffprobe, tesseract) failed; carries its argv, stderr and exit status.
+    """An external tool (ffmpeg, ffprobe, soffice) failed; carries its argv, stderr and exit status.
     Its text names an opened media file `input`, not `/proc/self/fd/N` (reports quote it)."""
 
     def __str__(self) -> str:

@@ -1,4 +1,4 @@
-"""The one gateway to external tools (ffmpeg, ffprobe, soffice, fpcalc; tesseract is a library: pipelines/ocr/engine.py).
+"""The one gateway to external tools (ffmpeg, ffprobe, soffice, fpcalc; OCR is a library: pipelines/ocr/engine.py).
 
 Every command: resolved binary (overridable by env var), argument list (never a
 shell), a mandatory timeout, logged, and a typed error carrying stderr. Every ffmpeg

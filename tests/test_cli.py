@@ -78,13 +78,21 @@ def test_usage_errors_exit_4_without_traceback(args):
 @pytest.mark.parametrize("env, words", [
     ({"LESSONQC_MODEL_DIR": "/nonexistent/models"}, "lessonqc models install"),
     ({"LESSONQC_FFMPEG": "/nonexistent/ffmpeg"}, "ffmpeg not found"),
-    ({"LESSONQC_LIBTESSERACT": "/nonexistent/libtesseract.so.5"}, "install tesseract-ocr"),
-    ({"TESSDATA_PREFIX": "/nonexistent/tessdata"}, "apt-get install tesseract-ocr-chi-sim"),
 ])
 def test_missing_model_or_tool_stops_before_any_video_with_exit_4(clips, tmp_path, env, words):
     proc = lessonqc("check", str(clips["plain"]), "--out", str(tmp_path / "o"), env=env)
     assert proc.returncode == 4 and words in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists(), "nothing was checked"
+
+
+def test_missing_ocr_engine_stops_before_any_video_with_exit_4(clips, tmp_path):
+    """A PP-OCR package without its modules (here shadowed by an empty one) gives the install hint."""
+    (tmp_path / "rapidocr_onnxruntime").mkdir()
+    (tmp_path / "rapidocr_onnxruntime" / "__init__.py").write_text("", encoding="utf-8")
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", str(Path(__file__).resolve().parent.parent))])
+    proc = lessonqc("check", str(clips["plain"]), "--out", str(tmp_path / "o"), env={"PYTHONPATH": path})
+    assert proc.returncode == 4 and "pip install --no-deps rapidocr-onnxruntime" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "o").exists()
 
 
 def test_check_and_submit_share_their_job_options():

@@ -5,7 +5,8 @@ import pytest
 
 from pipelines import profile
 from pipelines.onscreen.ad_rules import find_ads, load_rules, normalise, rules_path
-from pipelines.onscreen.titlecard import FIELDS, judge
+from pipelines.ocr.lines import OcrLine
+from pipelines.onscreen.titlecard import FIELDS, heading_of, judge, pairs
 
 RULES = load_rules(rules_path("text_ads.yaml"))
 
@@ -88,3 +89,37 @@ def test_special_education_category_counts_as_subject() -> None:
 
 def test_no_text_misses_every_field() -> None:
     assert judge([], 0.0, FIELDS_CFG).missing == FIELDS
+
+
+TITLE_CFG = profile.load("micro-primary").onscreen.title_card
+
+
+def _line(text: str, box: tuple[int, int, int, int], vertical: bool = False) -> OcrLine:
+    return OcrLine(text, 99.0, box, vertical)
+
+
+def _card(lines: list[OcrLine]) -> tuple[str, ...]:
+    texts = [ln.text for ln in lines] + pairs(lines, TITLE_CFG.fields, TITLE_CFG.pair_reach, TITLE_CFG.pair_below)
+    return judge(texts, 6.0, TITLE_CFG.fields, heading_of(lines, TITLE_CFG.heading_ratio, TITLE_CFG.fields)).missing
+
+
+def test_table_cells_pair_with_their_right_hand_neighbour() -> None:
+    rows = [("教材版本", "北师大版"), ("学科", "语文"), ("年级", "五年级"), ("课名", "草船借箭"), ("主讲教师", "")]
+    lines = [_line(k, (100, 100 + 80 * i, 100 + 40 * len(k), 140 + 80 * i)) for i, (k, _) in enumerate(rows)]
+    lines += [_line(v, (700, 100 + 80 * i, 700 + 40 * len(v), 140 + 80 * i)) for i, (_, v) in enumerate(rows) if v]
+    assert _card(lines) == ("主讲教师",)
+
+
+def test_labels_above_values_pair_downwards_and_a_label_is_no_value() -> None:
+    labels = ["教材版本", "学科", "年级", "课名", "主讲教师"]
+    values = {"教材版本": "人教版", "年级": "三年级", "课名": "认识水果", "主讲教师": "王丽"}
+    lines = [_line(k, (60 + 300 * i, 250, 60 + 300 * i + 30 * len(k), 282)) for i, k in enumerate(labels)]
+    lines += [_line(values[k], (60 + 300 * i, 300, 60 + 300 * i + 40 * len(values[k]), 340))
+              for i, k in enumerate(labels) if k in values]
+    assert _card(lines) == ("学科",)  # 学科's right-hand neighbour is the label 年级, and nothing lies below it
+
+
+def test_a_vertical_unlabelled_line_is_the_course_name() -> None:
+    lines = [_line("分数的初步认识", (1080, 100, 1150, 620), vertical=True), _line("学科 数学", (150, 190, 330, 240)),
+             _line("年级 三年级上册", (150, 290, 440, 340)), _line("主讲教师 王丽", (150, 390, 400, 440))]
+    assert _card(lines) == ("教材版本",)

@@ -8,7 +8,7 @@ import random
 
 from bench.accuracy.model import Background, Case, Expect, Lesson, Panel, Picture, Shot, Text
 from bench.accuracy.narration import spoken
-from bench.accuracy.templates import BAR, DARK, LIGHT, SCHOOL, SERIF, STYLES, Fields, card_plain, slide
+from bench.accuracy.templates import BAR, DARK, LIGHT, SCHOOL, SERIF, STYLES, W, Fields, card_plain, slide
 
 FAMILY = "text"
 CARD_S = 5.0
@@ -202,6 +202,29 @@ def camera_cases(rng: random.Random) -> list[Case]:
     return made
 
 
+REPEATED = [("第三单元 分数的初步认识", "认真听讲 积极思考", "阳光小学 数学组"),
+            ("Unit 2 My Family", "Listen and repeat", "实验中学 英语组")]
+BODIES = [["你好，同学们", "今天我们一起学习"], ["第一部分：复习旧知", "说一说你学过什么"], ["例1 读一读", "你好 你好 你好"],
+          ["第二部分：新课", "想一想，说一说"], ["练一练", "同桌互相说一说"], ["课堂小结", "你学会了什么？"]]
+
+
+def repeated_cases() -> list[Case]:
+    """Two clean lessons whose slides of one template repeat lines: a unit header, a slogan, a school footer
+    and the same slide title over several slides. None of it is a watermark."""
+    made = []
+    for n, (header, slogan, footer) in enumerate(REPEATED):
+        shots = []
+        for j, body in enumerate(BODIES):
+            texts = [Text(header, (60, 40), 34, "sans", "#546e7a"), Text("课堂练习" if j % 3 else "新课学习", (W // 2, 130), 72,
+                                                                              "sans-bold", "#1a3e72", "ma"),
+                     *(Text(line, (180, 330 + 110 * i), 56) for i, line in enumerate(body)),
+                     Text(slogan, (1460, 990), 32, "sans", "#8a8a8a"), Text(footer, (60, 990), 32, "sans", "#8a8a8a")]
+            shots.append(Shot(6.0, Background("solid", "#fbfaf4" if n == 0 else "#f1f8e9"), Picture(tuple(texts))))
+        made.append(Case(f"repeated-template-{n}", FAMILY, _lesson(random.Random(40 + n), PEOPLE[n], shots)))
+    return made
+
+
+
 def cases() -> list[Case]:
     rng = random.Random(7)
-    return promotion_cases(rng) + lookalike_cases(rng) + citation_cases(rng) + camera_cases(rng)
+    return promotion_cases(rng) + lookalike_cases(rng) + citation_cases(rng) + camera_cases(rng) + repeated_cases()

@@ -6,7 +6,7 @@ import random
 
 from bench.accuracy.model import Case, Expect, Lesson
 from bench.accuracy.narration import spoken
-from bench.accuracy.templates import CARDS, DARK, LIGHT, SCHOOL, SERIF, STYLES, Fields, slide
+from bench.accuracy.templates import CARDS, DARK, LIGHT, NEW_CARDS, SCHOOL, SERIF, STYLES, Fields, slide
 
 FAMILY = "titlecard"
 WINDOW = (0.0, 8.0)
@@ -61,6 +61,7 @@ def cases() -> list[Case]:
     ]
     made += [Case(f"card-defect-{name}", FAMILY, lesson([CARDS[template](fields)], 2),
                   (Expect("intro.title_card", *WINDOW, "review", what),)) for name, template, fields, what in defects]
+    made += _new_layouts()
     plain = [slide(LIGHT, "第一课时 认识图形", ["长方形、正方形和圆", "找一找身边的图形"], 5.0),
              slide(SERIF, "动手操作", ["用小棒摆一摆", "说一说你摆的图形"], 5.0),
              slide(DARK, "课堂练习", ["数一数有几个三角形"], 5.0)]
@@ -69,4 +70,29 @@ def cases() -> list[Case]:
     school = lesson([slide(SCHOOL, "数学 三年级上册", ["分数的初步认识"], 6.0, page=1)], 1)
     made.append(Case("card-defect-school-slide", FAMILY, school,
                      (Expect("intro.title_card", *WINDOW, "review", "a first slide, not a card"),)))
+    return made
+
+
+NEW_PEOPLE = [
+    Fields("人教版", "数学", "二年级下册", "表内除法", "钱芳"),
+    Fields("北师大版", "科学", "五年级上册", "光的传播", "高明"),
+    Fields("部编版", "语文", "四年级下册", "猫", "许静", teacher_label="授课教师"),
+    Fields("苏教版", "英语", "六年级上册", "Unit 2 What a day", "杨帆"),
+    Fields("人音版", "音乐", "三年级上册", "快乐的do re mi", "邓丽"),
+    Fields("鲁教版", "化学", "九年级上册", "水的组成", "韩冰", teacher_label="主讲人"),
+    Fields("外研版", "英语", "七年级下册", "My hometown", "程雪"),
+]
+
+
+def _new_layouts() -> list[Case]:
+    """Seven more layouts (tables, columns, labels above values, vertical names, fades, camera bands):
+    complete cards pass; each with one field left off raises exactly that."""
+    left_off = ["teacher", "grade", "subject", "edition", "title", "grade", "teacher"]
+    names = {"teacher": "主讲教师", "grade": "年级", "subject": "学科", "edition": "教材版本", "title": "课名"}
+    made = []
+    for i, (name, draw) in enumerate(NEW_CARDS.items()):
+        made.append(Case(f"card-{name}", FAMILY, lesson([draw(NEW_PEOPLE[i])], i)))
+        field = left_off[i]
+        made.append(Case(f"card-defect-{name}-no-{field}", FAMILY, lesson([draw(_missing(NEW_PEOPLE[i], field))], i + 1),
+                         (Expect("intro.title_card", *WINDOW, "review", f"{names[field]} left off"),)))
     return made

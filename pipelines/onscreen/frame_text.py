@@ -37,11 +37,11 @@ class FrameReader:
 
     def __init__(self, cfg: Any):
         self.cfg = cfg
-        self.reader = Reader(cfg.ocr, cfg.ocr.languages)
-        self.judge = TraditionalJudge(cfg.traditional, Reader(cfg.ocr, cfg.ocr.traditional_languages))
+        self.reader = Reader(cfg.ocr)
+        self.judge = TraditionalJudge(cfg.traditional)
         self.rules = load_rules(rules_path(cfg.ads.rules_file))
         self.sources = load_sources(rules_path(cfg.citations.file))
-        self.seconds: dict[str, float] = {"ocr": 0.0, "codes": 0.0, "traditional": 0.0}
+        self.seconds: dict[str, float] = {"ocr": 0.0, "codes": 0.0}
 
     def read(self, gray: np.ndarray, codes: bool = True) -> Reading:
         """OCR `gray` once and apply every text check to the lines (`codes`: look for QR codes too)."""
@@ -51,17 +51,22 @@ class FrameReader:
         reading = Reading(lines, ads, citations=citations)
         if codes and self.cfg.qr.enabled:
             reading.codes = self._timed("codes", lambda: find_codes(gray, self.cfg.qr.barcodes))
-        reading.traditional = self._timed("traditional", lambda: self.judge.judge(gray, lines))
+        reading.traditional = self.judge.judge(lines)
         return reading
 
-    def read_page(self, gray: np.ndarray) -> list[OcrLine]:
-        """Only the text lines of `gray`, by whole-page recognition (one OCR call)."""
-        return self._timed("ocr", lambda: self.reader.read_page(gray))
+    def read_lines(self, gray: np.ndarray) -> list[OcrLine]:
+        """Only the text lines of `gray` (one OCR call)."""
+        return self._timed("ocr", lambda: self.reader.read(gray))
 
     def read_row(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> OcrLine | None:
-        """One line box of a full picture, read as a single line."""
-        clipped = (box[0], box[1], min(box[2], gray.shape[1]), min(box[3], gray.shape[0]))
-        return self._timed("ocr", lambda: self.reader.read_line(gray, clipped))
+        """The text of one row box of a full picture (lines found in it, joined left to right)."""
+        margin = (box[3] - box[1]) // 2
+        x0, y0 = max(0, box[0]), max(0, box[1] - margin)
+        x1, y1 = min(box[2], gray.shape[1]), min(box[3] + margin, gray.shape[0])
+        lines = self._timed("ocr", lambda: self.reader.read(np.ascontiguousarray(gray[y0:y1, x0:x1])))
+        if not lines:
+            return None
+        return OcrLine(" ".join(line.text for line in lines), min(line.conf for line in lines), (x0, y0, x1, y1))
 
     def read_region(self, gray: np.ndarray) -> list[OcrLine]:
         """Lines of a small picture (a watermark's region); read as one line when layout finds none."""

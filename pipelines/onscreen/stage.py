@@ -2,7 +2,7 @@
 
 While frames stream, the consumer cuts scenes, keeps one picture per distinct scene
 (scenes.py) and their edge maps (watermark.py), and reads each distinct picture once
-(OCR, codes, glyph checks) in a thread as its scene closes. In `finish` findings are made.
+(OCR, codes, traditional characters) in a thread as its scene closes. In `finish` findings are made.
 Segments of one video merge into the same findings a whole-video run gives.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pipelines.profile import Profile
 from pipelines.domain import Finding, Media, StageOutput
 from pipelines.onscreen.scenes import Scene, SceneTracker, reading_of
 from pipelines.onscreen import opening
-from pipelines.onscreen.titlecard import heading_of
+from pipelines.onscreen.titlecard import TitleCard, heading_of, pairs
 from pipelines.onscreen.titlecard import judge as judge_title
 from pipelines.onscreen.watermark import EdgePersistence, Mark, consistency, temporal_median
 
@@ -48,7 +48,7 @@ class OnscreenConsumer(FrameConsumer):
 
     def _scene_closed(self, scene: Scene, image: np.ndarray) -> None:
         self.edges.add(image, scene.duration_s, distinct=scene.repeat_of is None)
-        if scene.read:  # read now, in a thread (tesseract releases the GIL), while the decode goes on
+        if scene.read:  # read now, in a thread (onnxruntime releases the GIL), while the decode goes on
             self.ahead.submit(scene.index, scene.picture)
 
     def consume(self, frame: Frame) -> None:
@@ -122,29 +122,36 @@ class Analysis:
         return reading_of(self.tracker.scenes, scene).picture()
 
     def _title_card(self) -> list[Finding]:
-        """intro.title_card from the best frames of the opening window (first segment only)."""
+        """intro.title_card from the best frames of the opening window (first segment only). Each run of
+        steady frames is judged alone (a card's fields come from the card, not from the next slide); the
+        run showing the most fields is the card."""
         if not self.ctx.is_first_segment:
             return []
         cfg = self.cfg.title_card
         scored = opening.score(self.opening, cfg)
         card_runs = opening.runs(scored, cfg.shown_share, cfg.min_score)[:cfg.read_runs]
-        read = [self._card_lines([opening.picture(run, cfg.mean_frames)]) for run in card_runs]
-        lines = [line for lines in read for line in lines]
-        texts = list(dict.fromkeys(line.text for line in lines))
-        shown = opening.shown_s(scored, 1.0 / self.ctx.profile.frames.fps, cfg.shown_share, cfg.min_score) if texts else 0.0
-        card = judge_title(texts, shown, cfg.fields, heading_of(read[0] if read else [], cfg.heading_ratio), cfg.heading_field)
-        best = max((s for run in card_runs[:1] for s in run), key=lambda s: s.score, default=None)
-        gray = best.image if best else (self.opening[0].image if self.opening else None)
+        judged = [self._judge_card(self._card_lines(opening.picture(run, cfg.mean_frames))) for run in card_runs]
+        best = max(range(len(judged)), key=lambda i: (len(judged[i][0].present), -i), default=None)
+        card, lines = judged[best] if best is not None else (judge_title([], 0.0, cfg.fields), [])
+        shown = opening.shown_s(scored, 1.0 / self.ctx.profile.frames.fps, cfg.shown_share, cfg.min_score) if lines else 0.0
+        card = TitleCard(shown, card.present, card.missing)
+        frame = max(card_runs[best], key=lambda s: s.score) if best is not None else None
+        gray = frame.image if frame else (self.opening[0].image if self.opening else None)
         span = (self.ctx.start_s, min(cfg.window_s, self.ctx.end_s))
-        finding = self.maker.title_card(card, "\n".join(texts), gray, span)
+        finding = self.maker.title_card(card, "\n".join(line.text for line in lines), gray, span)
         return [finding] if finding else []
 
-    def _card_lines(self, pictures: list[np.ndarray]) -> list[OcrLine]:
-        """The lines read on the card's pictures, each distinct text once."""
+    def _judge_card(self, lines: list[OcrLine]) -> tuple[TitleCard, list[OcrLine]]:
+        cfg = self.cfg.title_card
+        texts = [line.text for line in lines] + pairs(lines, cfg.fields, cfg.pair_reach, cfg.pair_below)
+        heading = heading_of(lines, cfg.heading_ratio, cfg.fields)
+        return judge_title(texts, 0.0, cfg.fields, heading, cfg.heading_field), lines
+
+    def _card_lines(self, gray: np.ndarray) -> list[OcrLine]:
+        """The lines read on the card's picture, each distinct text once."""
         seen: dict[str, OcrLine] = {}
-        for gray in pictures:
-            for line in self.reader.read_page(gray):
-                seen.setdefault(re.sub(r"\s+", "", line.text), line)
+        for line in self.reader.read_lines(gray):
+            seen.setdefault(re.sub(r"\s+", "", line.text), line)
         return list(seen.values())
 
     def _reading(self, scene: Scene) -> Reading | None:
@@ -159,8 +166,23 @@ class Analysis:
         marks = [m for m in marks if consistency(pictures, m.box) >= self.cfg.watermark.min_consistency
                  and not self._numbering(m, pictures)]
         span = (self.ctx.start_s, self.ctx.end_s)
-        return [self.maker.watermark(m, self._mark_text(m, pictures), pictures[-1] if pictures else None, span)
-                for m in marks]
+        read = [(m, self._mark_text(m, pictures)) for m in marks]
+        return [self.maker.watermark(m, lines, pictures[-1] if pictures else None, span)
+                for m, lines in read if not self._template_part(m, lines)]
+
+    def _template_part(self, mark: Mark, lines: list[OcrLine]) -> bool:
+        """Not a watermark: the template's own text (a school footer, a slide title, lines repeated on
+        slides of one template). Readable text naming no recorder, platform or advertising is that; so is
+        a mark where most scenes' own readings show text. A logo without text stays (shown as info)."""
+        if self.maker.known_mark("\n".join(line.text for line in lines)):
+            return False
+        return bool(lines) or self._slide_text_share(mark.box) >= self.cfg.watermark.slide_text_share
+
+    def _slide_text_share(self, box: tuple[int, int, int, int]) -> float:
+        """Share of the read scenes whose own lines overlap `box`."""
+        readings = list(self.readings.values())
+        hits = sum(1 for r in readings if any(_overlap(list(box), list(line.box)) > 0 for line in r.lines))
+        return hits / max(1, len(readings))
 
     def _sample_pictures(self) -> list[np.ndarray]:
         read = [s for s in self.tracker.scenes if s.read]
@@ -203,7 +225,7 @@ class OnscreenStage(stages.FrameStage):
 
     def preflight(self, profile: Profile) -> None:
         if profile.onscreen.enabled:
-            ocr_engine.preflight([profile.onscreen.ocr.languages, profile.onscreen.ocr.traditional_languages])
+            ocr_engine.preflight(profile.onscreen.ocr)
 
     def consumer(self, ctx: stages.StageContext) -> FrameConsumer:
         return OnscreenConsumer(ctx)

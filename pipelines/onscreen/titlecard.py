@@ -3,6 +3,9 @@
 A field is present when one of its labels is followed by a value on the same line
 ("主讲教师：王丽", "授课 王丽"), or when one of its value patterns is read anywhere
 ("人教版", "三年级上册", "《分数的初步认识》"). Labels and patterns are profile data.
+A line that is a label alone (a table cell, a label above its value, a label in one column
+and its value far right) is paired with its value by geometry: the nearest line to its right
+on the same row, else the nearest line below it (`pairs`).
 """
 from __future__ import annotations
 
@@ -36,22 +39,74 @@ def judge(lines: list[str], text_s: float, fields_cfg: Any, heading: str | None 
     return TitleCard(text_s, present, tuple(n for n in names if n not in present))
 
 
-def heading_of(lines: list[OcrLine], ratio: float) -> str | None:
-    """The card's heading: its tallest line of Chinese text without a "label：" part, when it stands
-    out (`ratio` times the median line height) or is the only line."""
-    candidates = [ln for ln in lines if _cjk_count(ln.text) >= 2 and not _COLON.search(ln.text)]
+def heading_of(lines: list[OcrLine], ratio: float, fields_cfg: Any) -> str | None:
+    """The card's heading: its largest line of Chinese text that holds no label, when it stands out
+    (`ratio` times the median character size) or is the only line; a vertical line (a course name
+    written top to bottom) is the heading whatever its size."""
+    labels = _label_pattern(_all_labels(fields_cfg))
+    candidates = [ln for ln in lines if _cjk_count(ln.text) >= 2 and not _COLON.search(ln.text)
+                  and not labels.search(_clean(ln.text))]
     if not candidates:
         return None
-    top = max(candidates, key=_height)
-    median = sorted(_height(ln) for ln in lines)[len(lines) // 2]
-    return top.text if len(lines) == 1 or _height(top) >= ratio * median else None
+    top = max(candidates, key=lambda ln: (ln.vertical, _size(ln)))
+    median = sorted(_size(ln) for ln in lines)[len(lines) // 2]
+    return top.text if len(lines) == 1 or top.vertical or _size(top) >= ratio * median else None
+
+
+def pairs(lines: list[OcrLine], fields_cfg: Any, reach: float, below: float) -> list[str]:
+    """"label：value" for each line that is a label alone, joined to the nearest line on its right on the
+    same row (within `reach` character sizes), else to the nearest line below it (within `below`
+    sizes, overlapping it across); a neighbour that starts with a label is no value (the next labelled
+    cell of a row, the next field of a column)."""
+    labels = _label_pattern(_all_labels(fields_cfg))
+    alone = [_label_alone(labels, ln.text) for ln in lines]
+    out = []
+    for i, line in enumerate(lines):
+        if not alone[i]:
+            continue
+        others = [ln for j, ln in enumerate(lines) if j != i]
+        near = [_right_of(line, others, reach), _below(line, others, below)]
+        value = next((n for n in near if n is not None and not labels.match(_clean(n.text))), None)
+        if value is not None:
+            out.append(f"{_clean(line.text)}：{_clean(value.text)}")
+    return out
+
+
+def _label_alone(labels: re.Pattern[str], text: str) -> bool:
+    return bool(labels.fullmatch(_SEPARATORS.sub("", _clean(text))))
+
+
+def _right_of(line: OcrLine, others: list[OcrLine], reach: float) -> OcrLine | None:
+    size = _size(line)
+    row = [o for o in others if _row_overlap(line.box, o.box) >= 0.5 and o.box[0] >= line.box[2] - size / 2
+           and o.box[0] - line.box[2] <= reach * size]
+    return min(row, key=lambda o: o.box[0], default=None)
+
+
+def _below(line: OcrLine, others: list[OcrLine], below: float) -> OcrLine | None:
+    size = _size(line)
+    under = [o for o in others if o.box[1] >= line.box[3] - size / 3 and o.box[1] - line.box[3] <= below * size
+             and min(o.box[2], line.box[2] + size) > max(o.box[0], line.box[0] - size)]
+    return min(under, key=lambda o: o.box[1], default=None)
+
+
+def _row_overlap(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap / max(1, min(a[3] - a[1], b[3] - b[1]))
+
+
+def _all_labels(fields_cfg: Any) -> tuple[str, ...]:
+    names = list(fields_cfg.to_dict()) if hasattr(fields_cfg, "to_dict") else list(fields_cfg)
+    return tuple(label for n in names for label in fields_cfg[n]["labels"])
 
 
 _COLON = re.compile(r"[:：]")
+_SEPARATORS = re.compile(r"[:：|/\-]")
 
 
-def _height(line: OcrLine) -> int:
-    return line.box[3] - line.box[1]
+def _size(line: OcrLine) -> int:
+    """Character size: a horizontal line's height, a vertical line's width."""
+    return min(line.box[3] - line.box[1], line.box[2] - line.box[0]) if line.vertical else line.box[3] - line.box[1]
 
 
 def _cjk_count(text: str) -> int:

@@ -16,27 +16,17 @@ import numpy as np
 
 from pipelines.domain import Finding
 from pipelines.ocr.engine import Box
-from pipelines.ocr.lines import has_cjk, union
+from pipelines.ocr.lines import union
 from pipelines.onscreen.ad_rules import Hit, find_ads, load_rules, rules_path
 from pipelines.onscreen.citations import load_sources, separate
 from pipelines.onscreen.evidence import draw_boxes
 from pipelines.onscreen.frame_text import FrameReader
-from pipelines.onscreen.traditional import to_simplified, to_simplified_text
+from pipelines.onscreen.traditional import to_simplified, traditional_chars
 from pipelines.package.documents.model import Document, Picture, TextBlock
 from pipelines.package.pictures import PictureReading, read_codes, read_text, traditional_box
 
 UNIT_LABEL = {"page": "页", "slide": "张幻灯片"}
 SPAN_CHARS = 60
-
-
-def traditional_chars(text: str) -> list[str]:
-    """CJK characters of `text` that OpenCC turns into other (simplified) characters, in order."""
-    simple = to_simplified_text(text)
-    if len(simple) == len(text):
-        pairs = zip(text, simple)
-    else:
-        pairs = ((c, to_simplified(c)) for c in text)
-    return [c for c, s in pairs if c != s and has_cjk(c)]
 
 
 def span(text: str, piece: str) -> str:
@@ -65,7 +55,7 @@ class DocChecker:
 
     @property
     def reader(self) -> FrameReader:
-        """The frame reader (tesseract engines, glyph fonts), loaded on the first picture with text."""
+        """The frame reader (the PP-OCR engine), loaded on the first picture with text."""
         if self._reader is None:
             self._reader = FrameReader(self.onscreen)
         return self._reader

@@ -1,8 +1,8 @@
-"""Reading a document picture with the video frames' reader: OCR, ads, codes, traditional glyphs.
+"""Reading a document picture with the video frames' reader: OCR, ads, codes, traditional characters.
 
-A tall picture (a scanned A4 page) is read in overlapping bands shaped like a video frame, so
-its lines have the size the frame reader's layout analysis expects. Boxes come back in the
-picture's (canvas) pixels.
+A picture taller than `band_aspect` times its width (a long screenshot, a poster) is read in
+overlapping bands, so its lines keep a readable size when detection scales the band down; a
+scanned A4 page is read whole. Boxes come back in the picture's (canvas) pixels.
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def read_codes(canvas: np.ndarray, region: Box | None, qr: Any) -> list[Code]:
 
 
 def read_text(reader: FrameReader, canvas: np.ndarray, region: Box | None, cfg: Any) -> PictureReading:
-    """OCR of `region` of `canvas` (all of it when None), band by band: ads and traditional glyphs."""
+    """OCR of `region` of `canvas` (all of it when None), band by band: ads and traditional characters."""
     x0, y0, x1, y1 = region or (0, 0, canvas.shape[1], canvas.shape[0])
     area = canvas[y0:y1, x0:x1]
     out = PictureReading()

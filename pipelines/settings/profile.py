@@ -315,22 +315,19 @@ class Slides(Section):
 
 @section
 class Ocr(Section):
-    languages: str
-    traditional_languages: str
-    line_height: Size
+    cuda: bool
+    threads: Count
+    det_side: Size
+    det_thresh: Share
+    box_thresh: Share
+    unclip_ratio: Positive
+    rec_batch: Size
     pad_share: NonNegative
-    fine_height: Size
-    coarse_height: Size
-    min_layout_px: Count
-    max_fine_px: Size
-    min_symbol_conf: Confidence
-    min_line_conf: Confidence
-    row_gap: NonNegative
     split_gap: NonNegative
-    max_line_share: Share
-    block_edge_delta: NonNegative
-    block_close_share: Share
-    block_fill: Share
+    vertical_ratio: Positive
+    column_gap: NonNegative
+    column_pieces: Size
+    min_line_conf: Confidence
 
 
 @section
@@ -348,9 +345,7 @@ class Codes(Section):
 
 @section
 class Traditional(Section):
-    fonts: list[str]
-    min_margin: NonNegative
-    min_symbol_conf: Confidence
+    min_line_conf: Confidence
     min_chars: Count
     min_share: Share
     severity: Severity
@@ -375,6 +370,7 @@ class Watermark(Section):
     min_consistency: Annotated[Number, Field(ge=-1, le=1)]   # a correlation
     text_margin_px: Count
     numbering_frames: Size
+    slide_text_share: Share
     severity: Severity
     other_severity: Severity
     words: list[str]
@@ -407,6 +403,8 @@ class TitleCardRules(Section):
     min_score: Share
     heading_ratio: Positive
     heading_field: str
+    pair_reach: Positive
+    pair_below: Positive
     fields: dict[str, TitleField]
 
 
