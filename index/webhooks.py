@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, cast, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import Job, WebhookAttempt, WebhookDelivery, WebhookSecret, utcnow
+from .review import Decision
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_SUBSCRIBER = "default"
@@ -70,11 +71,16 @@ def new_event_id() -> str:
     return "msg_" + secrets.token_hex(16)
 
 
+def decision_event_id(decision_id: int) -> str:
+    """A review.decided event's id, fixed by its decision: recorded once however often it is re-driven."""
+    return f"msg_decision_{decision_id}"
+
+
 def add_delivery(session: Session, event_type: str, job_id: str, subscriber: str, url: str,
-                 body: str) -> WebhookDelivery:
+                 body: str, event_id: str | None = None) -> WebhookDelivery:
     """Record an event for a subscriber (pending); its id and body never change afterwards."""
-    row = WebhookDelivery(event_id=new_event_id(), event_type=event_type, job_id=job_id, subscriber=subscriber,
-                          url=url, body=body, state=PENDING, attempts=0)
+    row = WebhookDelivery(event_id=event_id or new_event_id(), event_type=event_type, job_id=job_id,
+                          subscriber=subscriber, url=url, body=body, state=PENDING, attempts=0)
     session.add(row)
     session.flush()
     return row
@@ -157,3 +163,25 @@ def attempts_of(session: Session, delivery_id: int) -> Sequence[WebhookAttempt]:
     return session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
                            .order_by(WebhookAttempt.id)).all()
 
+
+
+def by_event_id(session: Session, event_id: str) -> WebhookDelivery | None:
+    return session.scalar(select(WebhookDelivery).where(WebhookDelivery.event_id == event_id))
+
+
+def unrecorded_decisions(session: Session, since: datetime, before: datetime, limit: int = 200) -> list[tuple[str, int]]:
+    """(job id, decision id) of decisions made in [since, before) on jobs that named a callback URL whose
+    review.decided event was never recorded (the index was away right after the decision committed)."""
+    recorded = select(WebhookDelivery.id).where(
+        WebhookDelivery.event_id == literal("msg_decision_").concat(cast(Decision.id, String)))
+    query = (select(Decision.job_id, Decision.id).join(Job, Job.id == Decision.job_id)
+             .where(Job.callback_url.is_not(None), Decision.created_at >= since, Decision.created_at < before,
+                    ~exists(recorded)).order_by(Decision.id).limit(limit))
+    return [(job_id, decision_id) for job_id, decision_id in session.execute(query)]
+
+
+def stalled(session: Session, before: datetime, limit: int = 200) -> list[int]:
+    """Pending deliveries with no attempt since `before` (their queue message was lost)."""
+    last = func.coalesce(WebhookDelivery.last_attempt_at, WebhookDelivery.created_at)
+    return list(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.state == PENDING, last < before)
+                                .order_by(WebhookDelivery.id).limit(limit)))

@@ -24,7 +24,8 @@ from workers.serviceconfig import Callbacks
 BODY = '{"event":"report.published","job_id":"job-w","verdict":"pass"}'
 JOB = "job-w"
 SETTINGS = Callbacks(allowed_hosts=("127.0.0.1",), schemes=("https", "http"), timeout_s=0.5, retries=1,
-                     min_backoff_s=0.01, max_backoff_s=0.02, secret_overlap_s=3600)
+                     min_backoff_s=0.01, max_backoff_s=0.02, secret_overlap_s=3600,
+                     redrive_window_s=86400)
 
 
 def test_headers_verify_with_the_library_and_bind_id_timestamp_and_body():
@@ -201,3 +202,31 @@ def test_a_published_report_makes_one_delivery_however_often_it_is_published(ind
     with indexing.database().session() as session:
         assert [d.event_type for d in webhooks.deliveries(session, "platform", JOB, None, 10, None)] == [
             "report.published"]
+
+
+
+def test_the_sweeper_sends_a_decision_event_the_index_missed_and_a_lost_message_once_each(index):
+    """The index away right after a decision committed (the console's hook failed, seen with PostgreSQL
+    restarted across hosts): the sweeper records its review.decided event (one event id per decision,
+    however many passes or processes) and queues it; a pending delivery whose queue message was lost is
+    queued again after a retry's longest wait, never while it may still be retried."""
+    from index import decisions as review_records
+
+    with indexing.database().session() as session:
+        decision = review_records.add_decision(session, repository.get_job(session, JOB), "pass", "", "wang", "")
+        session.flush()
+        decided, decided_at = decision.id, decision.created_at
+    sent: list[int] = []
+    ledger = indexing.IndexLedger(sent.append)
+    assert ledger.redrive_webhooks(decided_at) == 0, "within a sweep interval the console's hook is left to it"
+    later = decided_at + timedelta(seconds=60)
+    assert ledger.redrive_webhooks(later) == 1 and ledger.redrive_webhooks(later) == 0
+    with indexing.database().session() as session:
+        row = webhooks.by_event_id(session, webhooks.decision_event_id(decided))
+        assert row is not None and row.event_type == webhooks.REVIEW_DECIDED and row.state == webhooks.PENDING
+        event = row.id
+    assert sent == [event]
+    assert indexing.decision_event(JOB, decided) == event, "the console's hook finds the same event, not a new one"
+    wait = serviceconfig.load().callbacks.max_backoff_s
+    assert ledger.redrive_webhooks(utcnow() + timedelta(seconds=wait / 2)) == 0, "it may still be retried"
+    assert ledger.redrive_webhooks(utcnow() + timedelta(seconds=wait + 3600)) == 1 and sent == [event, event]

@@ -60,7 +60,8 @@ class ActorOutbox:
 def farm() -> jobs.Farm:
     hook = indexing.after_publish(lambda delivery_id: deliver_webhook.send(delivery_id))
     return jobs.Farm(brokers.store(), ActorOutbox(), settings.report_root(), on_publish=hook,
-                     on_start=indexing.mark_running, ledger=indexing.IndexLedger(),
+                     on_start=indexing.mark_running,
+                     ledger=indexing.IndexLedger(lambda delivery_id: deliver_webhook.send(delivery_id)),
                      index=originality.IndexLessons(indexing.database))
 
 

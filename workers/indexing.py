@@ -5,11 +5,14 @@ The index is a SQLite file in the report store unless LESSONQC_DATABASE_URL name
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from pipelines.media.limits import server
 
 from index import db, repository, webhooks
 from index import decisions as review_records
@@ -72,8 +75,21 @@ def unfinished_status(job_id: str) -> dict[str, Any] | None:
                 "submitted_at": job.submitted_at.isoformat(timespec="milliseconds"), "tasks": {}}
 
 
+@dataclass
 class IndexLedger:
-    """The index as the sweeper's durable record of submissions (workers.jobs.Ledger)."""
+    """The index as the sweeper's durable record of submissions and webhook events (workers.jobs.Ledger);
+    `send_webhook` queues a delivery (None: webhooks are not re-driven)."""
+
+    send_webhook: Callable[[int], None] | None = None
+
+    def redrive_webhooks(self, now: datetime) -> int:
+        """Queue the deliveries `webhooks_due` finds; how many."""
+        if self.send_webhook is None:
+            return 0
+        due = self.webhooks_due(now)
+        for delivery_id in due:
+            self.send_webhook(delivery_id)
+        return len(due)
 
     def unfinished(self, before: datetime) -> list[Submitted]:
         """Queued/running jobs submitted before `before`, read into plain data (no session outlives this)."""
@@ -84,6 +100,19 @@ class IndexLedger:
     def count_recovery(self, job_id: str) -> int:
         with database().session() as session:
             return repository.count_recovery(session, job_id)
+
+    def webhooks_due(self, now: datetime) -> list[int]:
+        """Deliveries to queue again: decisions whose review.decided event was never recorded (the index was
+        away right after the decision), and pending deliveries whose message was lost (no attempt for longer
+        than a retry's longest wait)."""
+        settings_ = serviceconfig.load().callbacks
+        grace = timedelta(seconds=settings_.max_backoff_s + 2 * settings_.timeout_s + server().farm.sweep_interval_s)
+        with database().session() as session:
+            missing = webhooks.unrecorded_decisions(session, now - timedelta(seconds=settings_.redrive_window_s),
+                                                    now - timedelta(seconds=server().farm.sweep_interval_s))
+            stalled = webhooks.stalled(session, now - grace)
+        recorded = [decision_event(job_id, decision_id) for job_id, decision_id in missing]
+        return sorted({*stalled, *(d for d in recorded if d is not None)})
 
 
 def index_published(job_id: str, folder: Path) -> Job | None:
@@ -143,16 +172,26 @@ def report_event(job_id: str, folder: Path) -> int | None:
 
 
 def decision_event(job_id: str, decision_id: int) -> int | None:
-    """A review.decided delivery for a job that named a callback URL (None: no URL, or no such decision)."""
-    with database().session() as session:
-        job = repository.get_job(session, job_id)
-        found = [r for r in review_records.records(session, job_id) if r.id == decision_id]
-        if job is None or not job.callback_url or not found:
-            return None
-        payload = callbacks.decision_summary(job_id, review_records.as_dict(found[0]), serviceconfig.load().public_url)
-        row = webhooks.add_delivery(session, webhooks.REVIEW_DECIDED, job_id, webhooks.subscriber_of(job.submitted_by),
-                                    job.callback_url, callbacks.body_of(payload))
-        return row.id
+    """The review.decided delivery of a decision on a job that named a callback URL, recorded once (its event
+    id is fixed by the decision: the console's hook and the sweeper may both get here); None when there is
+    nothing (left) to send: no URL, no such decision, or its delivery no longer pending."""
+    event_id = webhooks.decision_event_id(decision_id)
+    try:
+        with database().session() as session:
+            row = webhooks.by_event_id(session, event_id) or _new_decision_event(session, job_id, decision_id)
+            return row.id if row is not None and row.state == webhooks.PENDING else None
+    except IntegrityError:  # recorded by another process meanwhile: that one sends it
+        return None
+
+
+def _new_decision_event(session: Any, job_id: str, decision_id: int) -> WebhookDelivery | None:
+    job = repository.get_job(session, job_id)
+    found = [r for r in review_records.records(session, job_id) if r.id == decision_id]
+    if job is None or not job.callback_url or not found:
+        return None
+    payload = callbacks.decision_summary(job_id, review_records.as_dict(found[0]), serviceconfig.load().public_url)
+    return webhooks.add_delivery(session, webhooks.REVIEW_DECIDED, job_id, webhooks.subscriber_of(job.submitted_by),
+                                 job.callback_url, callbacks.body_of(payload), webhooks.decision_event_id(decision_id))
 
 
 def deliver(delivery_id: int, settings_: serviceconfig.Callbacks) -> None:

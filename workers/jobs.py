@@ -96,6 +96,8 @@ class Ledger(Protocol):
 
     def count_recovery(self, job_id: str) -> int: ...
 
+    def redrive_webhooks(self, now: datetime) -> int: ...
+
 
 @dataclass
 class Farm:

@@ -39,6 +39,7 @@ class Callbacks(Section):
     min_backoff_s: NonNegative
     max_backoff_s: NonNegative
     secret_overlap_s: Seconds  # after a rotation the previous secret stays valid (and signs) this long
+    redrive_window_s: Seconds  # the sweeper records decision events missed within this long (older: never)
 
     @field_validator("allowed_hosts")
     @classmethod

@@ -49,7 +49,19 @@ def sweep(farm: Farm, now: datetime | None = None) -> dict[str, int]:
     for job_id in sorted(farm.store.to_republish()):
         done["republished"] += _republish(job_id, farm)
     done.update(recovery.recover(farm, now))
+    done["webhooks"] = _redrive_webhooks(farm, now)
     return done
+
+
+def _redrive_webhooks(farm: Farm, now: datetime) -> int:
+    """Queue again the webhook events the index holds as unsent (nothing without a ledger)."""
+    if farm.ledger is None:
+        return 0
+    try:
+        return farm.ledger.redrive_webhooks(now)
+    except Exception:  # noqa: BLE001 - the index away: the next pass tries again
+        log.warning("sweeper: cannot re-drive webhooks", exc_info=True)
+        return 0
 
 
 def _sweep_job(job_id: str, farm: Farm, now: datetime) -> str:
