@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Sequence
 
-from sqlalchemy import String, cast, exists, func, literal, or_, select, update
+from sqlalchemy import String, cast, exists, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from .models import Job, WebhookAttempt, WebhookDelivery, WebhookSecret, utcnow
@@ -179,9 +179,3 @@ def unrecorded_decisions(session: Session, since: datetime, before: datetime, li
                     ~exists(recorded)).order_by(Decision.id).limit(limit))
     return [(job_id, decision_id) for job_id, decision_id in session.execute(query)]
 
-
-def stalled(session: Session, before: datetime, limit: int = 200) -> list[int]:
-    """Pending deliveries with no attempt since `before` (their queue message was lost)."""
-    last = func.coalesce(WebhookDelivery.last_attempt_at, WebhookDelivery.created_at)
-    return list(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.state == PENDING, last < before)
-                                .order_by(WebhookDelivery.id).limit(limit)))

@@ -102,17 +102,14 @@ class IndexLedger:
             return repository.count_recovery(session, job_id)
 
     def webhooks_due(self, now: datetime) -> list[int]:
-        """Deliveries to queue again: decisions whose review.decided event was never recorded (the index was
-        away right after the decision), and pending deliveries whose message was lost (no attempt for longer
-        than a retry's longest wait)."""
-        settings_ = serviceconfig.load().callbacks
-        grace = timedelta(seconds=settings_.max_backoff_s + 2 * settings_.timeout_s + server().farm.sweep_interval_s)
+        """Deliveries to queue: decisions whose review.decided event was never recorded (the index was away
+        right after the decision committed), made more than a sweep interval ago and within the window."""
+        window = serviceconfig.load().callbacks.redrive_window_s
         with database().session() as session:
-            missing = webhooks.unrecorded_decisions(session, now - timedelta(seconds=settings_.redrive_window_s),
+            missing = webhooks.unrecorded_decisions(session, now - timedelta(seconds=window),
                                                     now - timedelta(seconds=server().farm.sweep_interval_s))
-            stalled = webhooks.stalled(session, now - grace)
         recorded = [decision_event(job_id, decision_id) for job_id, decision_id in missing]
-        return sorted({*stalled, *(d for d in recorded if d is not None)})
+        return sorted(d for d in recorded if d is not None)
 
 
 def index_published(job_id: str, folder: Path) -> Job | None:
