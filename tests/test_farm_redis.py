@@ -101,8 +101,9 @@ def test_three_lessons_give_their_planted_findings_same_as_embedded(farm, lesson
         embedded = to_dict(check(lessons[name], profiles.load("micro-primary"), tmp_path / name,
                                  skip=frozenset(NO_SPEECH)))
         assert_same_findings(doc, embedded)
-        statuses = {name: stage["status"] for name, stage in doc["stages"].items()}
-        assert statuses == {name: stage["status"] for name, stage in embedded["stages"].items()}
+        statuses = {name: stage["status"] for name, stage in doc["stages"].items() if name != "originality"}
+        assert statuses == {name: stage["status"] for name, stage in embedded["stages"].items()}  # the farm's index only
+        assert doc["stages"]["originality"]["status"] == "ok"
         assert "error" not in statuses.values(), doc["stages"]  # a failing stage must not hide behind a finding
         assert (Path(api.report_dir(job_id)) / "report.html").is_file()
         assert api.status(job_id)["state"] == "done"
