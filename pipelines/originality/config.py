@@ -6,11 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from config import CONFIG_DIR
 from pipelines.errors import ProfileError
+from pipelines.settings.files import read_settings
 
 ORIGINALITY_CONFIG = CONFIG_DIR / "originality.yaml"
 ORIGINALITY_CONFIG_ENV = "LESSONQC_ORIGINALITY_CONFIG"
@@ -69,29 +69,22 @@ class Originality(_Strict):
         return [(c.name, c.file if c.file.is_absolute() else self.folder / c.file) for c in self.common]
 
 
+WHAT = "originality settings"
+
+
 @lru_cache(maxsize=1)
 def load() -> Originality:
     """config/originality.yaml, with LESSONQC_ORIGINALITY_CONFIG's file over it (read once per process)."""
-    data = _read(ORIGINALITY_CONFIG)
+    data = read_settings(ORIGINALITY_CONFIG, WHAT)
     folder = CONFIG_DIR
     override = os.environ.get(ORIGINALITY_CONFIG_ENV, "").strip()
     if override:
-        _merge(data, _read(Path(override)))
+        _merge(data, read_settings(Path(override), WHAT))
         folder = Path(override).resolve().parent
     try:
         return Originality(**data, folder=folder)
     except ValidationError as exc:
         raise ProfileError(f"{override or ORIGINALITY_CONFIG}: {_first(exc)}") from None
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path}: cannot read the originality settings: {exc}") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"{path}: the originality settings must be a mapping")
-    return data
 
 
 def _merge(into: dict[str, Any], over: dict[str, Any]) -> None:
