@@ -40,12 +40,7 @@ def striped_card(out: Path, card: Slide, box: tuple[int, int, int, int], slides:
     """`card`'s lines on a white panel (`box`) over stripes scrolling 120 px/s for `card.seconds`, then `slides`."""
     with tempfile.TemporaryDirectory(prefix="card-") as tmp:
         folder = Path(tmp)
-        listing = ["ffconcat version 1.0"]
-        for n, slide in enumerate(slides):
-            draw(slide).save(folder / f"s{n:02d}.png")
-            listing += [f"file 's{n:02d}.png'", f"duration {slide.seconds:.3f}"]
-        listing.append(f"file 's{len(slides) - 1:02d}.png'")
-        (folder / "list.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
+        _slide_list(folder, slides)
         total = card.seconds + sum(s.seconds for s in slides)
         loop = "loop=loop=-1:size=1:start=0,setpts=N/(25*TB)"
         graph = (f"[0:v]format=yuv420p,{loop},crop={SIZE[0]}:{SIZE[1]}:x='mod(t*120,{PERIOD})':y=0[bg];"
@@ -114,12 +109,7 @@ def card_video(out: Path, card: Card, slides: tuple[Slide, ...]) -> Path:
     """`card` for `card.seconds` (fading in over `card.fade_s`), then `slides`."""
     with tempfile.TemporaryDirectory(prefix="card-") as tmp:
         folder = Path(tmp)
-        listing = ["ffconcat version 1.0"]
-        for n, slide in enumerate(slides):
-            draw(slide).save(folder / f"s{n:02d}.png")
-            listing += [f"file 's{n:02d}.png'", f"duration {slide.seconds:.3f}"]
-        listing.append(f"file 's{len(slides) - 1:02d}.png'")
-        (folder / "list.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
+        _slide_list(folder, slides)
         total = card.seconds + sum(s.seconds for s in slides)
         backdrop, moving = _backdrop(card, folder)
         fade = f",fade=in:st=0:d={card.fade_s}:alpha=1" if card.fade_s else ""
@@ -132,3 +122,13 @@ def card_video(out: Path, card: Card, slides: tuple[Slide, ...]) -> Path:
                "-map", "[v]", "-map", "3:a", "-t", f"{total}", "-r", "25", "-c:v", "libx264", "-preset", "ultrafast",
                "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", str(out))
     return out
+
+
+def _slide_list(folder: Path, slides: tuple[Slide, ...]) -> None:
+    """`slides` drawn into `folder` with the ffconcat list that shows each for its seconds (list.txt)."""
+    listing = ["ffconcat version 1.0"]
+    for n, slide in enumerate(slides):
+        draw(slide).save(folder / f"s{n:02d}.png")
+        listing += [f"file 's{n:02d}.png'", f"duration {slide.seconds:.3f}"]
+    listing.append(f"file 's{len(slides) - 1:02d}.png'")
+    (folder / "list.txt").write_text("\n".join(listing) + "\n", encoding="utf-8")
