@@ -74,7 +74,7 @@ def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool,
     started = time.monotonic()
     try:
         if category is not None:
-            report = check_package(video, category, profile, out, progress=progress, skip=skip)
+            report = check_package(video, category, profile, out, progress=progress, skip=skip, lesson=lesson)
         else:
             report = check(video, profile, out, progress=progress, skip=skip, roots=tuple(paths.media_roots()),
                            index=originality.IndexLessons(lambda: index) if index is not None else None, lesson=lesson)

@@ -70,10 +70,10 @@ def test_an_open_node_passes_and_an_unknown_one_names_its_first_unknown_part():
     assert check(spaced, {}) == [], "full-width space and spacing do not make a node unknown"
     (found,) = check(LessonMeta.from_dict({"node": NODE.replace("人教版", "沪教版")}), {})
     assert (found.code, found.severity, found.start_s) == ("selection.node_unknown", "review", None)
-    assert (found.evidence["part"], found.evidence["part_name"], found.evidence["value"]) == ("edition", "教材版本", "沪教版")
-    assert found.evidence["known"] == ["人教版"] and found.evidence["catalogue"] == "catalogue.yaml"
+    assert (found.evidence["node_part"], found.evidence["part_name"], found.evidence["declared"]) == ("edition", "教材版本", "沪教版")
+    assert found.evidence["choices"] == ["人教版"] and found.evidence["catalogue"] == "catalogue.yaml"
     (lesson,) = check(LessonMeta.from_dict({"node": NODE.replace("/分数的初步认识", "/分数的意义", 1)}), {})
-    assert lesson.evidence["part"] == "lesson" and "分数的简单计算" in lesson.evidence["known"]
+    assert lesson.evidence["node_part"] == "lesson" and "分数的简单计算" in lesson.evidence["choices"]
 
 
 def test_no_node_no_catalogue_finding():
@@ -88,7 +88,7 @@ def test_the_real_catalogue_file_replaces_the_sample(tmp_path, monkeypatch):
     catalogue.load.cache_clear()
     assert check(LessonMeta.from_dict({"node": "初中/数学/沪教版/六年级第一学期/第一章 数的整除/整数和整除的意义"}), {}) == []
     (found,) = check(LessonMeta.from_dict({"node": NODE}), {})
-    assert (found.evidence["part"], found.evidence["value"], found.evidence["catalogue"]) == ("stage", "小学", "目录.csv")
+    assert (found.evidence["node_part"], found.evidence["declared"], found.evidence["catalogue"]) == ("stage", "小学", "目录.csv")
     real.write_text("学段,学科\n小学,数学\n", encoding="utf-8")
     catalogue.load.cache_clear()
     with pytest.raises(Exception, match="header must be 学段,学科,教材版本,册次,单元,课"):
@@ -156,7 +156,7 @@ def test_lessonqc_check_with_meta_and_node_writes_them_and_their_findings(table_
     codes = {f["code"]: f for f in doc["findings"] if f["code"].startswith(("selection.", "intro."))}
     assert set(codes) == {"intro.metadata_mismatch", "selection.node_unknown"}, codes
     assert codes["intro.metadata_mismatch"]["evidence"]["field"] == "主讲教师"
-    assert codes["selection.node_unknown"]["evidence"]["value"] == "第九单元"
+    assert codes["selection.node_unknown"]["evidence"]["declared"] == "第九单元"
     assert code == exitcodes.for_verdicts([doc["verdict"]])
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "申报信息" in html and "李明" in html and "第九单元" in html
@@ -187,3 +187,34 @@ def test_submit_hands_the_metadata_to_the_farm(monkeypatch, tmp_path):
     spec = JobSpec("job-1", "a.mp4", "micro-primary", lesson=details.lesson.to_dict())
     assert JobSpec.from_dict(json.loads(json.dumps(spec.to_dict()))).metadata() == details.lesson
     assert JobSpec.from_dict({"job_id": "job-2", "media": "a.mp4", "profile": "micro-primary"}).metadata() is None
+
+
+def test_the_farm_report_step_runs_the_same_rules_from_the_job_spec(table_card, tmp_path, monkeypatch):
+    """The farm's steps in memory (probe, each task, the report step): the job spec's metadata gives the
+    same `lesson` and findings as `lessonqc check`."""
+    from tests.farmkit import ListOutbox
+    from workers import jobs, paths, settings
+    from workers.state import JobStore, MemoryBackend
+
+    media, reports = tmp_path / "media", tmp_path / "reports"
+    media.mkdir()
+    monkeypatch.setenv(paths.ROOTS_ENV, str(media))
+    monkeypatch.setenv(settings.REPORT_DIR_ENV, str(reports))
+    (media / "card.mp4").write_bytes(table_card.read_bytes())
+    farm = jobs.Farm(JobStore(MemoryBackend()), ListOutbox(), reports)
+    meta = LessonMeta.from_dict({**MATCHING, "title": "长方形的面积", "node": NODE})
+    spec = JobSpec("sel1", str(media / "card.mp4"), "micro-primary",
+                   skip=("speech", "lab", "fingerprint", "soundprint"), lesson=meta.to_dict())
+    farm.store.create(spec.job_id, spec.to_dict())
+    jobs.start(spec, farm)
+    for task in farm.store.plan(spec.job_id):
+        jobs.run_task(spec, jobs.Task.from_dict(task), farm)
+    jobs.finalize(spec, farm)
+    doc = json.loads((reports / "sel1" / "report.json").read_text(encoding="utf-8"))
+    assert doc["lesson"] == meta.to_dict()
+    (found,) = [f for f in doc["findings"] if f["code"] == "intro.metadata_mismatch"]
+    thumb = found["evidence"].pop("thumbnail")
+    assert found["evidence"] == {"field": "课名", "card": "分数的初步认识", "metadata": "长方形的面积"}
+    assert (reports / "sel1" / thumb).is_file(), "a picture of the card for the reviewer"
+    assert near(found["start_s"], 0.0, 0.5) and near(found["end_s"], CARD_S, 0.5)
+    assert not [f for f in doc["findings"] if f["code"] == "selection.node_unknown"]

@@ -72,8 +72,8 @@ def finding(node: Node, catalogue: Catalogue, severity: str) -> Finding | None:
     if gap is None:
         return None
     name = NODE_NAMES[gap.part]
-    evidence = {"node": node.to_dict(), "part": gap.part, "part_name": name, "value": gap.value,
-                "known": list(gap.known), "catalogue": catalogue.source}
+    evidence = {"node": node.to_dict(), "node_part": gap.part, "part_name": name, "declared": gap.value,
+                "choices": list(gap.known), "catalogue": catalogue.source}
     message = (f"目录节点不在开放目录中：{name}“{gap.value}”未找到（{node.path()}）"
                f" / catalogue node not open: unknown {gap.part} {gap.value!r}")
     return Finding("selection.node_unknown", severity, message, None, None, evidence)  # type: ignore[arg-type]
