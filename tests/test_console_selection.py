@@ -70,6 +70,15 @@ def decide(client: TestClient, job: str, **extra: str):
                        data={"action": "pass", "confirm_unreviewed": "yes", "csrf_token": kit.csrf_of(page), **extra})
 
 
+def console_doc(database) -> dict:
+    """node-a's published report.json (the one every lesson here was indexed from)."""
+    import json
+    from pathlib import Path
+
+    with database.session() as s:
+        return json.loads((Path(s.get(Job, "node-a").report_dir) / "report.json").read_text(encoding="utf-8"))
+
+
 def same_node(database, job_id: str) -> list[tuple[int, str, str, str]]:
     """(seq, severity, other job, level) of the job's selection.same_node findings."""
     with database.session() as s:
@@ -93,6 +102,8 @@ def test_same_node_is_found_on_both_lessons_once_both_passed_the_city(site):
     assert "目录节点" in page and "第八单元" in page
     queue = city.get("/console/", params={"decided": "all", "code": SAME}).text
     assert "node-a" in queue and "node-b" in queue and "node-c" not in queue
+    repository.upsert_report(database, {**copy.deepcopy(console_doc(database)), "job_id": "node-b"}, "elsewhere")
+    assert same_node(database, "node-b") == [(reported, "review", "node-a", "city")], "a re-index keeps them"
 
 
 def test_the_province_quota_is_shown_and_a_pass_beyond_it_must_be_confirmed(site):

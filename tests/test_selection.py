@@ -218,3 +218,19 @@ def test_the_farm_report_step_runs_the_same_rules_from_the_job_spec(table_card, 
     assert (reports / "sel1" / thumb).is_file(), "a picture of the card for the reviewer"
     assert near(found["start_s"], 0.0, 0.5) and near(found["end_s"], CARD_S, 0.5)
     assert not [f for f in doc["findings"] if f["code"] == "selection.node_unknown"]
+
+
+def test_a_checked_report_indexed_by_check_index_keeps_its_node(tmp_path):
+    """`lessonqc check --index` indexes the report itself: its `lesson` becomes the lessons row, node key too."""
+    from index import db, repository
+    from index.models import Job
+
+    database = db.open_database(f"sqlite:///{tmp_path / 'index.sqlite3'}")
+    lesson = LessonMeta.from_dict({**MATCHING, "node": NODE}).to_dict()
+    doc = {"job_id": "checked", "source": "a.mp4", "profile": "micro-primary", "verdict": "pass", "findings": [],
+           "stages": {}, "media": None, "created_at": "2026-12-07T10:00:00+00:00", "lesson": lesson}
+    repository.upsert_report(database, doc, str(tmp_path))
+    with database.session() as s:
+        row = s.get(Job, "checked").lesson
+        assert (row.teacher, repository.node_of(row)) == ("王丽", Node.parse(NODE).to_dict())
+        assert row.node_key == "小学/数学/人教版/三年级上册/第八单元分数的初步认识/分数的初步认识"
