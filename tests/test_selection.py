@@ -101,6 +101,7 @@ def test_the_real_catalogue_file_replaces_the_sample(tmp_path, monkeypatch):
     ({"年级": "七年级上册"}, {"grade": "初一", "node": "初中/数学/人教版/1/第一章 有理数/正数和负数"}),
     ({"年级": "七年級（上）"}, {"grade": "七年级"}),
     ({"教材版本": "人民教育出版社"}, {"node": NODE}),
+    ({"教材版本": "北京师范大学出版"}, {"node": NODE.replace("人教版", "北师大版")}),
     ({"主讲教师": "王丽老师、李明"}, {"teacher": "王 丽"}),
     ({"课名": "《分数的初步认识》（第一课时）"}, {"title": "分数的初步认识"}),
     ({"课名": "ＡＢＣ　Song"}, {"title": "abc song"}),
@@ -120,6 +121,18 @@ def test_tolerant_comparison_agrees_on_the_same_thing_written_otherwise(card, de
 def test_a_different_value_disagrees(card, declared):
     (d,) = mismatch.compare(card, LessonMeta.from_dict(declared), config.load())
     assert d.field == next(iter(card))
+
+
+def test_field_values_are_cut_at_the_next_label_and_found_by_pattern_or_heading():
+    from pipelines import profile as profiles
+    from pipelines.onscreen.titlecard import read_values
+
+    fields = profiles.load("micro-primary").onscreen.title_card.fields
+    lines = ["学科：数学 年级：三年级上册", "主讲教师  王丽", "北京师范大学出版社", "第八单元"]
+    assert read_values(lines, "分数的初步认识", fields) == {
+        "学科": "数学", "年级": "三年级上册", "主讲教师": "王丽", "教材版本": "北京师范大学出版社", "课名": "分数的初步认识"}
+    assert read_values(["人教版 三年级上册", "《认识图形》"], None, fields) == {
+        "教材版本": "人教版", "年级": "三年级上册", "课名": "《认识图形》"}
 
 
 def test_the_card_is_read_field_for_field_with_its_time_range(card_metrics):

@@ -146,15 +146,19 @@ class Analysis:
 
     def _judge_card(self, lines: list[OcrLine]) -> tuple[TitleCard, list[OcrLine]]:
         cfg = self.cfg.title_card
-        texts = [line.text for line in lines] + pairs(lines, cfg.fields, cfg.pair_reach, cfg.pair_below)
-        heading = heading_of(lines, cfg.heading_ratio, cfg.fields)
+        texts, heading = self._card_texts(lines)
         return judge_title(texts, 0.0, cfg.fields, heading, cfg.heading_field), lines
+
+    def _card_texts(self, lines: list[OcrLine]) -> tuple[list[str], str | None]:
+        """The card's lines with its labels paired to their values, and its heading."""
+        cfg = self.cfg.title_card
+        texts = [line.text for line in lines] + pairs(lines, cfg.fields, cfg.pair_reach, cfg.pair_below)
+        return texts, heading_of(lines, cfg.heading_ratio, cfg.fields)
 
     def _card_values(self, lines: list[OcrLine], run: list[opening.Scored]) -> dict[str, Any]:
         """The card's field values (compared with the submission's metadata at assembly) and its times."""
         cfg = self.cfg.title_card
-        texts = [line.text for line in lines] + pairs(lines, cfg.fields, cfg.pair_reach, cfg.pair_below)
-        values = read_values(texts, cfg.fields, heading_of(lines, cfg.heading_ratio, cfg.fields), cfg.heading_field)
+        values = read_values(*self._card_texts(lines), fields_cfg=cfg.fields, heading_field=cfg.heading_field)
         step = 1.0 / self.ctx.profile.frames.fps
         return {"fields": values, "start_s": round(run[0].time_s, 3), "end_s": round(run[-1].time_s + step, 3)}
 

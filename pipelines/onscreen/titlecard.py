@@ -39,21 +39,31 @@ def judge(lines: list[str], text_s: float, fields_cfg: Any, heading: str | None 
     return TitleCard(text_s, present, tuple(n for n in names if n not in present))
 
 
-def read_values(lines: list[str], fields_cfg: Any, heading: str | None = None,
-                heading_field: str = "课名") -> dict[str, str]:
+def read_values(lines: list[str], heading: str | None, fields_cfg: Any, heading_field: str = "课名") -> dict[str, str]:
     """What the card says for each field it shows: the value after a label ("主讲教师：王丽", "学科 数学",
-    cut where the next label starts), else the unlabelled heading for `heading_field`, else the text a
-    field's value pattern matches ("人教版", "三年级上册"). Fields the card does not show are left out."""
+    cut where the next label starts), else the unlabelled heading for `heading_field`, else the word (up to
+    spaces and separators) in which a field's value pattern matches ("人教版", "三年级上册"). Fields the card
+    does not show are left out."""
     names = list(fields_cfg.to_dict()) if hasattr(fields_cfg, "to_dict") else list(fields_cfg)
     labelled = _labelled_values(lines, fields_cfg, names)
+    texts = [" ".join(unicodedata.normalize("NFKC", line).split()) for line in lines]
     out: dict[str, str] = {}
     for name in names:
         patterns = [_compiled(v) for v in fields_cfg[name]["values"]]
         found = labelled.get(name) or (heading if name == heading_field and heading else None) or next(
-            (m.group(0) for line in lines for p in patterns if (m := p.search(_clean(line)))), None)
+            (_word(text, m.start(), m.end()) for text in texts for p in patterns if (m := p.search(text))), None)
         if found:
             out[name] = found
     return out
+
+
+def _word(text: str, start: int, end: int) -> str:
+    """The match widened to the separators around it."""
+    while start > 0 and text[start - 1] not in _BOUNDARY:
+        start -= 1
+    while end < len(text) and text[end] not in _BOUNDARY:
+        end += 1
+    return text[start:end]
 
 
 def _labelled_values(lines: list[str], fields_cfg: Any, names: list[str]) -> dict[str, str]:

@@ -51,12 +51,19 @@ def _aliases(table: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
 
 
 def edition(text: str | None, cfg: Selection) -> str:
-    """人民教育出版社 / 人教 / 人教版 → 人教版 (a trailing 版 or 出版社 also tried away)."""
-    value = canonical(text, cfg.editions)
-    if value in {plain(k) for k in cfg.editions}:
-        return value
-    stripped = re.sub(r"(出版社|版)$", "", value)
-    return canonical(stripped, cfg.editions) if stripped else value
+    """人民教育出版社 / 人教 / 人教版 → 人教版: compared without a trailing 出版社 / 出版 / 版 / 社 (a card's
+    "北京师范大学出版" is 北师大版)."""
+    value = _edition_stem(plain(text))
+    stems = {_edition_stem(plain(alias)): plain(name) for name, aliases in cfg.editions.items()
+             for alias in (name, *aliases)}
+    return stems.get(value, value)
+
+
+def _edition_stem(text: str) -> str:
+    return _EDITION_SUFFIX.sub("", text) or text
+
+
+_EDITION_SUFFIX = re.compile(r"(出版社|出版|版|社)$")
 
 
 def grade_and_volume(text: str | None, cfg: Selection) -> tuple[str, str]:
