@@ -103,6 +103,7 @@ def test_the_real_catalogue_file_replaces_the_sample(tmp_path, monkeypatch):
     ({"教材版本": "人民教育出版社"}, {"node": NODE}),
     ({"教材版本": "北京师范大学出版"}, {"node": NODE.replace("人教版", "北师大版")}),
     ({"主讲教师": "王丽老师、李明"}, {"teacher": "王 丽"}),
+    ({"主讲教师": "分数的初步认识王丽"}, {"teacher": "王丽"}),
     ({"课名": "《分数的初步认识》（第一课时）"}, {"title": "分数的初步认识"}),
     ({"课名": "ＡＢＣ　Song"}, {"title": "abc song"}),
     ({"学科": "道法"}, {"subject": "道德与法治"}),
@@ -116,6 +117,7 @@ def test_tolerant_comparison_agrees_on_the_same_thing_written_otherwise(card, de
     ({"年级": "八年级上册"}, {"grade": "初一"}),
     ({"教材版本": "北师大版"}, {"node": NODE}),
     ({"主讲教师": "王丽华"}, {"teacher": "王丽"}),
+    ({"主讲教师": "王丽华"}, {"teacher": "丽华"}),
     ({"课名": "长方形的面积"}, {"title": "分数的初步认识"}),
 ])
 def test_a_different_value_disagrees(card, declared):

@@ -31,6 +31,7 @@ class Severities(_Strict):
 class Card(_Strict):
     teacher_suffixes: tuple[str, ...]
     name_separators: str
+    max_name_chars: int = Field(ge=1)
     min_contained_chars: int = Field(ge=1)
 
 
