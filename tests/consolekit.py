@@ -237,6 +237,18 @@ def wait_for(driver: Any, condition: Any, timeout: float = 15) -> Any:
 AXE = Path(__file__).resolve().parent.parent / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
+def shot(driver: Any, name: str) -> Path:
+    """A screenshot of the window under .cache/artifacts (LESSONQC_ARTIFACTS overrides); its path."""
+    import os
+
+    folder = Path(os.environ.get("LESSONQC_ARTIFACTS") or Path(__file__).resolve().parent.parent / ".cache" / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
 def need_axe() -> None:
     """Skip without axe-core (`make axe`); fail in CI."""
     import os

@@ -7,7 +7,6 @@ lesson pages are saved under .cache/artifacts (LESSONQC_ARTIFACTS overrides).
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -16,9 +15,6 @@ import pytest
 from tests import consolekit as kit
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]  # the lesson page's screenshot shows the transcript
-ARTIFACTS = Path(os.environ.get("LESSONQC_ARTIFACTS") or Path(__file__).resolve().parent.parent / ".cache" / "artifacts")
-
-
 @pytest.fixture(scope="session")
 def console_lesson(media_cache: Path, tmp_path_factory: pytest.TempPathFactory):
     """conftest's lesson checked with speech too (transcript, spoken promotion)."""
@@ -41,14 +37,6 @@ def live(tmp_path, console_lesson, monkeypatch):
     server.stop()
 
 
-def shot(driver, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    print(f"screenshot: {path}")
-    return path
-
-
 def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser, live, console_lesson):
     from selenium.webdriver.common.by import By
 
@@ -60,7 +48,7 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     rows = {r.get_attribute("data-job") for r in browser.find_elements(By.CSS_SELECTOR, "tr.lesson-row")}
     assert rows == {"xihu-a", "xihu-b"}
     assert "<script>alert(1)</script>认识图形" in browser.find_element(By.ID, "queue").text, "shown as text, escaped"
-    assert shot(browser, "console-queue.png").stat().st_size > 10_000
+    assert kit.shot(browser, "console-queue.png").stat().st_size > 10_000
 
     browser.find_element(By.CSS_SELECTOR, "tr[data-job='xihu-a'] td.title a").click()
     kit.wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
@@ -79,7 +67,7 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     current = kit.wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.current"))[0]
     assert float(current.get_attribute("data-start")) <= start, "the line under the playhead is highlighted"
     time.sleep(1.5)   # only for the picture: the player's loading indicator fades out
-    shot(browser, "console-lesson.png")
+    kit.shot(browser, "console-lesson.png")
     browser.find_element(By.CSS_SELECTOR, "#decision-form input[value=pass]").click()
     browser.find_element(By.ID, "reason").send_keys("画面与讲解规范，同意推荐")
     browser.find_element(By.CSS_SELECTOR, "#confirm-unreviewed input").click()   # the other failures unreviewed

@@ -1,5 +1,5 @@
-"""The lesson page's matches (originality) in the console: two lessons checked for real, the second
-re-using 30 s of the first (tests/originalitykit.py), in two districts of 杭州市.
+"""Where users see a match (originality): two lessons checked for real, the second re-using 30 s of the
+first (tests/originalitykit.py), in two districts of 杭州市; report.html lists the match as report.json holds it.
 
 A reviewer who may see both lessons (their level and region: queue.visible) gets two players side by
 side, each opened on its matched range (media fragment), and the other lesson's link; a reviewer of
@@ -102,6 +102,30 @@ def test_a_reviewer_of_one_district_sees_metadata_only_and_is_refused_the_other_
     assert players(other_side.text) == [] and f"/api/v1/jobs/{B}/" not in other_side.text
 
 
+def test_report_html_lists_the_match_with_both_ranges_as_report_json_holds_it(checked):
+    import copy
+
+    from pipelines.report.page import render
+
+    _, docs, out = checked
+    hit = reused(checked)
+    ev = hit["evidence"]
+    page = (out / B / "report.html").read_text(encoding="utf-8")
+    [row] = re.findall(r"<tr class='match'>(.*?)</tr>", page)
+    cells = [re.sub(r"<[^>]+>", " ", c).split() for c in re.findall(r"<td>(.*?)</td>", row)]
+    assert cells[0] == ["originality.reused"]
+    assert cells[1] == [f"{clock(hit['start_s'])}–{clock(hit['end_s'])}"]
+    assert cells[2] == [kit.MATCH_LESSONS[A][2], kit.MATCH_LESSONS[A][1], "胜利小学", kit.MATCH_LESSONS[A][0],
+                        str(ev["other_year"]), "任务号", A]
+    assert cells[3] == [f"{clock(ev['other_start_s'])}–{clock(ev['other_end_s'])}"]
+    assert cells[4] == ["画面和声音"] and cells[5] == [f"{100 * ev['similarity']:.1f}%"]
+    assert "与其他课程相同的片段" not in (out / A / "report.html").read_text(encoding="utf-8"), "A matched nothing"
+    marked = copy.deepcopy(docs[B])
+    marked["findings"][marked["findings"].index(hit)]["evidence"]["other_title"] = "<script>alert(1)</script>"
+    html = render(marked, out / B)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
 @pytest.mark.browser
 def test_both_ranges_play_together_and_the_page_passes_axe(checked, console_lesson, tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
@@ -125,7 +149,9 @@ def test_both_ranges_play_together_and_the_page_passes_axe(checked, console_less
                                                zip(d.execute_script(times), (ours, theirs))))
             (_, t1, _), (_, t2, _) = driver.execute_script(times)
             assert abs((t1 - ours) - (t2 - theirs)) <= 0.5, "the two ranges play in step"
-            driver.execute_script("document.querySelectorAll('.match-player').forEach(v => v.pause())")
+            driver.execute_script("document.querySelectorAll('.match-player').forEach(v => v.pause());"
+                                  "document.getElementById('matches').scrollIntoView()")
+            kit.shot(driver, "console-matches.png")
             kit.need_axe()
             assert kit.axe_violations(driver) == []
     finally:
