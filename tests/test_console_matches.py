@@ -28,10 +28,11 @@ def checked(media_cache: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def site(checked, console_lesson, tmp_path, monkeypatch):
-    """The service app over a seeded SQLite index: the console's lessons and the two matched ones."""
-    app, database = kit.service_app(monkeypatch, tmp_path, f"sqlite:///{tmp_path / 'index.sqlite3'}",
-                                    console_lesson[0].parent, settings=kit.fast_settings())
+def site(checked, console_lesson, index_url, tmp_path, monkeypatch):
+    """The service app over a seeded index of each backend (the evidence lookup and the region scope are
+    SQL of each dialect): the console's lessons and the two matched ones."""
+    app, database = kit.service_app(monkeypatch, tmp_path, index_url, console_lesson[0].parent,
+                                    settings=kit.fast_settings())
     kit.seed(database, *console_lesson)
     kit.seed_matches(database, *checked)
     return app, database
