@@ -37,11 +37,11 @@ def lesson_context(request: Request, s: Session, user: User, row: LoginSession, 
                    extras: bool = True) -> dict[str, Any]:
     """What lesson.html and its parts need (`extras=False`: what the parts an action changes need)."""
     console = console_of(request)
-    view = lessons.load(s, job, extras)
+    view = lessons.load(s, job, extras, viewer=user)
     acting = workflow.can_act(user, job)
     return dict(user=user, csrf=row.csrf_token, v=view, can_act=acting,
                 over_quota=quotas.over_quota(s, job) if acting else None,
-                undo=workflow.undoable(s, user, job), video_url=console.video_url(job.id),
+                undo=workflow.undoable(s, user, job), video_url=console.video_url(job.id), video_of=console.video_url,
                 thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/files/{job.id}/{p}",
                 report_url=f"{PREFIX}/files/{job.id}/report.html{sessions.media_ticket(row, job.id)}",
                 duration=float(job.duration_s or view.media.get("duration_s") or 0.0))

@@ -1,4 +1,5 @@
-"""What the lesson page shows: metadata, findings with reviews, transcript, OCR/QR text, contact sheet."""
+"""What the lesson page shows: metadata, findings with reviews, transcript, OCR/QR text, contact sheet,
+and the other lessons it matches (originality), side by side where the reviewer may see the other one."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from index import decisions as records
+from index import prints
 from index.models import LEVELS, Finding, Job, Lesson
 from index.review import Decision, FindingReview, User
 from pipelines.report.readable import VIDEO_BESIDE
+
+from . import queue
 
 ONSCREEN_PREFIXES = ("text.", "intro.", "doc.")
 
@@ -45,6 +49,22 @@ class InfoGroup:
     findings: list[Finding]
 
 
+@dataclass(frozen=True)
+class MatchRow:
+    """One match of the lesson, told from its side (index/prints.py), and what the reviewer may do with the
+    other lesson: `visible` (queue.visible: their level and region) shows its link and, with both ranges
+    and both videos present, the two players side by side; otherwise its metadata and ranges only."""
+
+    match: prints.Match
+    visible: bool
+    playable: bool
+
+    @property
+    def paired(self) -> bool:
+        m = self.match
+        return self.playable and None not in (m.start_s, m.end_s, m.other_start_s, m.other_end_s)
+
+
 @dataclass
 class LessonView:
     job: Job
@@ -60,6 +80,7 @@ class LessonView:
     has_video: bool = False
     names: dict[str, str] = field(default_factory=dict)        # user name -> display name
     earlier: dict[int, list[EarlierReview]] = field(default_factory=dict)
+    matches: list[MatchRow] = field(default_factory=list)
 
     def name(self, user: str) -> str:
         return self.names.get(user) or user
@@ -93,9 +114,10 @@ class LessonView:
         return [d for d in self.decisions if d.reason and d.action in records.ACTIONS]
 
 
-def load(session: Session, job: Job, extras: bool = True) -> LessonView:
+def load(session: Session, job: Job, extras: bool = True, viewer: User | None = None) -> LessonView:
     """Everything the page needs about one job: index rows plus the published report's extras (transcript,
-    on-screen text, contact sheets, media; `extras=False`: the index rows only, for the parts an action changes)."""
+    on-screen text, contact sheets, media, and the matches as `viewer` may see them; `extras=False`: the
+    index rows only, for the parts an action changes)."""
     log = records.finding_reviews_of(session, job.id)
     doc = read_report(job) if extras else {}
     view = LessonView(job, job.lesson, job.findings, records.latest_reviews(log, job.level),
@@ -105,10 +127,25 @@ def load(session: Session, job: Job, extras: bool = True) -> LessonView:
     view.contact_sheets = [p for k, p in sorted(((doc.get("metrics") or {}).get("artifacts") or {}).items())
                            if "contact_sheet" in k and isinstance(p, str)]
     view.media = doc.get("media") or {}
-    view.has_video = bool(job.media_path) and Path(job.media_path).is_file()
+    view.has_video = _has_video(job)
     view.names = display_names(session, {r.reviewer for r in log} | {d.reviewer for d in view.decisions})
     view.earlier = earlier_reviews(log, job.level, view.names)
+    view.matches = matches(session, viewer, job) if extras and viewer is not None else []
     return view
+
+
+def matches(session: Session, viewer: User, job: Job) -> list[MatchRow]:
+    """The job's matches in both directions, each with whether `viewer` may see (and play) the other lesson."""
+    rows = []
+    for m in prints.matches_seen_from(session, job.id):
+        other = queue.visible(session, viewer, m.other_job_id) if m.other_indexed else None
+        playable = other is not None and _has_video(job) and _has_video(other)
+        rows.append(MatchRow(m, other is not None, playable))
+    return rows
+
+
+def _has_video(job: Job) -> bool:
+    return bool(job.media_path) and Path(job.media_path).is_file()
 
 
 def display_names(session: Session, names: set[str]) -> dict[str, str]:

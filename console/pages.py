@@ -67,8 +67,10 @@ def environment(timezone: str) -> Environment:
                        severity_name=lambda v: SEVERITY_NAMES.get(v, v),
                        status_name=lambda v: FINDING_STATUS_NAMES.get(v, v), zh=readable.zh,
                        fields=lambda e: readable.fields(e or {}), cue_names=readable.cue_names,
-                       spoken=lambda e: readable.spoken_sentence(e or {}))
-    env.globals.update(LEVEL_NAMES=LEVEL_NAMES, ACTION_NAMES=ACTION_NAMES, VERDICT_NAMES=VERDICT_NAMES)
+                       spoken=lambda e: readable.spoken_sentence(e or {}), matched_name=readable.matched_name,
+                       percent=readable.percent, fragment=readable.media_fragment)
+    env.globals.update(LEVEL_NAMES=LEVEL_NAMES, ACTION_NAMES=ACTION_NAMES, VERDICT_NAMES=VERDICT_NAMES,
+                       MATCH_LABELS=readable.MATCH_LABELS)
     return env
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .models import Base, Finding, Job, Lesson, UTCDateTime, utcnow
 
 MATCH_CODES = ("originality.reused", "originality.duplicate")
+META_FIELDS = ("title", "teacher", "school", "region", "year")   # what a match names of the other lesson
 
 
 class Fingerprint(Base):
@@ -113,3 +114,51 @@ def matches_of(session: Session, job_id: str) -> list[tuple[str, Finding]]:
                                                    Finding.evidence["other_job_id"].as_string() == job_id)
                              .order_by(Finding.job_id, Finding.seq)).all()
     return [("this", f) for f in own] + [("other", f) for f in others]
+
+
+@dataclass(frozen=True)
+class Match:
+    """One re-use seen from a job, whichever report holds it: this job's [start_s, end_s] is the other
+    lesson's [other_start_s, other_end_s] (None where the finding names no such range: a duplicate).
+
+    `found_in` is "this" when this job's report holds the finding (it re-uses the other), "other" when
+    the other lesson's report names this job. `other` is the other lesson's title, teacher, school,
+    region and year: from the index where it still holds the lesson, else as the finding's evidence names it."""
+
+    found_in: str
+    code: str
+    start_s: float | None
+    end_s: float | None
+    other_job_id: str
+    other_start_s: float | None
+    other_end_s: float | None
+    matched: str | None
+    similarity: float | None
+    share: float | None
+    mirrored: bool | None
+    other: dict[str, Any]
+    other_indexed: bool
+
+
+def matches_seen_from(session: Session, job_id: str) -> list[Match]:
+    """`matches_of(job_id)` from `job_id`'s side: its range first, the other lesson's second."""
+    found = matches_of(session, job_id)
+    others = {f.job_id if where == "other" else str((f.evidence or {}).get("other_job_id")) for where, f in found}
+    rows = session.execute(select(Job, Lesson).outerjoin(Lesson, Lesson.job_id == Job.id)
+                           .where(Job.id.in_(others))).all() if others else []
+    indexed = {job.id: _meta(job, lesson) for job, lesson in rows}
+    return [_seen_from(where, f, indexed) for where, f in found]
+
+
+def _seen_from(where: str, f: Finding, indexed: dict[str, dict[str, Any]]) -> Match:
+    ev = f.evidence or {}
+    common = {"matched": ev.get("matched"), "similarity": ev.get("similarity"), "share": ev.get("share"),
+              "mirrored": ev.get("mirrored")}
+    if where == "this":
+        other = str(ev.get("other_job_id"))
+        named = {k: ev.get(f"other_{k}") for k in META_FIELDS}
+        return Match("this", f.code, f.start_s, f.end_s, other, ev.get("other_start_s"), ev.get("other_end_s"),
+                     other=indexed.get(other, named), other_indexed=other in indexed, **common)
+    return Match("other", f.code, ev.get("other_start_s"), ev.get("other_end_s"), f.job_id, f.start_s, f.end_s,
+                 other=indexed.get(f.job_id, {}),
+                 other_indexed=f.job_id in indexed, **common)

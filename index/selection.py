@@ -72,14 +72,15 @@ def after_decision(session: Session, job: Job, decision: Decision, severity: str
 def _add(session: Session, job: Job, other: Job, level: str, severity: str) -> Finding | None:
     """One finding on `job` naming `other` at `level`, unless it has it already."""
     for f in job.findings:
-        if f.code == SAME_NODE and (f.evidence or {}).get("other_job") == other.id and f.evidence.get("level") == level:
+        if f.code == SAME_NODE and (f.evidence or {}).get("other_job_id") == other.id and f.evidence.get("level") == level:
             return None
     lesson = other.lesson
-    evidence = {"other_job": other.id, "title": lesson.title if lesson else None,
-                "teacher": lesson.teacher if lesson else None, "school": lesson.school if lesson else None,
-                "region": other.region, "level": level, "level_name": LEVEL_NAMES[level],
+    evidence = {"other_job_id": other.id, "other_title": lesson.title if lesson else None,
+                "other_teacher": lesson.teacher if lesson else None, "other_school": lesson.school if lesson else None,
+                "other_region": other.region, "level": level, "level_name": LEVEL_NAMES[level],
                 "node": job.lesson.node_key if job.lesson else None}
-    named = "，".join(v for v in (evidence["title"], evidence["teacher"], evidence["school"]) if v) or other.id
+    named = "，".join(v for v in (evidence["other_title"], evidence["other_teacher"], evidence["other_school"]) if v) \
+        or other.id
     message = (f"同一目录节点的另一节课已通过{LEVEL_NAMES[level]}（{named}）"
                f" / another lesson of the same catalogue node already passed {level} in this province")
     last = session.scalar(select(func.max(Finding.seq)).where(Finding.job_id == job.id))

@@ -184,6 +184,20 @@ def service_app(monkeypatch: Any, folder: Path, database_url: str, media: Path,
     return app, indexing.database()
 
 
+def browser(size: tuple[int, int] = (1366, 768)) -> Iterator[Any]:
+    """`chrome(size)` for a browser test's fixture: skipped without chromium and chromedriver (failed in CI)."""
+    import os
+    import shutil
+
+    import pytest
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        if os.environ.get("CI"):
+            pytest.fail("CI: chromium and chromium-driver must be installed (make setup installs them)")
+        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
+    yield from chrome(size)
+
+
 def chrome(size: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
     """Headless Debian Chromium through chromedriver (nothing is downloaded), a window of `size`."""
     from selenium import webdriver
@@ -199,3 +213,102 @@ def chrome(size: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+def log_in(driver: Any, url: str, name: str) -> None:
+    """Log `name` in through the console's login form (the queue is then shown)."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/console/login")
+    driver.find_element(By.NAME, "username").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    wait_for(driver, lambda d: d.find_elements(By.ID, "queue-total"))
+
+
+def wait_for(driver: Any, condition: Any, timeout: float = 15) -> Any:
+    """Wait for `condition`; parts the page swaps in meanwhile are looked up again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+
+
+AXE = Path(__file__).resolve().parent.parent / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def shot(driver: Any, name: str) -> Path:
+    """A screenshot of the window under .cache/artifacts (LESSONQC_ARTIFACTS overrides); its path."""
+    import os
+
+    folder = Path(os.environ.get("LESSONQC_ARTIFACTS") or Path(__file__).resolve().parent.parent / ".cache" / "artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    driver.save_screenshot(str(path))
+    print(f"screenshot: {path}")
+    return path
+
+
+def need_axe() -> None:
+    """Skip without axe-core (`make axe`); fail in CI."""
+    import os
+
+    import pytest
+
+    if not AXE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: {AXE} missing (make setup installs axe-core from npm)")
+        pytest.skip("axe-core not installed (make axe)")
+
+
+def axe_violations(driver: Any) -> list[tuple[str, str, int, Any]]:
+    """axe-core's serious and critical violations on the page shown: (rule, impact, nodes, first target)."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    result = driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']}).then(function (r) { done(JSON.stringify(r.violations)); });")
+    return [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in json.loads(result)
+            if v["impact"] in ("serious", "critical")]
+
+
+# Two lessons where the second re-uses 30 s of the first (tests/originalitykit.py), in two districts of
+# 杭州市 at the county level: each district's reviewer sees one of them, MATCH_REVIEWER (county level,
+# the whole city) sees both. job id: (region, teacher, 课名)
+MATCH_LESSONS = {
+    "match-a": ("浙江省/杭州市/上城区/胜利小学", "赵强", "分数的意义（原课）"),
+    "match-b": (f"{XIHU}/文三街小学", "李明", "<b>分数</b>的意义（重用）"),
+}
+MATCH_REVIEWER = ("county_hangzhou", "county", "浙江省/杭州市")
+
+
+def match_jobs(videos: dict[str, Path]) -> dict[str, repository.NewJob]:
+    """MATCH_LESSONS as the platform submits them (county level), videos by job id."""
+    return {job_id: repository.NewJob(
+        job_id=job_id, source=videos[job_id].name, profile="micro-primary", media_path=str(videos[job_id]),
+        region=region, level="county", lesson={"teacher": teacher, "school": region.rsplit("/", 1)[-1],
+                                               "subject": "数学", "grade": "三年级", "title": title,
+                                               "category": "学科课程"})
+        for job_id, (region, teacher, title) in MATCH_LESSONS.items()}
+
+
+def checked_matches(cache: Path, out: Path) -> tuple[dict[str, Path], dict[str, dict[str, Any]], Path]:
+    """MATCH_LESSONS checked for real, in order, against a scratch index (match-b's report names match-a):
+    videos and report documents by job id, and `out` (the reports are published under out/<job id>)."""
+    from tests import originalitykit as origin
+
+    lessons = origin.lessons(cache)
+    videos = {"match-a": lessons["a"], "match-b": origin.lesson_b(cache, lessons, origin.reuse(lessons))}
+    scratch = indexdb.open_database(f"sqlite:///{out / 'scratch.sqlite3'}")
+    return videos, origin.check_pair(scratch, match_jobs(videos), videos, out), out
+
+
+def seed_matches(database: indexdb.Database, videos: dict[str, Path], docs: dict[str, dict[str, Any]],
+                 out: Path) -> None:
+    """checked_matches' lessons and reports into a console's index, and MATCH_REVIEWER."""
+    name, level, region = MATCH_REVIEWER
+    with database.session() as s:
+        for new in match_jobs(videos).values():
+            repository.add_job(s, new)
+        accounts.add_user(s, accounts.NewUser(name, level, region, PASSWORD), fast_settings())
+    for job_id, doc in docs.items():
+        repository.upsert_report(database, doc, str(out / job_id))

@@ -7,8 +7,6 @@ lesson pages are saved under .cache/artifacts (LESSONQC_ARTIFACTS overrides).
 """
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -17,9 +15,6 @@ import pytest
 from tests import consolekit as kit
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]  # the lesson page's screenshot shows the transcript
-ARTIFACTS = Path(os.environ.get("LESSONQC_ARTIFACTS") or Path(__file__).resolve().parent.parent / ".cache" / "artifacts")
-
-
 @pytest.fixture(scope="session")
 def console_lesson(media_cache: Path, tmp_path_factory: pytest.TempPathFactory):
     """conftest's lesson checked with speech too (transcript, spoken promotion)."""
@@ -28,11 +23,7 @@ def console_lesson(media_cache: Path, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture
 def browser():
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        if os.environ.get("CI"):
-            pytest.fail("CI: chromium and chromium-driver must be installed (make setup installs them)")
-        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
-    yield from kit.chrome(size=(1366, 768))
+    yield from kit.browser(size=(1366, 768))
 
 
 @pytest.fixture
@@ -46,30 +37,6 @@ def live(tmp_path, console_lesson, monkeypatch):
     server.stop()
 
 
-def log_in(driver, url: str, name: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{url}/console/")
-    driver.find_element(By.NAME, "username").send_keys(name)
-    driver.find_element(By.NAME, "password").send_keys(kit.PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-    wait_for(driver, lambda d: d.find_elements(By.ID, "queue-total"))
-
-
-def wait_for(driver, condition, timeout: float = 15):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout).until(condition)
-
-
-def shot(driver, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    driver.save_screenshot(str(path))
-    print(f"screenshot: {path}")
-    return path
-
-
 def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser, live, console_lesson):
     from selenium.webdriver.common.by import By
 
@@ -77,43 +44,43 @@ def test_county_reviewer_passes_a_lesson_and_the_city_sees_the_decision(browser,
     _, _, doc = console_lesson
     ad = kit.finding_seq(doc, "text.ad")
     start = doc["findings"][ad]["start_s"]
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     rows = {r.get_attribute("data-job") for r in browser.find_elements(By.CSS_SELECTOR, "tr.lesson-row")}
     assert rows == {"xihu-a", "xihu-b"}
     assert "<script>alert(1)</script>认识图形" in browser.find_element(By.ID, "queue").text, "shown as text, escaped"
-    assert shot(browser, "console-queue.png").stat().st_size > 10_000
+    assert kit.shot(browser, "console-queue.png").stat().st_size > 10_000
 
     browser.find_element(By.CSS_SELECTOR, "tr[data-job='xihu-a'] td.title a").click()
-    wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
+    kit.wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
     browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .message").click()
-    wait_for(browser, lambda d: abs(d.execute_script("return document.getElementById('player').currentTime") - start) <= 1.0)
+    kit.wait_for(browser, lambda d: abs(d.execute_script("return document.getElementById('player').currentTime") - start) <= 1.0)
 
     card = browser.find_element(By.ID, f"finding-{ad}")
     card.find_element(By.NAME, "note").send_keys("引用的是教材配套网站，已核实")
     card.find_element(By.CSS_SELECTOR, "button[value=dismissed]").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
     assert "已排除" in browser.find_element(By.ID, f"review-{ad}").text
 
     browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .message").click()     # the picture: player at the ad
-    wait_for(browser, lambda d: d.execute_script("var v = document.getElementById('player');"
-                                                 "return !v.seeking && v.readyState >= 3 && v.currentTime > 1"))
-    current = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.current"))[0]
+    kit.wait_for(browser, lambda d: d.execute_script("var v = document.getElementById('player');"
+                                                     "return !v.seeking && v.readyState >= 3 && v.currentTime > 1"))
+    current = kit.wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#transcript li.current"))[0]
     assert float(current.get_attribute("data-start")) <= start, "the line under the playhead is highlighted"
     time.sleep(1.5)   # only for the picture: the player's loading indicator fades out
-    shot(browser, "console-lesson.png")
+    kit.shot(browser, "console-lesson.png")
     browser.find_element(By.CSS_SELECTOR, "#decision-form input[value=pass]").click()
     browser.find_element(By.ID, "reason").send_keys("画面与讲解规范，同意推荐")
     browser.find_element(By.CSS_SELECTOR, "#confirm-unreviewed input").click()   # the other failures unreviewed
     browser.find_element(By.ID, "decide").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
     assert "已报送市级遴选" in browser.find_element(By.ID, "flash").text
     assert kit.level_of(database, "xihu-a") == "city"
 
     browser.delete_all_cookies()
-    log_in(browser, server.url, "city_hangzhou")
+    kit.log_in(browser, server.url, "city_hangzhou")
     assert {r.get_attribute("data-job") for r in browser.find_elements(By.CSS_SELECTOR, "tr.lesson-row")} == {"xihu-a"}
     browser.find_element(By.CSS_SELECTOR, "tr[data-job='xihu-a'] td.title a").click()
-    history = wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))[0].text
+    history = kit.wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))[0].text
     assert "县级初选" in history and "通过" in history and kit.DISPLAY_NAMES["county_xihu"] in history and "同意推荐" in history
     assert browser.find_elements(By.ID, "decision-form"), "the city level may now decide"
 
@@ -125,22 +92,22 @@ def test_keyboard_shortcuts_walk_findings_and_decide(browser, live, console_less
     server, database = live
     _, _, doc = console_lesson
     timed = [i for i, f in enumerate(doc["findings"]) if f["start_s"] is not None]
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     browser.get(f"{server.url}/console/lessons/xihu-b")
-    wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
+    kit.wait_for(browser, lambda d: d.execute_script("return document.getElementById('player').readyState") >= 1)
     body = browser.find_element(By.TAG_NAME, "body")
     for _ in range(timed[0] + 1):
         body.send_keys("j")
     assert "selected" in browser.find_element(By.ID, f"finding-{timed[0]}").get_attribute("class")
     start = doc["findings"][timed[0]]["start_s"]
-    wait_for(browser, lambda d: abs(d.execute_script("return document.getElementById('player').currentTime") - start) <= 1.0)
+    kit.wait_for(browser, lambda d: abs(d.execute_script("return document.getElementById('player').currentTime") - start) <= 1.0)
     body.send_keys("c")
-    wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{timed[0]}"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{timed[0]}"))
     browser.find_element(By.TAG_NAME, "body").send_keys("x")
     reason = browser.switch_to.active_element
     assert reason.get_attribute("id") == "reason"
     reason.send_keys("含广告信息")
     reason.send_keys(Keys.CONTROL, Keys.ENTER)
-    wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, "history-list"))
     assert "不通过" in browser.find_element(By.ID, "history-list").text
     assert kit.level_of(database, "xihu-b") == "county"

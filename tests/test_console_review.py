@@ -8,28 +8,18 @@ accessibility violation on the queue and lesson pages.
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
 from tests import consolekit as kit
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / ".cache" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
 def browser():
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        if os.environ.get("CI"):
-            pytest.fail("CI: chromium and chromium-driver must be installed (make setup installs them)")
-        pytest.skip("chromium / chromedriver not installed (apt-get install chromium chromium-driver)")
-    for driver in kit.chrome(size=(1366, 768)):
-        yield driver
+    yield from kit.browser(size=(1366, 768))
 
 
 @pytest.fixture
@@ -44,24 +34,6 @@ def live(tmp_path, console_lesson, monkeypatch):
     server.stop()
 
 
-def log_in(driver, url: str, name: str) -> None:
-    from selenium.webdriver.common.by import By
-
-    driver.get(f"{url}/console/login")
-    driver.find_element(By.NAME, "username").send_keys(name)
-    driver.find_element(By.NAME, "password").send_keys(kit.PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-    wait_for(driver, lambda d: d.find_elements(By.ID, "queue-total"))
-
-
-def wait_for(driver, condition, timeout: float = 15):
-    """Wait for `condition`; parts the page swaps in meanwhile are looked up again."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
-
-
 def js(driver, script: str):
     return driver.execute_script(script)
 
@@ -74,15 +46,15 @@ def click(driver, element) -> None:
 
 def open_lesson(driver, url: str, job: str) -> None:
     driver.get(f"{url}/console/lessons/{job}")
-    wait_for(driver, lambda d: js(d, "return document.getElementById('player').readyState") >= 1)
+    kit.wait_for(driver, lambda d: js(d, "return document.getElementById('player').readyState") >= 1)
     js(driver, "window.__stayed = true")      # gone after any full page load
 
 
 def playing_at(driver, seconds: float) -> None:
     """Start the player at `seconds` and wait until it really plays."""
     js(driver, f"var v = document.getElementById('player'); v.currentTime = {seconds}; v.play()")
-    wait_for(driver, lambda d: js(d, "var v = document.getElementById('player');"
-                                     f"return !v.paused && v.currentTime > {seconds} + 0.2"))
+    kit.wait_for(driver, lambda d: js(d, "var v = document.getElementById('player');"
+                                         f"return !v.paused && v.currentTime > {seconds} + 0.2"))
 
 
 def test_confirm_and_dismiss_keep_the_page_and_the_player_playing(browser, live, console_lesson):
@@ -91,7 +63,7 @@ def test_confirm_and_dismiss_keep_the_page_and_the_player_playing(browser, live,
     server, _, _ = live
     doc = console_lesson[2]
     ad, duration = kit.finding_seq(doc, "text.ad"), kit.finding_seq(doc, "tech.duration")
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, "xihu-a")
     total = len(doc["findings"])
     assert browser.find_element(By.ID, "progress").text.startswith(f"已审 0 / {total}")
@@ -99,7 +71,7 @@ def test_confirm_and_dismiss_keep_the_page_and_the_player_playing(browser, live,
     card = browser.find_element(By.ID, f"finding-{ad}")
     card.find_element(By.NAME, "note").send_keys("核实为教材网站")
     card.find_element(By.CSS_SELECTOR, "button[value=dismissed]").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
     assert "已排除" in browser.find_element(By.ID, f"review-{ad}").text
     assert "核实为教材网站" in browser.find_element(By.ID, f"review-{ad}").text
     assert js(browser, "return window.__stayed === true"), "no page load"
@@ -107,7 +79,7 @@ def test_confirm_and_dismiss_keep_the_page_and_the_player_playing(browser, live,
         "the player kept playing from where it was"
     assert browser.find_element(By.ID, "flash").text == "已排除该问题。"
     browser.find_element(By.CSS_SELECTOR, f"#finding-{duration} button[value=confirmed]").click()
-    wait_for(browser, lambda d: d.find_element(By.ID, "progress").text.startswith(f"已审 2 / {total}"))
+    kit.wait_for(browser, lambda d: d.find_element(By.ID, "progress").text.startswith(f"已审 2 / {total}"))
     assert js(browser, "return window.__stayed === true && !document.getElementById('player').paused")
     assert "已确认" in browser.find_element(By.ID, f"review-{duration}").text
     left = js(browser, "return parseFloat(document.getElementById('playhead').style.left)")
@@ -120,26 +92,26 @@ def test_space_on_the_focused_player_and_ctrl_enter_in_a_note(browser, live):
     from selenium.webdriver.common.keys import Keys
 
     server, _, _ = live
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, "xihu-b")
     js(browser, "document.getElementById('player').focus()")
     browser.switch_to.active_element.send_keys(" ")
-    wait_for(browser, lambda d: js(d, "var v = document.getElementById('player'); return !v.paused && v.currentTime > 0.3"))
+    kit.wait_for(browser, lambda d: js(d, "var v = document.getElementById('player'); return !v.paused && v.currentTime > 0.3"))
     browser.switch_to.active_element.send_keys(" ")
-    wait_for(browser, lambda d: js(d, "return document.getElementById('player').paused"))
+    kit.wait_for(browser, lambda d: js(d, "return document.getElementById('player').paused"))
     note = browser.find_element(By.CSS_SELECTOR, ".finding textarea[name=note]")
     note.send_keys("只写了备注")
     note.send_keys(Keys.CONTROL, Keys.ENTER)
-    wait_for(browser, lambda d: "确认" in d.find_element(By.ID, "flash").text)
+    kit.wait_for(browser, lambda d: "确认" in d.find_element(By.ID, "flash").text)
     assert js(browser, "return window.__stayed === true"), "Ctrl+Enter in a note box submits nothing"
     assert not browser.find_elements(By.CSS_SELECTOR, ".review-state")
     assert note.get_attribute("value") == "只写了备注"
     click(browser, browser.find_element(By.CSS_SELECTOR, ".thumb-link"))            # thumbnails open large
-    wait_for(browser, lambda d: js(d, "var b = document.getElementById('lightbox'), i = b.querySelector('img');"
-                                      "return b.open && i.complete && i.naturalWidth > 0"))
+    kit.wait_for(browser, lambda d: js(d, "var b = document.getElementById('lightbox'), i = b.querySelector('img');"
+                                          "return b.open && i.complete && i.naturalWidth > 0"))
     assert browser.find_element(By.ID, "lightbox-img").size["width"] > 300
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
-    wait_for(browser, lambda d: not js(d, "return document.getElementById('lightbox').open"))
+    kit.wait_for(browser, lambda d: not js(d, "return document.getElementById('lightbox').open"))
 
 
 def _pass(driver, reason: str) -> None:
@@ -156,35 +128,35 @@ def test_pass_asks_once_can_be_undone_and_the_city_sees_the_county_review(browse
     server, database, _ = live
     doc = console_lesson[2]
     ad = kit.finding_seq(doc, "text.ad")
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, "xihu-a")
     card = browser.find_element(By.ID, f"finding-{ad}")
     card.find_element(By.NAME, "note").send_keys("引用教材配套网站")
     card.find_element(By.CSS_SELECTOR, "button[value=dismissed]").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, f"review-{ad}"))
 
     _pass(browser, "画面规范，同意推荐")
-    wait_for(browser, lambda d: "未确认或排除" in d.find_element(By.ID, "flash").text)
+    kit.wait_for(browser, lambda d: "未确认或排除" in d.find_element(By.ID, "flash").text)
     assert kit.level_of(database, "xihu-a") == "county", "a pass over unreviewed failures asks first"
     assert browser.find_element(By.ID, "reason").get_attribute("value") == "画面规范，同意推荐", "typed reason kept"
     browser.find_element(By.CSS_SELECTOR, "#confirm-unreviewed input").click()
     browser.find_element(By.ID, "decide").click()
-    wait_for(browser, lambda d: d.find_elements(By.ID, "undo"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, "undo"))
     assert "已报送市级遴选" in browser.find_element(By.ID, "flash").text
     assert kit.level_of(database, "xihu-a") == "city" and js(browser, "return window.__stayed === true")
     assert not browser.find_elements(By.ID, "decision-form") and browser.find_elements(By.ID, "read-only")
 
     browser.find_element(By.ID, "undo").click()                         # a slip, taken back
-    wait_for(browser, lambda d: d.find_elements(By.ID, "decision-form"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, "decision-form"))
     assert kit.level_of(database, "xihu-a") == "county"
     history = browser.find_element(By.ID, "history-list").text
     assert "撤回决定" in history and "通过" in history and kit.DISPLAY_NAMES["county_xihu"] in history
     browser.find_element(By.CSS_SELECTOR, "#confirm-unreviewed input").click()
     _pass(browser, "复核后同意推荐")
-    wait_for(browser, lambda d: d.find_elements(By.ID, "undo"))
+    kit.wait_for(browser, lambda d: d.find_elements(By.ID, "undo"))
 
     browser.delete_all_cookies()
-    log_in(browser, server.url, "city_hangzhou")
+    kit.log_in(browser, server.url, "city_hangzhou")
     open_lesson(browser, server.url, "xihu-a")
     earlier = browser.find_element(By.CSS_SELECTOR, f"#finding-{ad} .earlier-review").text
     assert "县级初选" in earlier and "已排除" in earlier and "引用教材配套网站" in earlier
@@ -194,7 +166,7 @@ def test_pass_asks_once_can_be_undone_and_the_city_sees_the_county_review(browse
     assert browser.find_element(By.ID, "decision-form"), "the city decides now"
 
     browser.delete_all_cookies()                                         # the city opened it: no undo any more
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, "xihu-a")
     assert not browser.find_elements(By.ID, "undo")
     assert "本级决定" not in browser.find_element(By.ID, "side-col").text, "a read-only viewer is not offered a decision"
@@ -204,7 +176,7 @@ def test_info_findings_are_grouped_with_one_bulk_dismiss(browser, live):
     from selenium.webdriver.common.by import By
 
     server, database, extra = live
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, kit.INFO_JOB)
     marks = [i for i, f in enumerate(extra["findings"]) if f["code"] == "text.watermark"]
     group = browser.find_element(By.CSS_SELECTOR, ".info-group[data-code='text.watermark']")
@@ -219,7 +191,7 @@ def test_info_findings_are_grouped_with_one_bulk_dismiss(browser, live):
     playing_at(browser, 1.0)
     click(browser, group.find_element(By.TAG_NAME, "summary"))
     click(browser, group.find_element(By.CSS_SELECTOR, ".bulk-dismiss"))
-    wait_for(browser, lambda d: f"已审 {len(marks)} 条" in d.find_element(
+    kit.wait_for(browser, lambda d: f"已审 {len(marks)} 条" in d.find_element(
         By.CSS_SELECTOR, ".info-group[data-code='text.watermark']").text)
     assert js(browser, "return window.__stayed === true && !document.getElementById('player').paused")
     assert browser.find_element(By.ID, "progress").text.startswith(f"已审 {len(marks)} / {len(extra['findings'])}")
@@ -233,13 +205,13 @@ def test_an_expired_session_keeps_the_typed_note(browser, live):
     from selenium.webdriver.common.by import By
 
     server, _, _ = live
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, "xihu-b")
     card = browser.find_element(By.CSS_SELECTOR, ".finding")
     card.find_element(By.NAME, "note").send_keys("写了一半的备注")
     browser.delete_cookie("lessonqc_session")
     card.find_element(By.CSS_SELECTOR, "button[value=confirmed]").click()
-    wait_for(browser, lambda d: "登录已过期" in d.find_element(By.ID, "flash").text)
+    kit.wait_for(browser, lambda d: "登录已过期" in d.find_element(By.ID, "flash").text)
     assert js(browser, "return window.__stayed === true")
     assert card.find_element(By.NAME, "note").get_attribute("value") == "写了一半的备注"
     assert browser.find_element(By.CSS_SELECTOR, "#flash a").get_attribute("href").endswith("/console/login")
@@ -261,36 +233,25 @@ def test_the_farm_report_plays_its_video_through_the_console(browser, live, cons
     (farm / "report.html").write_text(render(farm_doc, farm, VIDEO_BESIDE), encoding="utf-8")
     with database.session() as s:
         s.get(Job, "xihu-a").report_dir = str(farm)
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     open_lesson(browser, server.url, "xihu-a")
     browser.get(browser.find_element(By.ID, "report-link").get_attribute("href"))   # 完整报告
     link = browser.find_element(By.CSS_SELECTOR, "a.ts")
     link.click()
-    wait_for(browser, lambda d: js(d, "var v = document.getElementById('player');"
-                                      "return v.readyState >= 2 && v.currentTime > 0 && !v.error"))
+    kit.wait_for(browser, lambda d: js(d, "var v = document.getElementById('player');"
+                                          "return v.readyState >= 2 && v.currentTime > 0 && !v.error"))
     assert "/console/files/xihu-a/video?s=" in js(browser, "return document.getElementById('player').currentSrc")
     assert js(browser, "return window.origin") == "null", "the report stays sandboxed (an opaque origin)"
 
 
-def _axe(driver) -> list[dict]:
-    js(driver, AXE.read_text(encoding="utf-8"))
-    result = driver.execute_async_script(
-        "var done = arguments[arguments.length - 1];"
-        "axe.run(document, {resultTypes: ['violations']}).then(function (r) { done(JSON.stringify(r.violations)); });")
-    return [v for v in json.loads(result) if v["impact"] in ("serious", "critical")]
-
-
 def test_queue_and_lesson_pages_have_no_serious_accessibility_violation(browser, live):
-    if not AXE.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI: {AXE} missing (make setup installs axe-core from npm)")
-        pytest.skip("axe-core not installed (make axe)")
+    kit.need_axe()
     server, _, _ = live
-    log_in(browser, server.url, "county_xihu")
+    kit.log_in(browser, server.url, "county_xihu")
     pages = {"queue": f"{server.url}/console/", "lesson": f"{server.url}/console/lessons/{kit.INFO_JOB}",
              "login": f"{server.url}/console/login"}
     found = {}
     for name, url in pages.items():
         browser.get(url)
-        found[name] = [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in _axe(browser)]
+        found[name] = kit.axe_violations(browser)
     assert found == {name: [] for name in pages}, found

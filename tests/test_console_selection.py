@@ -82,7 +82,7 @@ def console_doc(database) -> dict:
 def same_node(database, job_id: str) -> list[tuple[int, str, str, str]]:
     """(seq, severity, other job, level) of the job's selection.same_node findings."""
     with database.session() as s:
-        return [(f.seq, f.severity, f.evidence["other_job"], f.evidence["level"])
+        return [(f.seq, f.severity, f.evidence["other_job_id"], f.evidence["level"])
                 for f in s.get(Job, job_id).findings if f.code == SAME]
 
 
@@ -98,7 +98,7 @@ def test_same_node_is_found_on_both_lessons_once_both_passed_the_city(site):
     assert same_node(database, "node-a") == [(reported, "review", "node-b", "city")]
     assert same_node(database, "node-c") == [] and same_node(database, "node-js") == []
     page = city.get("/console/lessons/node-b").text
-    assert SAME in page and "分数的初步认识（一）" in page and "王丽" in page and "市级遴选" in page and "另一节课" in page
+    assert SAME in page and "分数的初步认识（一）" in page and "王丽" in page and "市级遴选" in page and "另一节课课名" in page
     assert "目录节点" in page and "第八单元" in page
     queue = city.get("/console/", params={"decided": "all", "code": SAME}).text
     assert "node-a" in queue and "node-b" in queue and "node-c" not in queue

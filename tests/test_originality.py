@@ -23,32 +23,16 @@ from pipelines.originality.cross import fingerprint_file
 from testmedia import cached
 from testmedia import originality as media
 from testmedia.originality import Part
+from tests import originalitykit as kit
 from workers import originality
 
-SIZE = (320, 180)
-BIG = (480, 270)
-REUSED_AT, REUSED_OF = (20.0, 50.0), (15.0, 45.0)
-SKIP = ["--skip-stage", "speech", "--skip-stage", "onscreen", "--skip-stage", "lab"]
+SIZE, BIG, REUSED_AT, REUSED_OF, SKIP = kit.SIZE, kit.BIG, kit.REUSED_AT, kit.REUSED_OF, kit.SKIP
+lesson_b, reuse = kit.lesson_b, kit.reuse
 
 
 @pytest.fixture(scope="module")
 def lessons(media_cache: Path) -> dict[str, Path]:
-    a = cached(media_cache, "orig-a.mp4", media.footage, 11, 60.0, SIZE)
-    own = cached(media_cache, "orig-own.mp4", media.footage, 12, 40.0, SIZE)
-    card = cached(media_cache, "orig-card.mp4", media.title_card, "第二课 分数的意义", 5.0, SIZE, 5)
-    other = cached(media_cache, "orig-other.mp4", media.footage, 13, 60.0, SIZE)
-    return {"a": a, "own": own, "card": card, "other": other}
-
-
-def lesson_b(cache: Path, lessons: dict[str, Path], middle: tuple[Part, ...], size: tuple[int, int] = SIZE,
-             bitrate: str = "250k") -> Path:
-    own, card = lessons["own"], lessons["card"]
-    parts = (Part(card, 0, 5), Part(own, 0, 15), *middle, Part(own, 15, 25))
-    return cached(cache, "orig-b.mp4", media.derived, parts, size, bitrate)
-
-
-def reuse(lessons: dict[str, Path], video: str = "", volume: float = 1.0) -> tuple[Part, ...]:
-    return (Part(lessons["a"], 15, 45, video, volume),)
+    return kit.lessons(media_cache)
 
 
 @pytest.fixture(scope="module")
@@ -277,35 +261,57 @@ def test_farm_and_embedded_check_find_the_same_reuse(lessons, media_cache, stub_
     assert docs["b"]["stages"]["originality"]["status"] == embedded["stages"]["originality"]["status"] == "ok"
 
 
-def test_matches_api_lists_both_directions(lessons, media_cache, tmp_path, monkeypatch):
+def test_matches_api_lists_both_directions_within_the_token_s_scope(lessons, media_cache, tmp_path, monkeypatch):
+    """Each direction told from the asked job; a region token reads the asked job only in its region, and
+    a match naming a lesson outside it keeps that lesson's metadata but says it is not visible."""
     import shutil
 
+    from index.models import Job
+    from index import tokens
     from tests.apikit import ServerThread, client, make_token, service_env
+    from workers import indexing
 
     index = tmp_path / "service.sqlite3"
     env = service_env(monkeypatch, tmp_path, f"sqlite:///{index}")
-    ids = {}
+    ids, regions = {}, {"a": "浙江省/杭州市/上城区/胜利小学", "b": "浙江省/杭州市/西湖区/求是小学"}
     for name, video in (("a", lessons["a"]), ("b", lesson_b(media_cache, lessons, reuse(lessons)))):
         shutil.copyfile(video, Path(env["LESSONQC_MEDIA_ROOTS"]) / f"{name}.mp4")
         lessonqc(["check", "--index", str(index), *SKIP, "--out", str(tmp_path / name),
                   str(Path(env["LESSONQC_MEDIA_ROOTS"]) / f"{name}.mp4")])
         ids[name] = json.loads((tmp_path / name / "report.json").read_text())["job_id"]
+    with indexing.database().session() as s:
+        for name, region in regions.items():
+            s.get(Job, ids[name]).region = region
+        xihu = tokens.create(s, "xihu", ["read"], region="浙江省/杭州市/西湖区")
+        submit_only = tokens.create(s, "uploader", ["submit"])
     server = ServerThread().start()
     try:
         with client(server.url, make_token()) as http:
             mine = http.get(f"/api/v1/jobs/{ids['b']}/matches")
             theirs = http.get(f"/api/v1/jobs/{ids['a']}/matches")
             missing = http.get("/api/v1/jobs/no-such-job/matches")
+        with client(server.url, xihu) as regional:
+            mine_there, outside = regional.get(f"/api/v1/jobs/{ids['b']}/matches"), regional.get(f"/api/v1/jobs/{ids['a']}/matches")
+        with client(server.url, submit_only) as uploader:
+            no_scope = uploader.get(f"/api/v1/jobs/{ids['b']}/matches")
         with client(server.url, None) as anonymous:
             refused = anonymous.get(f"/api/v1/jobs/{ids['b']}/matches")
     finally:
         server.stop()
     assert mine.status_code == 200, mine.text
     [match] = mine.json()["matches"]
-    assert match["found_in"] == "this" and match["other_job_id"] == ids["a"] and match["matched"] == "both"
-    assert abs(match["start_s"] - 20) <= 1 and abs(match["other_start_s"] - 15) <= 1
+    assert match["found_in"] == "this" and match["job_id"] == ids["b"] and match["other_job_id"] == ids["a"]
+    assert abs(match["start_s"] - 20) <= 1 and abs(match["other_start_s"] - 15) <= 1 and match["matched"] == "both"
+    assert match["other_region"] == regions["a"] and match["other_visible"] is True
     [back] = theirs.json()["matches"]
-    assert back["found_in"] == "other" and back["job_id"] == ids["b"] and back["other_job_id"] == ids["a"]
+    assert back["found_in"] == "other" and back["job_id"] == ids["a"] and back["other_job_id"] == ids["b"]
+    assert abs(back["start_s"] - 15) <= 1 and abs(back["end_s"] - 45) <= 1, "the asked job's range first"
+    assert abs(back["other_start_s"] - 20) <= 1 and abs(back["other_end_s"] - 50) <= 1
+    assert back["other_region"] == regions["b"] and back["similarity"] == match["similarity"]
+    [seen] = mine_there.json()["matches"]
+    assert seen["other_visible"] is False and seen["other_region"] == regions["a"], "metadata, not visible"
+    assert outside.status_code == 404 and outside.json()["code"] == "job.not_found"
+    assert no_scope.status_code == 403 and no_scope.json()["code"] == "auth.scope"
     assert missing.status_code == 404 and missing.json()["code"] == "job.not_found"
     assert refused.status_code == 401
 

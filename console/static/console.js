@@ -76,6 +76,7 @@
     var t = ev.target;
     var link = t.closest(".thumb-link");
     if (link && lightbox) { ev.preventDefault(); enlarge(link.href, $("img", link).alt); return; }
+    if (t.closest(".play-pair")) { playPair(t.closest(".match")); return; }
     if (t.closest(".ts")) { ev.preventDefault(); seek(parseFloat(t.closest(".ts").dataset.start)); return; }
     if (t.closest("form, summary, a")) { return; }
     var card = t.closest(".finding");
@@ -236,6 +237,30 @@
   }
   if (player) { player.addEventListener("timeupdate", follow); player.addEventListener("seeked", follow); }
 
+  /* ---- matches: two players, each on its matched range (media fragment #t=start,end), played together;
+     the other lesson's player follows this lesson's (re-aligned when they drift apart) ---- */
+  var DRIFT = 0.3;
+  function rangeOf(v) { return { start: parseFloat(v.dataset.start), end: parseFloat(v.dataset.end) }; }
+  function playFrom(v, at) {
+    var go = function () { v.currentTime = at; v.play(); };
+    if (v.readyState >= 1) { go(); } else { v.addEventListener("loadedmetadata", go, { once: true }); v.load(); }
+  }
+  function playPair(match) {
+    $all(".match-player", match).forEach(function (v) { playFrom(v, rangeOf(v).start); });
+  }
+  $all(".pair").forEach(function (pair) {
+    var players = $all(".match-player", pair), lead = players[0], follower = players[1];
+    players.forEach(function (v) {
+      v.addEventListener("timeupdate", function () { if (v.currentTime >= rangeOf(v).end) { v.pause(); } });
+    });
+    if (!lead || !follower) { return; }
+    lead.addEventListener("timeupdate", function () {
+      if (lead.paused || follower.paused) { return; }
+      var want = rangeOf(follower).start + (lead.currentTime - rangeOf(lead).start);
+      if (Math.abs(follower.currentTime - want) > DRIFT && want < rangeOf(follower).end) { follower.currentTime = want; }
+    });
+  });
+
   /* ---- thumbnails open large ---- */
   var lightbox = $("#lightbox");
   function enlarge(src, alt) {
@@ -274,6 +299,7 @@
     }
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var lesson = document.body.classList.contains("lesson-page");
+    if (ev.key === " " && ev.target.classList && ev.target.classList.contains("match-player")) { return; }   /* its own */
     if (lesson && ev.key === " " && ev.target.closest && ev.target.closest("button, a, summary") && ev.target !== player) {
       if (!ev.target.closest(".seek, .marker")) { return; }   /* Space presses a focused button, except seek buttons */
     }

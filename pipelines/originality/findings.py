@@ -9,6 +9,7 @@ from pipelines.originality.config import Matching
 from pipelines.originality.match import Run
 
 SEVERITY = "review"
+CODES = ("originality.reused", "originality.duplicate")
 META_FIELDS = ("title", "teacher", "school", "region", "year")
 
 

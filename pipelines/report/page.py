@@ -10,7 +10,8 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from pipelines.report.readable import china_time, cue_names, fields, spoken_sentence, zh
+from pipelines.originality.findings import CODES as MATCH_CODES
+from pipelines.report.readable import china_time, cue_names, fields, matched_name, percent, spoken_sentence, zh
 
 VERDICT_LABEL = {"pass": "通过", "review": "需人工复核", "fail": "不合格", "error": "无法检测"}
 SEVERITY_LABEL = {"fail": "不合格", "review": "复核", "info": "提示"}
@@ -49,8 +50,9 @@ def clock(seconds: float | None) -> str:
 
 def render(doc: dict[str, Any], out_dir: Path, video_src: str | None = None) -> str:
     """The whole page for a report document; `video_src` names the player's video (relative to the page)."""
-    parts = [_head(doc), _summary(doc), _lesson(doc), _package(doc), _player(doc, video_src), _media(doc), _findings(doc, out_dir),
-             _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc), "</body></html>"]
+    parts = [_head(doc), _summary(doc), _lesson(doc), _package(doc), _player(doc, video_src), _media(doc),
+             _findings(doc, out_dir), _matches(doc), _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc),
+             "</body></html>"]
     return "\n".join(p for p in parts if p)
 
 
@@ -175,6 +177,32 @@ def _finding_row(f: dict[str, Any], out_dir: Path) -> str:
     return (f"<tr><td class='sev' style='color:{COLORS[sev]}'>{escape(SEVERITY_LABEL[sev])}</td>"
             f"<td><code>{escape(f['code'])}</code></td><td>{when}</td><td>{escape(zh(f['message']))}</td>"
             f"<td class='ev'>{_evidence(f['evidence'])}</td><td>{thumb}</td></tr>")
+
+
+def _matches(doc: dict[str, Any]) -> str:
+    """The other lessons this one re-uses (its originality findings): both ranges, the other lesson, what matched."""
+    found = [f for f in doc["findings"] if f["code"] in MATCH_CODES]
+    if not found:
+        return ""
+    head = ("<tr><th>代码</th><th>本课</th><th>另一节课</th><th>另一节课的时间</th><th>相同的内容</th>"
+            "<th>相似度 / 占本课</th></tr>")
+    rows = "".join(_match_row(f) for f in found)
+    return f"<h2 id='matches'>与其他课程相同的片段（{len(found)} 处）</h2><table>{head}{rows}</table>"
+
+
+def _match_row(f: dict[str, Any]) -> str:
+    ev = f["evidence"]
+    other = "<br>".join(escape(str(v)) for v in (ev.get("other_title"), ev.get("other_teacher"), ev.get("other_school"),
+                                                 ev.get("other_region"), ev.get("other_year")) if v not in (None, ""))
+    there = (f"{clock(ev['other_start_s'])}–{clock(ev['other_end_s'])}"
+             if ev.get("other_start_s") is not None and ev.get("other_end_s") is not None else "—")
+    measure = percent(ev["similarity"]) if ev.get("similarity") is not None else \
+        (f"占本课 {percent(ev['share'])}" if ev.get("share") is not None else "—")
+    mirrored = "（画面左右镜像）" if ev.get("mirrored") else ""
+    return (f"<tr class='match'><td><code>{escape(f['code'])}</code></td><td>{_time_link(f['start_s'], f['end_s'])}</td>"
+            f"<td>{other or '—'}<br><small>任务号 {escape(str(ev.get('other_job_id') or '—'))}</small></td>"
+            f"<td>{escape(there)}</td><td>{escape(matched_name(ev.get('matched')) + mirrored)}</td>"
+            f"<td>{escape(measure)}</td></tr>")
 
 
 def _evidence(evidence: dict[str, Any]) -> str:

@@ -25,10 +25,13 @@ LABELS = {
     "present_share": "出现占比", "scenes": "场景", "rule": "规则", "label": "类别", "reason": "原因",
     "sources": "来源", "start_s": "开始（秒）", "end_s": "结束（秒）", "kind": "类型", "longest_gap_s": "最长间隔（秒）",
     "chars_per_minute": "每分钟字数", "interlaced_share": "隔行占比", "decode_errors": "解码错误",
+    "other_job_id": "另一节课任务号", "other_title": "另一节课课名", "other_teacher": "另一节课教师",
+    "other_school": "另一节课学校", "other_region": "另一节课地区", "other_year": "另一节课年份",
+    "other_start_s": "另一节课开始（秒）", "other_end_s": "另一节课结束（秒）", "matched": "相同的内容",
+    "similarity": "相似度", "mirrored": "镜像", "share": "占本课",
     # selection rules (pipelines/selection, index/selection.py)
     "field": "字段", "card": "片头", "metadata": "申报信息", "node": "目录节点", "part_name": "未找到的部分",
-    "declared": "申报", "choices": "目录中有", "catalogue": "目录文件", "other_job": "另一节课", "title": "课名",
-    "teacher": "主讲教师", "school": "学校", "region": "地区", "level_name": "层级", "stage": "学段",
+    "declared": "申报", "choices": "目录中有", "catalogue": "目录文件", "level_name": "层级", "stage": "学段",
     "subject": "学科", "edition": "教材版本", "volume": "册次", "unit": "单元", "lesson": "课",
 }
 CUE_NAMES = {
@@ -38,6 +41,8 @@ CUE_NAMES = {
     "shop": "网店 / 小程序", "course_sale": "课程推销", "consult": "咨询", "contact": "联系方式", "buy": "购买",
     "discount": "优惠", "price": "价格", "signup": "报名", "action": "行动号召", "channel": "联系渠道",
 }
+MATCHED_NAMES = {"picture": "画面", "sound": "声音", "both": "画面和声音"}   # originality: what matched
+MATCH_LABELS = {"this": "本课使用了另一节课的片段", "other": "另一节课使用了本课的片段"}
 # " / on-screen advertising", "网址 / URL": an English gloss after a slash, to the end
 ENGLISH_TAIL = re.compile(r"\s*/\s*[A-Za-z][\x20-\x7e]*$")
 
@@ -73,6 +78,25 @@ def spoken_sentence(evidence: dict[str, Any]) -> str | None:
 def fields(evidence: dict[str, Any]) -> list[Field]:
     """Evidence as labelled, readable fields (geometry, keys and thumbnails left out)."""
     return [Field(LABELS.get(k, k), _readable(v)) for k, v in evidence.items() if k not in HIDDEN and v not in (None, "", [])]
+
+
+def matched_name(value: str | None) -> str:
+    """What matched, by name: 'both' -> '画面和声音'."""
+    return MATCHED_NAMES.get(value or "", value or "—")
+
+
+def percent(value: float | None) -> str:
+    """0.995 -> '99.5%' ('—' when missing)."""
+    return "—" if value is None else f"{100 * float(value):.1f}%"
+
+
+def media_fragment(start: float, end: float) -> str:
+    """A media fragment that opens a video at `start` and stops it at `end`: '#t=20,50.5'."""
+    return f"#t={_seconds(start)},{_seconds(end)}"
+
+
+def _seconds(value: float) -> str:
+    return f"{max(0.0, float(value)):.2f}".rstrip("0").rstrip(".")
 
 
 def _readable(value: Any) -> str:

@@ -1,26 +1,32 @@
-"""GET /api/v1/jobs/{job_id}/matches: the lessons a job matches (originality), in both directions."""
+"""GET /api/v1/jobs/{job_id}/matches: the lessons a job matches (originality), in both directions.
+
+The asked job is read like GET /jobs/{id} (the `read` scope; 404 outside a region token's region).
+Each match is told from the asked job's side. A match whose other lesson lies outside the token's
+region is still listed, with its ranges and the other lesson's title, teacher, school, region and
+year (what the asked job's own report already names), and `other_visible: false`: every route of
+that other job answers 404 to this token, as the console shows such a lesson's metadata and no player.
+"""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from index import prints, repository
+from index import prints
 
 from .. import schemas
-from ..deps import DbSession, require_token
-from ..errors import ApiError
+from ..deps import DbSession, JobRow, Reader
 
-router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], dependencies=[Depends(require_token)],
-                   responses=schemas.error_responses(401))
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"], responses=schemas.error_responses(401, 403))
 
 
 class Match(BaseModel):
-    """One re-use: `job_id`'s range [start_s, end_s] matches `other_job_id`'s [other_start_s, other_end_s].
+    """One re-use, told from the asked job: its range [start_s, end_s] matches `other_job_id`'s
+    [other_start_s, other_end_s] (a duplicate names the range of the lesson whose report holds it only).
 
     `found_in` is `this` when the asked job's report holds the finding (it re-uses the other),
-    `other` when another lesson's report names the asked job."""
+    `other` when the other lesson's report names the asked job (the other re-uses it)."""
 
     found_in: Literal["this", "other"]
     code: str
@@ -39,6 +45,7 @@ class Match(BaseModel):
     other_school: str | None = None
     other_region: str | None = None
     other_year: int | None = None
+    other_visible: bool = True          # this token may read the other job (its region)
 
 
 class Matches(BaseModel):
@@ -48,13 +55,13 @@ class Matches(BaseModel):
 
 @router.get("/{job_id}/matches", response_model=Matches, responses=schemas.error_responses(404),
             summary="The other lessons this job matches, and those that match it (originality)")
-def job_matches(job_id: str, session: DbSession) -> Matches:
-    if repository.get_job(session, job_id) is None:
-        raise ApiError(404, "job.not_found", f"no job {job_id}")
-    return Matches(job_id=job_id, matches=[_match(where, f) for where, f in prints.matches_of(session, job_id)])
+def job_matches(job: JobRow, caller: Reader, session: DbSession) -> Matches:
+    return Matches(job_id=job.id, matches=[_match(job.id, m, caller.sees(m.other.get("region")) and m.other_indexed)
+                                           for m in prints.matches_seen_from(session, job.id)])
 
 
-def _match(found_in: str, f: Any) -> Match:
-    ev = f.evidence or {}
-    fields = {k: ev.get(k) for k in Match.model_fields if k in ev and k not in ("start_s", "end_s")}
-    return Match(found_in=found_in, code=f.code, job_id=f.job_id, start_s=f.start_s, end_s=f.end_s, **fields)
+def _match(job_id: str, m: prints.Match, visible: bool) -> Match:
+    return Match(found_in=m.found_in, code=m.code, job_id=job_id, start_s=m.start_s, end_s=m.end_s,
+                 other_job_id=m.other_job_id, other_start_s=m.other_start_s, other_end_s=m.other_end_s,
+                 matched=m.matched, similarity=m.similarity, share=m.share, mirrored=m.mirrored,
+                 other_visible=visible, **{f"other_{k}": m.other.get(k) for k in prints.META_FIELDS})
