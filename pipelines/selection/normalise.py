@@ -74,10 +74,5 @@ def grade_and_volume(text: str | None, cfg: Selection) -> tuple[str, str]:
     return canonical(grade, cfg.grades) if grade else "", canonical(rest, cfg.volumes) if rest else ""
 
 
-def volume(text: str | None, cfg: Selection) -> str:
-    """A node's 册次 ("1", "上册", "七年级上册") as its canonical volume (上册)."""
-    return grade_and_volume(text, cfg)[1]
-
-
 def subject(text: str | None, cfg: Selection) -> str:
     return canonical(text, cfg.subjects)
