@@ -13,10 +13,11 @@ from pipelines.check import check, preflight
 from pipelines.errors import LessonQCError
 from pipelines.package.check import category_of, check_package
 from pipelines.report.document import to_dict
+from pipelines.selection.metadata import LessonMeta
 
 from workers import exitcodes, originality, paths
 
-from .common import add_job_options, print_summary
+from .common import add_job_options, add_lesson_options, lesson_of, print_summary
 from .progress import TerminalProgress
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "--category) and write report.json + report.html.")
     p.add_argument("videos", nargs="+", type=Path, metavar="VIDEO|PACKAGE")
     add_job_options(p)
+    add_lesson_options(p)
     p.add_argument("--out", type=Path, default=Path("lessonqc-out"), help="report folder (one sub-folder per video when several)")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout instead of the summary")
     p.add_argument("--index", metavar="URL|FILE",
@@ -41,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     profile = profiles.load(args.profile, args.foreign_language)
     preflight(profile, skip)  # a missing tool or model: exit 4 before any video (cli/main.py)
     _check_usage(args, profile)
+    lesson = lesson_of(args)
     index = originality.database_at(args.index) if args.index else None
-    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category, index)
+    verdicts = [_check_one(video, profile, _out_dir(args, video), args.json, skip, args.category, index, lesson)
                 for video in args.videos]
     return exitcodes.for_verdicts(verdicts)
 
@@ -66,15 +69,15 @@ def _out_dir(args: argparse.Namespace, video: Path) -> Path:
 
 
 def _check_one(video: Path, profile: profiles.Profile, out: Path, as_json: bool, skip: frozenset[str],
-               category: str | None = None, index: Database | None = None) -> str:
+               category: str | None = None, index: Database | None = None, lesson: LessonMeta | None = None) -> str:
     progress = TerminalProgress(video.name)
     started = time.monotonic()
     try:
         if category is not None:
-            report = check_package(video, category, profile, out, progress=progress, skip=skip)
+            report = check_package(video, category, profile, out, progress=progress, skip=skip, lesson=lesson)
         else:
             report = check(video, profile, out, progress=progress, skip=skip, roots=tuple(paths.media_roots()),
-                           index=originality.IndexLessons(lambda: index) if index is not None else None)
+                           index=originality.IndexLessons(lambda: index) if index is not None else None, lesson=lesson)
     finally:
         progress.close()
     doc = to_dict(report)

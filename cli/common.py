@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
 from pipelines import profile as profiles
+from pipelines.errors import LessonQCError
+from pipelines.selection.metadata import LessonMeta, MetadataInvalid
 from pipelines.report.page import clock
 
 
@@ -20,6 +23,36 @@ def add_job_options(p: argparse.ArgumentParser, profile_source: str = "a YAML fi
     p.add_argument("--category", metavar="CATEGORY",
                    help="the inputs are submission packages (folder or .zip) of this category: "
                         "学科课程, 特殊教育, 实验教学, 人工智能教育, 阅读课")
+
+
+def add_lesson_options(p: argparse.ArgumentParser) -> None:
+    """--meta FILE.json and --node: the submission's metadata (the title card is compared with it, the node
+    with the open catalogue)."""
+    p.add_argument("--meta", type=Path, metavar="FILE.json",
+                   help="the lesson's metadata: a JSON object with teacher, school, subject, grade, title, category "
+                        "and node {stage, subject, edition, volume, unit, lesson} (all optional)")
+    p.add_argument("--node", metavar="学段/学科/教材版本/册次/单元/课",
+                   help="the lesson's catalogue node (overrides the node of --meta)")
+
+
+def lesson_of(args: argparse.Namespace) -> LessonMeta | None:
+    """The metadata --meta and --node give (None: neither); LessonQCError naming what is wrong."""
+    if args.meta is None and args.node is None:
+        return None
+    doc: dict[str, Any] = {}
+    if args.meta is not None:
+        try:
+            doc = json.loads(args.meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise LessonQCError(f"--meta {args.meta}: cannot read a JSON object ({type(exc).__name__})") from None
+        if not isinstance(doc, dict):
+            raise LessonQCError(f"--meta {args.meta}: a JSON object expected")
+    if args.node is not None:
+        doc["node"] = args.node
+    try:
+        return LessonMeta.from_dict(doc)
+    except MetadataInvalid as exc:
+        raise LessonQCError(f"lesson metadata: {exc}") from None
 
 
 def print_summary(doc: dict[str, Any], note: str, html: Path) -> str:

@@ -12,7 +12,7 @@ from workers import api, exitcodes
 from workers.settings import QUEUES
 from workers.supervisor import supervise
 
-from .common import add_job_options, print_summary
+from .common import add_job_options, add_lesson_options, lesson_of, print_summary
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,7 @@ def _submit_parser(sub: argparse._SubParsersAction) -> None:
                        description="Enqueue videos (paths under LESSONQC_MEDIA_ROOTS) for the worker farm.")
     p.add_argument("videos", nargs="+", metavar="VIDEO", help="video path (relative paths: from this folder)")
     add_job_options(p, "a YAML path the workers can read")
+    add_lesson_options(p)
     p.add_argument("--wait", action="store_true", help="wait for the reports; exit code by the worst verdict")
     p.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits per job (default 3600)")
     p.set_defaults(func=run_submit)
@@ -66,9 +67,10 @@ def _worker_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_submit(args: argparse.Namespace) -> int:
     job_ids: list[str] = []
+    details = api.Details(lesson=lesson_of(args) or {})
     for video in args.videos:
         job_ids.append(api.submit(os.path.abspath(video), args.profile, args.foreign_language, source=video,
-                                  skip=args.skip_stage, category=args.category or ""))
+                                  skip=args.skip_stage, category=args.category or "", details=details))
         print(f"{job_ids[-1]}\t{video}", flush=True)
     if not args.wait:
         return exitcodes.PASS

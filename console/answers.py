@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from index.models import Finding, Job
 from index.review import LoginSession, User
 
-from . import lesson as lessons, sessions, workflow
+from . import lesson as lessons, quotas, sessions, workflow
 from .context import PREFIX
 from .deps import console_of
 from .pages import SECURITY_HEADERS, environment
@@ -38,7 +38,9 @@ def lesson_context(request: Request, s: Session, user: User, row: LoginSession, 
     """What lesson.html and its parts need (`extras=False`: what the parts an action changes need)."""
     console = console_of(request)
     view = lessons.load(s, job, extras, viewer=user)
-    return dict(user=user, csrf=row.csrf_token, v=view, can_act=workflow.can_act(user, job),
+    acting = workflow.can_act(user, job)
+    return dict(user=user, csrf=row.csrf_token, v=view, can_act=acting,
+                over_quota=quotas.over_quota(s, job) if acting else None,
                 undo=workflow.undoable(s, user, job), video_url=console.video_url(job.id), video_of=console.video_url,
                 thumbnail=lessons.thumbnail, file_url=lambda p: f"{PREFIX}/files/{job.id}/{p}",
                 report_url=f"{PREFIX}/files/{job.id}/report.html{sessions.media_ticket(row, job.id)}",

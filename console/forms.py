@@ -84,6 +84,7 @@ class DecisionForm(BaseModel):
     reason: str = ""
     version: Annotated[int | None, _or(None)] = None   # the job's review_version the page showed
     confirm_unreviewed: str = ""     # "yes": pass although `fail` findings are unreviewed (asked once)
+    confirm_over_quota: str = ""     # "yes": pass although the province's quota (名额) is used up
 
 
 class BulkForm(BaseModel):

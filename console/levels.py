@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from index.decisions import ACTIONS, next_level
-from index.models import LEVELS
+from index.models import LEVEL_NAMES, LEVELS
 
 __all__ = ["LEVELS", "ACTIONS", "LEVEL_NAMES", "ACTION_NAMES", "next_level", "check_level", "normalize_region",
            "within"]
 
-LEVEL_NAMES: dict[str, str] = {"school": "学校推荐", "county": "县级初选", "city": "市级遴选",
-                               "province": "省级遴选", "national": "部级遴选"}
 ACTION_NAMES: dict[str, str] = {"pass": "通过", "return": "退回修改", "reject": "不通过", "withdraw": "撤回决定"}
 
 

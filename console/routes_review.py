@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from index import decisions as records
 from index.models import Finding, Job
 
-from . import answers, lesson as lessons, queue, sessions, workflow
+from . import answers, lesson as lessons, queue, quotas, sessions, workflow
 from .context import PREFIX, Console, Login, page
 from .deps import ActedLesson, ConsoleDep, CurrentLogin, DbSession, MaybeLogin, PageError, PostedLogin, VisibleLesson
 from .forms import BulkForm, DecisionForm, FindingForm, MediaTicket, QueueQuery, UndoForm, filter_args
@@ -32,7 +32,7 @@ def queue_page(request: Request, console: ConsoleDep, s: DbSession, login: Curre
     user, row = login
     filters = query.to_filter(console.settings)
     result = queue.page(s, user, filters)
-    return page(request, "queue.html", user=user, csrf=row.csrf_token, result=result,
+    return page(request, "queue.html", user=user, csrf=row.csrf_token, result=result, quota=quotas.standing(s, user),
                 choices=console.choices(s), sorts=queue.SORTS,
                 args=filter_args(filters), page_url=lambda n: _page_url(filters, n))
 
@@ -94,7 +94,7 @@ def review_finding(request: Request, console: ConsoleDep, s: DbSession, login: P
 def decide(request: Request, console: ConsoleDep, s: DbSession, login: PostedLogin, job: ActedLesson,
            form: Annotated[DecisionForm, Form()], after: BackgroundTasks) -> Response:
     outcome = _acting(workflow.decide, s, login[0], job, form.action, form.reason, console.settings.note_max_chars,
-                      form.version, form.confirm_unreviewed == "yes")
+                      form.version, form.confirm_unreviewed == "yes", form.confirm_over_quota == "yes")
     after.add_task(_notify, console, job.id, outcome.decision.id)  # runs once the decision is committed
     return _answer(request, s, login, job, form.action, "history", answers.DECISION_PARTS)
 

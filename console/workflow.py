@@ -6,9 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from index import decisions as records
+from index import selection
 from index.models import Job
 from index.review import Decision, FindingReview, User
 
+from pipelines.selection import config as selection_config
+
+from . import quotas
 from .levels import within
 from .queue import REVIEWABLE
 
@@ -50,10 +54,11 @@ def unreviewed_fails(session: Session, job: Job) -> int:
 
 
 def decide(session: Session, user: User, job: Job, action: str, reason: str, max_chars: int,
-           seen_version: int | None = None, unreviewed_ok: bool = False) -> Outcome:
+           seen_version: int | None = None, unreviewed_ok: bool = False, over_quota_ok: bool = False) -> Outcome:
     """Record my level's decision; return and reject need a reason; a pass over unreviewed `fail` findings
-    needs `unreviewed_ok` (the reviewer was asked once). Of concurrent decisions (or one made on a page
-    older than the last decision) exactly one wins; the others are NotAllowed."""
+    needs `unreviewed_ok` (the reviewer was asked once), a pass beyond the province's quota `over_quota_ok`.
+    Of concurrent decisions (or one made on a page older than the last decision) exactly one wins; the others
+    are NotAllowed. A pass adds selection.same_node findings where another lesson of the node passed too."""
     if not can_act(user, job):
         raise NotAllowed("这节课不在你的审核层级")
     if action not in records.ACTIONS:
@@ -63,10 +68,15 @@ def decide(session: Session, user: User, job: Job, action: str, reason: str, max
         raise BadInput("退回或不通过须写明理由")
     if action == "pass" and not unreviewed_ok and (left := unreviewed_fails(session, job)):
         raise BadInput(f"还有 {left} 条不合格问题未确认或排除：请先审看，或勾选“仍然通过”后再提交")
+    if action == "pass" and not over_quota_ok and (full := quotas.over_quota(session, job)):
+        raise BadInput(f"{full.province} {full.year} 年名额 {full.quota} 个，已通过 {full.passed} 个：再通过将超出名额。"
+                       f"确需报送，请勾选“超出名额仍然通过”后再提交")
     try:
         row = records.add_decision(session, job, action, reason, user.name, user.region, seen_version)
     except records.DecisionConflict:
         raise NotAllowed("这节课刚刚已有审核决定，请刷新页面查看。") from None
+    rules = selection_config.load()
+    selection.after_decision(session, job, row, rules.severity.same_node, rules.same_node_from)
     session.flush()
     return Outcome(row, row.next_level)
 

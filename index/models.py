@@ -9,7 +9,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Review levels, lowest first (SPEC "Review workflow"); a job enters at the first.
 LEVELS = ("school", "county", "city", "province", "national")
+LEVEL_NAMES = {"school": "学校推荐", "county": "县级初选", "city": "市级遴选", "province": "省级遴选", "national": "部级遴选"}
 STATUSES = ("queued", "running", "done", "error")
+NODE_PARTS = ("stage", "subject", "edition", "volume", "unit", "lesson")  # 学段 学科 教材版本 册次 单元 课
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -95,8 +97,18 @@ class Lesson(Base):
     grade: Mapped[str | None] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(String(500))     # 课名
     category: Mapped[str | None] = mapped_column(String(100))  # 学科课程 / 实验教学 / ...
+    # The catalogue node (学段, 学科, 教材版本, 册次, 单元, 课): all set or all None (rows before 0009: None).
+    node_stage: Mapped[str | None] = mapped_column(String(100))
+    node_subject: Mapped[str | None] = mapped_column(String(100))
+    node_edition: Mapped[str | None] = mapped_column(String(100))
+    node_volume: Mapped[str | None] = mapped_column(String(100))
+    node_unit: Mapped[str | None] = mapped_column(String(100))
+    node_lesson: Mapped[str | None] = mapped_column(String(100))
+    node_key: Mapped[str | None] = mapped_column(String(700))  # the six parts compared (selection.same_node)
 
     job: Mapped[Job] = relationship(back_populates="lesson")
+
+    __table_args__ = (Index("ix_lessons_node_key", "node_key"),)
 
 
 class Finding(Base):

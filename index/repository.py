@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from datetime import datetime, timezone
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db import Database
-from .models import LEVELS, Finding, Job, Lesson
+from .models import LEVELS, NODE_PARTS, Finding, Job, Lesson
 
 LESSON_FIELDS = ("teacher", "school", "subject", "grade", "title", "category")
 
@@ -44,11 +45,31 @@ def add_job(session: Session, new: NewJob) -> Job:
               level=new.level, submitted_by=new.submitted_by, callback_url=new.callback_url,
               callback_state="pending" if new.callback_url else None, callback_attempts=0, spec=new.spec,
               profile_snapshot=new.snapshot, recoveries=0)
-    lesson = {k: v for k, v in new.lesson.items() if k in LESSON_FIELDS and v is not None}
-    if lesson:
-        job.lesson = Lesson(**lesson)
+    job.lesson = lesson_row(new.lesson)
     session.add(job)
     return job
+
+
+def lesson_row(lesson: dict[str, Any]) -> Lesson | None:
+    """The lessons row of checked metadata (LessonMeta.to_dict(): the node a mapping of its six parts);
+    None when empty."""
+    values = {k: v for k, v in lesson.items() if k in LESSON_FIELDS and v is not None}
+    node = lesson.get("node")
+    if isinstance(node, dict) and all(node.get(p) for p in NODE_PARTS):
+        values.update({f"node_{p}": str(node[p]) for p in NODE_PARTS}, node_key=node_key(node))
+    return Lesson(**values) if values else None
+
+
+def node_key(node: dict[str, Any]) -> str:
+    """The node as the index compares it: its parts NFKC (full/half width) without spaces, joined by '/'."""
+    return "/".join("".join(unicodedata.normalize("NFKC", str(node[p])).split()) for p in NODE_PARTS)
+
+
+def node_of(lesson: Lesson | None) -> dict[str, str] | None:
+    """A lessons row's catalogue node as a mapping of its six parts (None when it has none)."""
+    if lesson is None or not lesson.node_key:
+        return None
+    return {p: getattr(lesson, f"node_{p}") for p in NODE_PARTS}
 
 
 def withdraw(session: Session, job_id: str) -> None:
@@ -105,6 +126,8 @@ def _upsert(session: Session, doc: dict[str, Any], report_dir: str | None) -> Jo
     job.duration_s = (doc.get("media") or {}).get("duration_s")
     if (doc.get("media") or {}).get("size_bytes") is not None and job.media_size is None:
         job.media_size = int(doc["media"]["size_bytes"])
+    if job.lesson is None and isinstance(doc.get("lesson"), dict):  # a report checked with metadata (check --index)
+        job.lesson = lesson_row(doc["lesson"])
     session.flush()
     if not session.scalar(select(func.count()).select_from(Finding).where(Finding.job_id == job.id)):
         session.add_all(_findings(job.id, doc.get("findings") or []))
@@ -206,13 +229,14 @@ class ListedJob(TypedDict):
     submitted_at: datetime
     finished_at: datetime | None
     codes: list[str]
-    lesson: dict[str, str | None]
+    lesson: dict[str, Any]
 
 
 _NAMES = ("id", "status", "verdict", "profile", "source", "region", "level", "submitted_at", "finished_at")
 _LISTED = (Job.id, Job.status, Job.verdict, Job.profile, Job.source, Job.region, Job.level, Job.submitted_at,
            Job.finished_at)
-_LESSON_COLUMNS = tuple(getattr(Lesson, name) for name in LESSON_FIELDS)
+_LESSON_COLUMNS = tuple(getattr(Lesson, name) for name in LESSON_FIELDS) + \
+    tuple(getattr(Lesson, f"node_{part}") for part in NODE_PARTS)
 
 
 @cache
@@ -250,6 +274,8 @@ def _listed(row: Any) -> ListedJob:
     item: dict[str, Any] = dict(zip(_NAMES, base))
     item["codes"] = list(dict.fromkeys(codes.split())) if codes else []
     item["lesson"] = dict(zip(LESSON_FIELDS, lesson))
+    node = lesson[len(LESSON_FIELDS):]
+    item["lesson"]["node"] = dict(zip(NODE_PARTS, node)) if all(node) else None
     return item  # type: ignore[return-value]
 
 

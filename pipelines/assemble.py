@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from pipelines import selection
 from pipelines import stages as base
 from pipelines.domain import Finding, StageOutput, StageRun
 from pipelines.media import thumbs
@@ -32,6 +33,8 @@ def assemble(report: Report, result: ProbeResult, probe_run: StageRun, pieces: l
     mark_skipped(report, ctx, stages, skip)
     if index is not None:
         originality(report, index, ctx.media.duration_s)
+    if report.lesson is not None and not report.lesson.is_empty():
+        report.findings += timed("selection", report.stages, lambda: selection.check(report.lesson, report.metrics)) or []
     cfg = ctx.profile.report
     thumbs.add_missing(report.findings, ctx.path, ctx.workdir, cfg.max_thumbnails, cfg.thumbnail_width,
                        ctx.media.video.stream)

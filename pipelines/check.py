@@ -26,6 +26,7 @@ from pipelines.profile import Profile
 from pipelines.report import document as reports
 from pipelines.report.document import Report
 from pipelines.report.page import relative_link
+from pipelines.selection.metadata import LessonMeta
 from pipelines.stages import Stage, StageContext
 
 log = logging.getLogger(__name__)
@@ -53,15 +54,17 @@ def preflight(profile: Profile, skip: frozenset[str] = frozenset(), stages: Stag
 
 def check(path: Path, profile: Profile, out_dir: Path, job_id: str | None = None,
           progress: ProgressFn | None = None, source: str | None = None, skip: frozenset[str] = frozenset(),
-          stages: Stages | None = None, roots: tuple[Path, ...] = (), index: LessonIndex | None = None) -> Report:
+          stages: Stages | None = None, roots: tuple[Path, ...] = (), index: LessonIndex | None = None,
+          lesson: LessonMeta | None = None) -> Report:
     """Pre-screen one video and write report.json/report.html into `out_dir`.
 
     `stages`: the stages to run (default: the registry's); `skip` names optional ones
     (speech, onscreen, lab) not to run; they are reported as skipped. The file is opened
     once (confined to `roots` when given) and every tool reads that open file. With `index`, the
-    lesson is matched against the other lessons there (pipelines/originality/cross.py).
+    lesson is matched against the other lessons there (pipelines/originality/cross.py). `lesson`: the
+    submission's metadata (report.json `lesson`; the selection rules, pipelines/selection).
     """
-    report = Report(job_id or reports.new_job_id(), source or str(path), profile.name)
+    report = Report(job_id or reports.new_job_id(), source or str(path), profile.name, lesson=lesson)
     with tempfile.TemporaryDirectory(prefix="lessonqc-") as tmp:
         try:
             with sources.opened(path, roots) as media:

@@ -17,7 +17,9 @@ REPORT_PATH = "/api/v1/jobs/{job_id}/report"
 JOB_EXAMPLE = {"media": "2026/西湖小学/分数的初步认识.mp4", "profile": "micro-primary", "region": "浙江省/杭州市/西湖区",
                "callback_url": "https://platform.example.cn/lessonqc/hook",
                "lesson": {"teacher": "王老师", "school": "西湖小学", "subject": "数学", "grade": "三年级",
-                          "title": "分数的初步认识", "category": "学科课程"}}
+                          "title": "分数的初步认识", "category": "学科课程",
+                          "node": {"stage": "小学", "subject": "数学", "edition": "人教版", "volume": "三年级上册",
+                                   "unit": "第八单元 分数的初步认识", "lesson": "分数的初步认识"}}}
 
 
 def operation_id(route: APIRoute) -> str:

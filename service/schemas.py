@@ -5,12 +5,13 @@ from datetime import datetime
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from pipelines.selection.metadata import MAX_CHARS, NODE_MAX_CHARS, NODE_PARTS, MetadataInvalid, checked_text
 
 Verdict = Literal["pass", "review", "fail", "error"]
 Status = Literal["queued", "running", "done", "error"]
 Level = Literal["school", "county", "city", "province", "national"]
-Text = Field(default=None, max_length=500)
 
 
 class Problem(BaseModel):
@@ -23,16 +24,55 @@ class Problem(BaseModel):
     code: str = Field(description="stable error code, e.g. media.path_refused")
 
 
-class Lesson(BaseModel):
-    """The platform's lesson metadata (all optional)."""
+def _plain_text(value: str | None) -> str | None:
+    """No control characters (checked as pipelines.selection.metadata does for the CLI and the farm)."""
+    if value is not None:
+        try:
+            checked_text("value", value, len(value))
+        except MetadataInvalid:
+            raise ValueError("control characters are not allowed") from None
+    return value
+
+
+PlainText = Annotated[str | None, AfterValidator(_plain_text)]
+
+
+def _text(max_chars: int, description: str | None = None) -> Any:
+    return Field(default=None, max_length=max_chars, description=description)
+
+
+def _part(description: str) -> Any:
+    return Field(min_length=1, max_length=NODE_MAX_CHARS, description=description)
+
+
+NodePart = Annotated[str, AfterValidator(_plain_text)]
+
+
+class Node(BaseModel):
+    """A catalogue node: (学段, 学科, 教材版本, 册次, 单元, 课), every part given."""
 
     model_config = ConfigDict(extra="forbid")
-    teacher: str | None = Text
-    school: str | None = Text
-    subject: str | None = Text
-    grade: str | None = Text
-    title: str | None = Field(default=None, max_length=500, description="课名")
-    category: str | None = Field(default=None, max_length=500, description="学科课程 / 实验教学 / 特殊教育 / ...")
+    stage: NodePart = _part("学段, e.g. 小学 / 初中")
+    subject: NodePart = _part("学科, e.g. 数学")
+    edition: NodePart = _part("教材版本, e.g. 人教版")
+    volume: NodePart = _part("册次, e.g. 三年级上册")
+    unit: NodePart = _part("单元, e.g. 第八单元 分数的初步认识")
+    lesson: NodePart = _part("课, e.g. 分数的初步认识")
+
+
+class Lesson(BaseModel):
+    """The platform's lesson metadata (all optional): the title card's fields and the catalogue node.
+    The node is checked against the open catalogue (selection.node_unknown) and keys selection.same_node;
+    the title card is compared with the fields (intro.metadata_mismatch)."""
+
+    model_config = ConfigDict(extra="forbid")
+    teacher: PlainText = _text(MAX_CHARS["teacher"], "主讲教师")
+    school: PlainText = _text(MAX_CHARS["school"])
+    subject: PlainText = _text(MAX_CHARS["subject"], "学科")
+    grade: PlainText = _text(MAX_CHARS["grade"], "年级, e.g. 三年级 / 初一")
+    title: PlainText = _text(MAX_CHARS["title"], "课名")
+    category: PlainText = _text(MAX_CHARS["category"], "学科课程 / 实验教学 / 特殊教育 / ...")
+    node: Node | None = None
 
 
 class JobCreate(BaseModel):
@@ -55,6 +95,10 @@ class JobCreate(BaseModel):
                     "学科课程 / 特殊教育 / 实验教学 / 人工智能教育 / 阅读课")
 
 
+class FormInvalid(ValueError):
+    """An upload form field that cannot be read as its JSON counterpart (the message says which)."""
+
+
 class UploadFields(BaseModel):
     """The text fields of an upload's multipart form (`languages`, `skip` comma-separated; lesson fields at
     the top level); an unknown field is refused."""
@@ -71,6 +115,7 @@ class UploadFields(BaseModel):
     grade: str | None = None
     title: str | None = None
     category: str | None = None
+    node: str | None = Field(default=None, description="the catalogue node as 学段/学科/教材版本/册次/单元/课")
     package_category: str | None = None
 
     def job(self) -> JobCreate:
@@ -80,6 +125,11 @@ class UploadFields(BaseModel):
         if given.get("profile", "").lstrip().startswith("{"):
             given["profile"] = json.loads(given["profile"])
         lesson = {k: given.pop(k) for k in list(given) if k in Lesson.model_fields}
+        if "node" in lesson:
+            parts = [p.strip() for p in lesson["node"].split("/")]
+            if len(parts) != len(NODE_PARTS):
+                raise FormInvalid("node: six parts separated by / expected: 学段/学科/教材版本/册次/单元/课")
+            lesson["node"] = dict(zip(NODE_PARTS, parts))
         for key in ("languages", "skip"):
             if key in given:
                 given[key] = [v.strip() for v in given[key].split(",") if v.strip()]

@@ -6,6 +6,7 @@ from typing import Any
 
 import redis
 
+from index import repository
 from index.models import Job
 from workers import api as farm_api
 from workers.state import JobNotFound
@@ -24,7 +25,11 @@ def links(job_id: str) -> dict[str, str]:
 
 def lesson(job: Job) -> schemas.Lesson:
     row = job.lesson
-    return schemas.Lesson(**{k: getattr(row, k) for k in LESSON_KEYS}) if row else schemas.Lesson()
+    if row is None:
+        return schemas.Lesson()
+    node = repository.node_of(row)
+    return schemas.Lesson.model_construct(**{k: getattr(row, k) for k in LESSON_KEYS},
+                                          node=schemas.Node.model_construct(**node) if node else None)
 
 
 def summary(job: Job, codes: list[str], status: str | None = None) -> schemas.JobSummary:

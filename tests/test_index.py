@@ -161,7 +161,7 @@ def test_a_listed_job_carries_its_lesson_and_distinct_codes_in_report_order(inde
     by_id = {j["id"]: j for j in page}
     assert by_id["job-a"]["codes"] == ["signal.black", "tech.resolution"] and by_id["job-b"]["codes"] == []
     assert by_id["job-a"]["lesson"] == {"teacher": "张老师", "school": None, "subject": None, "grade": None,
-                                     "title": "分数的意义", "category": None}
+                                     "title": "分数的意义", "category": None, "node": None}
     assert by_id["job-b"]["lesson"]["teacher"] is None and after is None
 
 

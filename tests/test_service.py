@@ -115,12 +115,51 @@ def test_job_by_media_reference_is_indexed_with_its_lesson_metadata(svc):
     assert answer.headers["location"] == f"/api/v1/jobs/{job_id}"
     job = svc.http.get(f"/api/v1/jobs/{job_id}").json()
     assert (job["status"], job["verdict"], job["region"], job["level"]) == ("queued", None, "浙江省/杭州市/西湖区", "school")
-    assert job["lesson"] == LESSON and job["source"] == "2026/lesson.mp4"
+    assert job["lesson"] == {**LESSON, "node": None} and job["source"] == "2026/lesson.mp4"
     assert job["stages"]["probe"]["state"] == "queued"
     listed = svc.http.get("/api/v1/jobs", params={"region": "浙江省/杭州市", "total": "true"}).json()
     assert [j["id"] for j in listed["items"]] == [job_id] and listed["total"] == 1
     assert svc.http.get("/api/v1/jobs", params={"region": "江苏省", "total": "true"}).json()["total"] == 0
     _error(svc.http.get(f"/api/v1/jobs/{job_id}/report"), 409, "report.not_ready")
+
+
+NODE = {"stage": "小学", "subject": "数学", "edition": "人教版", "volume": "三年级上册", "unit": "第八单元 分数的初步认识",
+        "lesson": "分数的初步认识"}
+
+
+def test_the_catalogue_node_goes_in_and_comes_back_by_json_and_by_upload(svc):
+    """The node travels with the job: the index, GET one, the list, and the farm's job spec (the report's
+    `lesson`); an upload gives it as one 学段/学科/... field."""
+    (svc.media / "node.mp4").write_bytes(b"not decoded in this test")
+    answer = svc.http.post("/api/v1/jobs", json={"media": "node.mp4", "lesson": {**LESSON, "node": NODE}})
+    assert answer.status_code == 201, answer.text
+    job_id = answer.json()["id"]
+    assert svc.http.get(f"/api/v1/jobs/{job_id}").json()["lesson"] == {**LESSON, "node": NODE}
+    assert svc.http.get("/api/v1/jobs").json()["items"][0]["lesson"]["node"] == NODE
+    with indexing.database().session() as session:
+        job = session.get(Job, job_id)
+        assert job.spec["lesson"] == {**LESSON, "node": NODE}
+        assert job.lesson.node_key == "小学/数学/人教版/三年级上册/第八单元分数的初步认识/分数的初步认识"
+    upload = svc.http.post("/api/v1/jobs", files={"file": ("节点.mp4", b"x" * 100, "video/mp4")},
+                           data={"teacher": "王老师", "node": "/".join(NODE.values())})
+    assert upload.status_code == 201, upload.text
+    assert svc.http.get(f"/api/v1/jobs/{upload.json()['id']}").json()["lesson"]["node"] == NODE
+
+
+@pytest.mark.parametrize("lesson, says", [
+    ({"teacher": "王\x00老师"}, "lesson.teacher"), ({"title": "课" * 501}, "lesson.title"),
+    ({"node": {**NODE, "unit": ""}}, "lesson.node.unit"), ({"node": {**NODE, "lesson": "分数\u202e"}}, "lesson.node.lesson"),
+    ({"node": {k: v for k, v in NODE.items() if k != "edition"}}, "lesson.node.edition")])
+def test_bad_lesson_metadata_is_a_422_problem_naming_the_field(svc, lesson, says):
+    (svc.media / "a.mp4").write_bytes(b"x")
+    answer = svc.http.post("/api/v1/jobs", json={"media": "a.mp4", "lesson": lesson})
+    _error(answer, 422, "request.invalid")
+    assert says in answer.json()["detail"], answer.json()["detail"]
+    bad_upload = svc.http.post("/api/v1/jobs", files={"file": ("a.mp4", b"x", "video/mp4")}, data={"node": "小学/数学"})
+    _error(bad_upload, 422, "request.invalid")
+    assert "six parts" in bad_upload.json()["detail"]
+    with indexing.database().session() as session:
+        assert session.scalar(select(func.count()).select_from(Job)) == 0
 
 
 @pytest.mark.parametrize("media", ["/etc/passwd", "../outside.mp4", "/tmp"])

@@ -19,6 +19,7 @@ from index import repository
 from pipelines import profile as profiles
 from pipelines.package.check import category_of
 from pipelines.report.document import new_job_id
+from pipelines.selection.metadata import LessonMeta, MetadataInvalid
 
 from . import broker as brokers
 from . import callbacks, indexing, paths, reportstore, retention, serviceconfig, settings, validation
@@ -35,7 +36,9 @@ class Details:
     """What the platform says about a submission besides the video (kept in the index)."""
 
     region: str | None = None
-    lesson: dict[str, str | None] = field(default_factory=dict)  # teacher, school, subject, grade, title, category
+    # teacher, school, subject, grade, title, category, node {stage, subject, edition, volume, unit, lesson}:
+    # a mapping (checked as LessonMeta.from_dict does) or a LessonMeta
+    lesson: Mapping[str, Any] | LessonMeta = field(default_factory=dict)
     callback_url: str | None = None
     submitted_by: str | None = None
     media_sha256: str | None = None
@@ -54,19 +57,20 @@ def submit(path: str | Path, profile: str | Mapping[str, Any] = "micro-primary",
     real = paths.resolve(path)
     snapshot = _snapshot(profile, languages)  # validated here, once; workers use this copy
     validation.check(real, str(path), languages, skip)
+    lesson = _lesson(details.lesson)
     if category:
         category_of(category, snapshot)
     if details.callback_url:
         callbacks.check_url(details.callback_url, serviceconfig.load().callbacks)
     named = str(profile) if isinstance(profile, (str, Path)) else snapshot.name
     spec = JobSpec(checked_id(job_id or new_job_id()), str(real), named, tuple(languages), source or str(path),
-                   tuple(skip), category)
+                   tuple(skip), category, lesson)
     if brokers.store().state(spec.job_id) or reportstore.read(settings.report_root(), spec.job_id) is not None:
         raise JobExists(f"job {spec.job_id} already exists: job ids are never reused")
     frozen = {"name": snapshot.name, "data": snapshot.data}
     indexing.record_submission(repository.NewJob(
         spec.job_id, spec.source, spec.profile, str(real), details.media_sha256, details.media_size, details.region,
-        lesson=dict(details.lesson), callback_url=details.callback_url, submitted_by=details.submitted_by,
+        lesson=lesson, callback_url=details.callback_url, submitted_by=details.submitted_by,
         spec=spec.to_dict(), snapshot=frozen))
     try:
         brokers.store().create(spec.job_id, spec.to_dict(), frozen)
@@ -75,6 +79,15 @@ def submit(path: str | Path, profile: str | Mapping[str, Any] = "micro-primary",
         indexing.withdraw_submission(spec.job_id)
         raise
     return spec.job_id
+
+
+def _lesson(lesson: Mapping[str, Any] | LessonMeta) -> dict[str, Any]:
+    """The metadata as the job spec and the index keep it; SubmissionInvalid (lesson.invalid) when wrong."""
+    try:
+        meta = lesson if isinstance(lesson, LessonMeta) else LessonMeta.from_dict(lesson)
+    except MetadataInvalid as exc:
+        raise validation.SubmissionInvalid("lesson.invalid", f"lesson {exc}") from None
+    return meta.to_dict()
 
 
 def _snapshot(profile: str | Mapping[str, Any], languages: Sequence[str]) -> profiles.Profile:

@@ -34,6 +34,7 @@ from pipelines.package.archive import PackageRefused
 from pipelines.plan import SIGNAL, Part, Task
 from pipelines.profile import Profile
 from pipelines.report.document import Report
+from pipelines.selection.metadata import LessonMeta
 
 from . import codec, package_jobs, paths, reportstore
 from .settings import FarmSettings, defaults, for_profile
@@ -56,14 +57,20 @@ class JobSpec:
     source: str = ""                 # the path as submitted (the report's `source`)
     skip: tuple[str, ...] = ()       # optional stages not to run (reported as skipped)
     category: str = ""               # set: `media` is a submission package (folder or .zip) of this category
+    lesson: Mapping[str, Any] = field(default_factory=dict)  # the submission's metadata (LessonMeta.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "languages": list(self.languages), "skip": list(self.skip)}
+        return {**asdict(self), "languages": list(self.languages), "skip": list(self.skip), "lesson": dict(self.lesson)}
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> JobSpec:
         return cls(reportstore.checked_id(doc["job_id"]), doc["media"], doc["profile"], tuple(doc.get("languages") or ()),
-                   doc.get("source") or doc["media"], tuple(doc.get("skip") or ()), doc.get("category") or "")
+                   doc.get("source") or doc["media"], tuple(doc.get("skip") or ()), doc.get("category") or "",
+                   dict(doc.get("lesson") or {}))
+
+    def metadata(self) -> LessonMeta | None:
+        """The submission's metadata (None when it gave none)."""
+        return LessonMeta.from_dict(self.lesson) if self.lesson else None
 
 
 class Outbox(Protocol):
@@ -301,7 +308,7 @@ def build_report(spec: JobSpec, farm: Farm) -> tuple[Report, Profile] | None:
         return None
     path, profile = open_job(spec, farm.store)
     doc = store.probe(spec.job_id)
-    report = Report(spec.job_id, spec.source, profile.name)
+    report = Report(spec.job_id, spec.source, profile.name, lesson=spec.metadata())
     video = [t for t in tasks if not package_jobs.is_document(t)]
     if "media" in doc:
         result, run = codec.probe_from_dict(doc)
@@ -368,7 +375,7 @@ def republish(spec: JobSpec, farm: Farm) -> bool:
 
 
 def _report(spec: JobSpec, store: JobStore) -> Report:
-    return Report(spec.job_id, spec.source, _profile_name(spec, store))
+    return Report(spec.job_id, spec.source, _profile_name(spec, store), lesson=spec.metadata())
 
 
 def _profile_name(spec: JobSpec, store: JobStore) -> str:

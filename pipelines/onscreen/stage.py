@@ -24,7 +24,7 @@ from pipelines.profile import Profile
 from pipelines.domain import Finding, Media, StageOutput
 from pipelines.onscreen.scenes import Scene, SceneTracker, reading_of
 from pipelines.onscreen import opening
-from pipelines.onscreen.titlecard import TitleCard, heading_of, pairs
+from pipelines.onscreen.titlecard import TitleCard, heading_of, pairs, read_values
 from pipelines.onscreen.titlecard import judge as judge_title
 from pipelines.onscreen.watermark import EdgePersistence, Mark, consistency, temporal_median
 
@@ -97,6 +97,7 @@ class Analysis:
         self.reader = reader or FrameReader(self.cfg)
         self.maker = FindingMaker(self.cfg, ctx.workdir, self.reader.rules)
         self.readings: dict[int, Reading] = dict(readings or {})  # scene index -> its reading (read ahead)
+        self.card: dict[str, Any] | None = None  # the title card's field values and times (metrics `title_card`)
 
     def run(self) -> StageOutput:
         findings: list[Finding] = []
@@ -133,6 +134,8 @@ class Analysis:
         judged = [self._judge_card(self._card_lines(opening.picture(run, cfg.mean_frames))) for run in card_runs]
         best = max(range(len(judged)), key=lambda i: (len(judged[i][0].present), -i), default=None)
         card, lines = judged[best] if best is not None else (judge_title([], 0.0, cfg.fields), [])
+        if best is not None and lines:
+            self.card = self._card_values(lines, card_runs[best])
         shown = opening.shown_s(scored, 1.0 / self.ctx.profile.frames.fps, cfg.shown_share, cfg.min_score) if lines else 0.0
         card = TitleCard(shown, card.present, card.missing)
         frame = max(card_runs[best], key=lambda s: s.score) if best is not None else None
@@ -143,9 +146,21 @@ class Analysis:
 
     def _judge_card(self, lines: list[OcrLine]) -> tuple[TitleCard, list[OcrLine]]:
         cfg = self.cfg.title_card
-        texts = [line.text for line in lines] + pairs(lines, cfg.fields, cfg.pair_reach, cfg.pair_below)
-        heading = heading_of(lines, cfg.heading_ratio, cfg.fields)
+        texts, heading = self._card_texts(lines)
         return judge_title(texts, 0.0, cfg.fields, heading, cfg.heading_field), lines
+
+    def _card_texts(self, lines: list[OcrLine]) -> tuple[list[str], str | None]:
+        """The card's lines with its labels paired to their values, and its heading."""
+        cfg = self.cfg.title_card
+        texts = [line.text for line in lines] + pairs(lines, cfg.fields, cfg.pair_reach, cfg.pair_below)
+        return texts, heading_of(lines, cfg.heading_ratio, cfg.fields)
+
+    def _card_values(self, lines: list[OcrLine], run: list[opening.Scored]) -> dict[str, Any]:
+        """The card's field values (compared with the submission's metadata at assembly) and its times."""
+        cfg = self.cfg.title_card
+        values = read_values(*self._card_texts(lines), fields_cfg=cfg.fields, heading_field=cfg.heading_field)
+        step = 1.0 / self.ctx.profile.frames.fps
+        return {"fields": values, "start_s": round(run[0].time_s, 3), "end_s": round(run[-1].time_s + step, 3)}
 
     def _card_lines(self, gray: np.ndarray) -> list[OcrLine]:
         """The lines read on the card's picture, each distinct text once."""
@@ -212,7 +227,8 @@ class Analysis:
                 "repeated_scenes": sum(1 for s in scenes if s.repeat_of is not None),
                 "unread_scenes": self.tracker.unread,
                 "watermark_scenes": self.edges.scenes,
-                **{f"{k}_s": round(v, 3) for k, v in self.reader.seconds.items()}}
+                **{f"{k}_s": round(v, 3) for k, v in self.reader.seconds.items()},
+                **({"title_card": self.card} if self.card is not None else {})}
 
 
 class OnscreenStage(stages.FrameStage):

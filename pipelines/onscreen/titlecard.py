@@ -39,6 +39,52 @@ def judge(lines: list[str], text_s: float, fields_cfg: Any, heading: str | None 
     return TitleCard(text_s, present, tuple(n for n in names if n not in present))
 
 
+def read_values(lines: list[str], heading: str | None, fields_cfg: Any, heading_field: str = "课名") -> dict[str, str]:
+    """What the card says for each field it shows: the value after a label ("主讲教师：王丽", "学科 数学",
+    cut where the next label starts), else the unlabelled heading for `heading_field`, else the word (up to
+    spaces and separators) in which a field's value pattern matches ("人教版", "三年级上册"). Fields the card
+    does not show are left out."""
+    names = list(fields_cfg.to_dict()) if hasattr(fields_cfg, "to_dict") else list(fields_cfg)
+    labelled = _labelled_values(lines, fields_cfg, names)
+    texts = [" ".join(unicodedata.normalize("NFKC", line).split()) for line in lines]
+    out: dict[str, str] = {}
+    for name in names:
+        patterns = [_compiled(v) for v in fields_cfg[name]["values"]]
+        found = labelled.get(name) or (heading if name == heading_field and heading else None) or next(
+            (_word(text, m.start(), m.end()) for text in texts for p in patterns if (m := p.search(text))), None)
+        if found:
+            out[name] = found
+    return out
+
+
+def _word(text: str, start: int, end: int) -> str:
+    """The match widened to the separators around it."""
+    while start > 0 and text[start - 1] not in _BOUNDARY:
+        start -= 1
+    while end < len(text) and text[end] not in _BOUNDARY:
+        end += 1
+    return text[start:end]
+
+
+def _labelled_values(lines: list[str], fields_cfg: Any, names: list[str]) -> dict[str, str]:
+    """{field: value} of the labels that start a line or follow a space or separator."""
+    owner = {label: n for n in names for label in fields_cfg[n]["labels"]}
+    pattern = _label_pattern(tuple(owner))
+    out: dict[str, str] = {}
+    for line in lines:
+        text = " ".join(unicodedata.normalize("NFKC", line).split())
+        starts = [m for m in pattern.finditer(text) if m.start() == 0 or text[m.start() - 1] in _BOUNDARY]
+        for i, m in enumerate(starts):
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+            value = text[m.end():end].strip(_BOUNDARY)
+            if value and owner[m.group(0)] not in out:
+                out[owner[m.group(0)]] = value
+    return out
+
+
+_BOUNDARY = " :：|/-"
+
+
 def heading_of(lines: list[OcrLine], ratio: float, fields_cfg: Any) -> str | None:
     """The card's heading: its largest line of Chinese text that holds no label, when it stands out
     (`ratio` times the median character size) or is the only line; a vertical line (a course name

@@ -27,6 +27,7 @@ from pipelines.package.findings import DocChecker
 from pipelines.profile import Profile
 from pipelines.report import document as reports
 from pipelines.report.document import Report
+from pipelines.selection.metadata import LessonMeta
 
 log = logging.getLogger(__name__)
 STAGE = "package"
@@ -69,12 +70,13 @@ def category_of(name: str, profile: Profile) -> roles.Category:
 
 def check_package(source: Path, category: str, profile: Profile, out_dir: Path, job_id: str | None = None,
                   progress: video_check.ProgressFn | None = None, skip: frozenset[str] = frozenset(),
-                  stages: video_check.Stages | None = None) -> Report:
+                  stages: video_check.Stages | None = None, lesson: LessonMeta | None = None) -> Report:
     """Pre-screen one submission package and write report.json/report.html into `out_dir`.
 
-    The video part gets the full check with `stages` (default: the registry's) less `skip`."""
+    The video part gets the full check with `stages` (default: the registry's) less `skip`, and the
+    selection rules on `lesson` (the submission's metadata)."""
     category_of(category, profile)
-    report = Report(job_id or reports.new_job_id(), str(source), profile.name)
+    report = Report(job_id or reports.new_job_id(), str(source), profile.name, lesson=lesson)
     report.package = PackageSummary(category)
     with tempfile.TemporaryDirectory(prefix="lessonqc-package-") as tmp:
         workdir = Path(tmp)

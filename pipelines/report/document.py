@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from pipelines.domain import Finding, Media, PackageSummary, StageRun, TranscriptSegment, to_jsonable, worst_verdict
+from pipelines.selection.metadata import LessonMeta
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema.json"
 THUMBS_DIR = "thumbs"
@@ -38,6 +39,7 @@ class Report:
     stages: dict[str, StageRun] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)
     package: PackageSummary | None = None  # a package check only (SPEC "Package report")
+    lesson: LessonMeta | None = None       # the submission's metadata, when it gave any (report.json `lesson`)
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -69,6 +71,8 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
     if report.package is not None:
         doc["package"] = to_jsonable(report.package)
+    if report.lesson is not None and not report.lesson.is_empty():
+        doc["lesson"] = report.lesson.to_dict()
     validate(doc)
     return doc
 

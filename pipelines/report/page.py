@@ -50,8 +50,9 @@ def clock(seconds: float | None) -> str:
 
 def render(doc: dict[str, Any], out_dir: Path, video_src: str | None = None) -> str:
     """The whole page for a report document; `video_src` names the player's video (relative to the page)."""
-    parts = [_head(doc), _summary(doc), _package(doc), _player(doc, video_src), _media(doc), _findings(doc, out_dir),
-             _matches(doc), _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc), "</body></html>"]
+    parts = [_head(doc), _summary(doc), _lesson(doc), _package(doc), _player(doc, video_src), _media(doc),
+             _findings(doc, out_dir), _matches(doc), _artifacts(doc, out_dir), _transcript(doc), _stages(doc), _metrics(doc),
+             "</body></html>"]
     return "\n".join(p for p in parts if p)
 
 
@@ -75,6 +76,25 @@ def _summary(doc: dict[str, Any]) -> str:
             f"<tr><th>任务号</th><td>{escape(doc['job_id'])}</td></tr>"
             f"<tr><th>生成时间（北京时间）</th><td>{escape(china_time(doc['created_at'], fmt='%Y-%m-%d %H:%M:%S'))}</td></tr>"
             "</table>")
+
+
+LESSON_LABELS = (("title", "课名"), ("teacher", "主讲教师"), ("school", "学校"), ("subject", "学科"), ("grade", "年级"),
+                 ("category", "类别"))
+NODE_LABELS = (("stage", "学段"), ("subject", "学科"), ("edition", "教材版本"), ("volume", "册次"), ("unit", "单元"),
+               ("lesson", "课"))
+
+
+def _lesson(doc: dict[str, Any]) -> str:
+    """The submission's metadata and catalogue node (when it gave any)."""
+    lesson = doc.get("lesson")
+    if not lesson:
+        return ""
+    rows = [(label, lesson[key]) for key, label in LESSON_LABELS if lesson.get(key)]
+    node = lesson.get("node")
+    if node:
+        rows.append(("目录节点", " / ".join(f"{label} {node[key]}" for key, label in NODE_LABELS)))
+    body = "".join(f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in rows)
+    return f"<h2>申报信息</h2><table id='lesson'>{body}</table>"
 
 
 STATUS_LABEL = {"ok": "已提交", "missing": "缺少", "unreadable": "无法打开", "unexpected": "不明文件"}

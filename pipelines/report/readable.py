@@ -13,7 +13,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 # The farm's report.html names its video `video`, relative to the page: through the API
 # (/jobs/{id}/report.html) the job's range-request video, through the console (files/video) the job's media.
 VIDEO_BESIDE = "video"
-HIDDEN = frozenset({"thumbnail", "key", "box", "boxes", "transcript", "heard", "rules", "how"})
+HIDDEN = frozenset({"thumbnail", "key", "box", "boxes", "transcript", "heard", "rules", "how", "node_part", "level"})
 LABELS = {
     "value": "测得", "limit": "要求", "limit_s": "上限（秒）", "duration_s": "持续（秒）", "still_share": "静止占比",
     "text": "识别文字", "matches": "命中", "frame_s": "画面时刻（秒）", "codes": "二维码 / 条码", "payload": "内容",
@@ -29,6 +29,10 @@ LABELS = {
     "other_school": "另一节课学校", "other_region": "另一节课地区", "other_year": "另一节课年份",
     "other_start_s": "另一节课开始（秒）", "other_end_s": "另一节课结束（秒）", "matched": "相同的内容",
     "similarity": "相似度", "mirrored": "镜像", "share": "占本课",
+    # selection rules (pipelines/selection, index/selection.py)
+    "field": "字段", "card": "片头", "metadata": "申报信息", "node": "目录节点", "part_name": "未找到的部分",
+    "declared": "申报", "choices": "目录中有", "catalogue": "目录文件", "level_name": "层级", "stage": "学段",
+    "subject": "学科", "edition": "教材版本", "volume": "册次", "unit": "单元", "lesson": "课",
 }
 CUE_NAMES = {
     "scan_code": "扫码", "follow_account": "关注公众号", "official_account": "公众号", "follow": "关注",

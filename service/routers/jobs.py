@@ -107,6 +107,8 @@ def _form_spec(fields: dict[str, str]) -> schemas.JobCreate:
         return schemas.UploadFields.model_validate(fields).job()
     except ValidationError as exc:
         raise ApiError(422, "request.invalid", _first_errors(exc)) from None
+    except schemas.FormInvalid as exc:
+        raise ApiError(422, "request.invalid", str(exc)) from None
     except ValueError:  # json.JSONDecodeError of an inline profile
         raise ApiError(422, "profile.invalid", "the inline profile is not valid JSON") from None
 
