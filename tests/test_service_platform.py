@@ -251,6 +251,9 @@ def test_webhook_secret_rotation_and_redelivery_through_the_api(svc, worker):
         with client(svc.url, _token("stranger", ["submit", "read"])) as stranger:
             _problem(stranger.get(f"/api/v1/webhooks/deliveries/{failed['id']}"), 404, "delivery.not_found")
             _problem(stranger.post(f"/api/v1/webhooks/deliveries/{failed['id']}/redeliver"), 404, "delivery.not_found")
+        beyond = 2**63  # past a database's 64-bit key: a 422, not a server error (found by the OpenAPI fuzz)
+        _problem(svc.http.get(f"/api/v1/webhooks/deliveries/{beyond}"), 422, "request.invalid")
+        _problem(svc.http.post(f"/api/v1/webhooks/deliveries/{beyond}/redeliver"), 422, "request.invalid")
         again = svc.http.post(f"/api/v1/webhooks/deliveries/{failed['id']}/redeliver")
         assert again.status_code == 202 and again.json()["state"] == "pending"
         wait_for(lambda: len(receiver.received) == 2, 30, what="the redelivery")

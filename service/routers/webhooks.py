@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Literal
 
 import redis
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from index import webhooks
@@ -19,6 +19,7 @@ from ..deps import Caller, DbSession, Principal, require_scope
 from ..errors import ApiError
 
 log = logging.getLogger(__name__)
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a delivery's id (a 64-bit database key)")]
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Depends(require_scope("read"))],
                    responses=schemas.error_responses(401, 403))
 
@@ -53,8 +54,8 @@ def list_deliveries(caller: Caller, session: DbSession,
 
 
 @router.get("/deliveries/{delivery_id}", response_model=schemas.DeliveryDetail, operation_id="getWebhookDelivery",
-            responses=schemas.error_responses(404), summary="One delivery with its attempts")
-def get_delivery(delivery_id: int, caller: Caller, session: DbSession) -> schemas.DeliveryDetail:
+            responses=schemas.error_responses(404, 422), summary="One delivery with its attempts")
+def get_delivery(delivery_id: DeliveryId, caller: Caller, session: DbSession) -> schemas.DeliveryDetail:
     row = _visible(session, delivery_id, caller)
     attempts = [schemas.AttemptOut(attempted_at=a.attempted_at, status_code=a.status_code, error=a.error,
                                    duration_ms=a.duration_ms) for a in webhooks.attempts_of(session, row.id)]
@@ -63,9 +64,9 @@ def get_delivery(delivery_id: int, caller: Caller, session: DbSession) -> schema
 
 @router.post("/deliveries/{delivery_id}/redeliver", status_code=202, response_model=schemas.DeliveryOut,
              operation_id="redeliverWebhook", dependencies=[Depends(require_scope("submit"))],
-             responses=schemas.error_responses(404, 503),
+             responses=schemas.error_responses(404, 422, 503),
              summary="Send a delivery again: the same webhook-id and body, a fresh timestamp and signature")
-async def redeliver(delivery_id: int, caller: Caller, session: DbSession) -> schemas.DeliveryOut:
+async def redeliver(delivery_id: DeliveryId, caller: Caller, session: DbSession) -> schemas.DeliveryOut:
     row = _out(_visible(session, delivery_id, caller))
     try:
         await run_in_threadpool(farm_api.redeliver, delivery_id)  # committed, then queued
