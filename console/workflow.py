@@ -66,6 +66,8 @@ def decide(session: Session, user: User, job: Job, action: str, reason: str, max
     reason = _text(reason, max_chars)
     if action != "pass" and not reason:
         raise BadInput("退回或不通过须写明理由")
+    if action == "pass":
+        selection.hold_province(session, selection.province_of(job.region))
     if action == "pass" and not unreviewed_ok and (left := unreviewed_fails(session, job)):
         raise BadInput(f"还有 {left} 条不合格问题未确认或排除：请先审看，或勾选“仍然通过”后再提交")
     if action == "pass" and not over_quota_ok and (full := quotas.over_quota(session, job)):

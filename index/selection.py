@@ -9,10 +9,11 @@ after the report's (seq continues); report.json stays as the analysis published 
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select, text
 from sqlalchemy.orm import Session, aliased
 
 from .models import LEVEL_NAMES, LEVELS, Finding, Job, Lesson
@@ -25,6 +26,17 @@ def province_of(region: str | None) -> str:
     """The first segment of a region path (浙江省/杭州市/西湖区 → 浙江省); '' when none."""
     parts = [p.strip() for p in (region or "").replace("\\", "/").split("/") if p.strip()]
     return parts[0] if parts else ""
+
+
+def hold_province(session: Session, province: str) -> None:
+    """Judge this transaction's pass after any other pass in `province` still being written (PostgreSQL: an
+    advisory lock held to commit). Without it two reviewers passing two lessons of one node at once each missed
+    the other's pass (no same_node), and two passes could both fit the quota's last place. SQLite has one
+    writer at a time already: the later pass waits, or fails with "database is locked", never misses."""
+    if not province or session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"lessonqc.pass:{province}".encode(), digest_size=8).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)})
 
 
 def in_province(province: str) -> Any:

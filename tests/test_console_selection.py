@@ -4,15 +4,20 @@ against its national quota on the queue, and a pass beyond it refused until conf
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 
-from console import accounts, quotas
+from sqlalchemy import select
+
+from console import accounts, quotas, workflow
 from index import decisions as records
 from index import repository
 from index.models import Job
+from index.review import User
 from tests import consolekit as kit
 
 NODE = {"stage": "小学", "subject": "数学", "edition": "人教版", "volume": "三年级上册", "unit": "第八单元 分数的初步认识",
@@ -139,3 +144,34 @@ def test_the_province_quota_is_shown_and_a_pass_beyond_it_must_be_confirmed(site
 def test_a_reviewer_outside_the_quota_level_sees_no_quota(site):
     _, app, _ = site
     assert 'id="quota"' not in login(app, "city_hangzhou").get("/console/").text
+
+
+@pytest.mark.parametrize("index_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_two_passes_of_one_node_written_at_once_each_find_the_other(site):
+    """The first pass is still uncommitted while the second is judged (two console processes on PostgreSQL):
+    the second waits for it, so same_node is on both lessons (before, neither had it)."""
+    database, _, reported = site
+    first_decided, errors = threading.Event(), []
+
+    def pass_lesson(job_id: str, hold_s: float) -> None:
+        try:
+            with database.session() as s:
+                user = s.scalar(select(User).where(User.name == "city_hangzhou"))
+                workflow.decide(s, user, s.get(Job, job_id), "pass", "", 500, unreviewed_ok=True)
+                if hold_s:
+                    first_decided.set()
+                    time.sleep(hold_s)  # committed late: the other pass is judged meanwhile
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+            first_decided.set()
+
+    first = threading.Thread(target=pass_lesson, args=("node-a", 1.5))
+    first.start()
+    assert first_decided.wait(30)
+    second = threading.Thread(target=lambda: pass_lesson("node-b", 0))
+    second.start()
+    first.join(60)
+    second.join(60)
+    assert not errors
+    assert same_node(database, "node-b") == [(reported, "review", "node-a", "city")]
+    assert same_node(database, "node-a") == [(reported, "review", "node-b", "city")]
