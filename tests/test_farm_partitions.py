@@ -174,9 +174,65 @@ def test_an_acknowledgement_that_times_out_is_tried_again_not_dropped(client, mo
         monkeypatch.setattr(broker, "do_ack", cut_off)
         with pytest.raises(ConnectionClosed):  # dramatiq's post-processing sleeps and acks again on this
             consumer.ack(message)
+        broker.consume("probe", prefetch=1, timeout=100)  # the consumer restarts meanwhile: not put back (no rerun)
+        assert client.llen(f"{ns}:probe") == 0
         monkeypatch.setattr(broker, "do_ack", real)
         consumer.ack(message)
         assert client.scard(f"{ns}:__acks__.{broker.broker_id}.probe") == 0
     finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+@pytest.mark.allow_error_logs
+def test_a_consumer_thread_outlives_a_redis_that_times_out_and_keeps_the_delayed_messages_it_held(client,
+                                                                                                  monkeypatch):
+    """Seen across hosts after Redis was unreachable: a socket timeout on a fetch was an "unexpected error"
+    to dramatiq, the consumer thread then put back its delayed messages on the dead connection, that raised
+    out of the thread and it died (its queue never consumed by that worker again); and a delayed message a
+    consumer thread dropped on a connection error stayed in this live worker's acknowledgement set."""
+    from queue import PriorityQueue
+
+    import dramatiq
+    from dramatiq import worker as dramatiq_worker
+
+    from tests.farmkit import wait_for
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    monkeypatch.setattr(dramatiq_worker, "CONSUMER_RESTART_DELAY_SECS", 0.1)
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    away = False
+    dispatch, smembers = broker.scripts["dispatch"], broker.client.smembers
+
+    def cut_off(call):
+        def maybe(*args, **kwargs):
+            if away:
+                raise redis.TimeoutError("Timeout reading from socket")
+            return call(*args, **kwargs)
+        return maybe
+    broker.scripts["dispatch"] = cut_off(dispatch)
+    monkeypatch.setattr(broker.client, "smembers", cut_off(smembers))
+    thread = dramatiq_worker.ConsumerThread(broker=broker, queue_name="probe.DQ", prefetch=10,
+                                            work_queue=PriorityQueue(), worker_timeout=100)
+    acks, delayed = f"{ns}:__acks__.{broker.broker_id}.probe.DQ", f"{ns}:probe.DQ"
+    try:
+        broker.declare_queue("probe")
+        broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(), kwargs={}, options={}),
+                       delay=60_000)  # a retry waiting for its ETA
+        thread.start()
+        wait_for(lambda: thread.delay_queue.qsize() == 1, 10, what="the consumer thread to hold the delayed message")
+        away = True
+        time.sleep(1.0)  # fetches time out; the thread restarts its consumer, which cannot reach Redis
+        assert thread.is_alive(), "the consumer thread died of a socket timeout"
+        away = False
+        wait_for(lambda: thread.delay_queue.qsize() == 1 and client.llen(delayed) == 0, 10,
+                 what="the delayed message held again after Redis answers")
+        assert thread.is_alive() and client.scard(acks) == 1
+    finally:
+        away = False
+        thread.stop()
+        thread.join(5)
         for key in client.scan_iter(f"{ns}:*"):
             client.delete(key)

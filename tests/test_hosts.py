@@ -18,6 +18,7 @@ import pytest
 
 from testmedia import cached, clips
 from tests import hostfarm
+from tests.conftest import DIAGNOSE
 from tests.dbkit import in_ci
 from tests.farmkit import wait_for
 from tests.hostfarm import HEARTBEAT_MS, QUICK_STAGES, SLOW, HostFarm
@@ -38,6 +39,16 @@ def farm(tmp_path_factory: pytest.TempPathFactory):
         yield built
     finally:
         hostfarm.teardown(built)
+
+
+@pytest.fixture(autouse=True)
+def diagnosis(request: pytest.FixtureRequest):
+    """A failed test's report shows the messages still in flight and what each host logged meanwhile."""
+    if "farm" in request.fixturenames:
+        built: HostFarm = request.getfixturevalue("farm")
+        since = built.log_sizes()
+        request.node.stash[DIAGNOSE] = lambda: built.diagnose(since)
+    yield
 
 
 @pytest.fixture(scope="module")

@@ -81,8 +81,10 @@ class FarmRedisBroker(RedisBroker):
       other worker dead (requeueing what they run), nor one behind look dead;
     - a consumer that starts again after a connection error first puts back the messages this process
       fetched but never handed to a worker thread (a fetch whose reply was lost, the old consumer's
-      prefetched ones): otherwise they stay in a live worker's acknowledgement set, never run;
-    - an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
+      prefetched ones, the delayed messages its consumer thread held until their ETA and dropped on the
+      error): otherwise they stay in a live worker's acknowledgement set, never run;
+    - every Redis error of a consumer (a socket timeout too) is the connection error dramatiq recovers
+      from, and an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
     """
 
     def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
@@ -113,18 +115,32 @@ class FarmRedisBroker(RedisBroker):
 
 
 class _FarmConsumer(_RedisConsumer):
-    """dramatiq's Redis consumer that tells its broker which messages it handed out (FarmRedisBroker)."""
+    """dramatiq's Redis consumer, robust to a Redis that stops answering (FarmRedisBroker).
+
+    dramatiq counts only `redis.ConnectionError` as a connection error. A socket timeout (a Redis cut
+    off by the network) was an "unexpected error": its consumer thread then put back its delayed
+    messages on the same dead connection, that raised out of the thread, and the thread died: the
+    worker never consumed that queue again, and what it held stayed in its acknowledgement set (its
+    other threads keep its heartbeat fresh, so no other worker takes them over). Here every Redis
+    error is a `ConnectionClosed`: the thread restarts the consumer. Messages of a delay queue are
+    held by the consumer thread itself (until their ETA), never by a worker thread: a connection
+    error drops them, so they are not counted as handed out and the next consumer puts them back.
+    """
 
     def __init__(self, broker: FarmRedisBroker, queue_name: str, prefetch: int, timeout: int):
         super().__init__(broker, queue_name, prefetch, timeout)
         self.handed = broker.handed.setdefault(queue_name, set())
-        broker.requeue_orphans(queue_name)
+        self.delayed = queue_name.endswith(".DQ")
+        _closed_on_error(broker.requeue_orphans, queue_name)
 
     def __next__(self) -> Any:
-        message = super().__next__()
-        if message is not None:
+        message = _closed_on_error(super().__next__)
+        if message is not None and not self.delayed:
             self.handed.add(message.options["redis_message_id"])
         return message
+
+    def requeue(self, messages: Any) -> None:
+        _closed_on_error(super().requeue, messages)
 
     def ack(self, message: Any) -> None:
         self._settle(super().ack, message)
@@ -134,13 +150,25 @@ class _FarmConsumer(_RedisConsumer):
 
     def _settle(self, settle: Callable[[Any], None], message: Any) -> None:
         """Ack or nack; a socket timeout counts as the connection error it is, so dramatiq tries again until
-        Redis answers (any other error left the message held by this live worker, never run again)."""
+        Redis answers (any other error left the message held by this live worker, never run again). The
+        message stays handed out until it is settled: a consumer restarted meanwhile must not put it back
+        (it would run twice)."""
         try:
-            settle(message)
-        except redis.TimeoutError as exc:
-            raise ConnectionClosed(exc) from None
-        finally:
-            self.handed.discard(message.options["redis_message_id"])
+            _closed_on_error(settle, message)
+        except ConnectionClosed:
+            raise
+        except Exception:
+            self.handed.discard(message.options["redis_message_id"])  # dramatiq gives up on it: put back later
+            raise
+        self.handed.discard(message.options["redis_message_id"])
+
+
+def _closed_on_error(call: Callable[..., Any], *args: Any) -> Any:
+    """`call(*args)`, any Redis error raised as dramatiq's ConnectionClosed (its consumer thread restarts)."""
+    try:
+        return call(*args)
+    except redis.RedisError as exc:
+        raise ConnectionClosed(exc) from None
 
 
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
