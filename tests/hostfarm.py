@@ -44,6 +44,31 @@ SECRET = "hosts-callback-secret"
 SERVER_CONFIG = {"farm": {"sweep_interval_s": 2, "redrives": 2, "recover_after_s": 5}}
 SERVICE_CONFIG = {"service": {"callbacks": {"timeout_s": 2, "retries": 40, "min_backoff_s": 0.5,
                                             "max_backoff_s": 4}}}
+LESSON_S = 30  # one 8 s lesson through every step on a busy 2-core machine (about 10 s idle; measured)
+
+
+def recovery_s() -> float:
+    """The longest the farm's own timing lets a fault add before everything settles, from the configuration
+    the hosts run with: a silent worker's heartbeat timeout and a sweep; a Redis call's timeout, a reconnect
+    and dramatiq's consumer restart; a failed step's retry backoffs and a webhook retry's longest backoff."""
+    from dramatiq.worker import CONSUMER_RESTART_DELAY_SECS
+
+    from pipelines.media.limits import server
+    from workers.settings import defaults
+
+    farm, steps = server().farm, defaults()
+    backoffs = sum(min(steps.max_backoff_s, steps.min_backoff_s * 2 ** n) for n in range(steps.retries))
+    return (HEARTBEAT_MS / 1000 + SERVER_CONFIG["farm"]["sweep_interval_s"] + farm.redis_timeout_s
+            + farm.redis_connect_timeout_s + CONSUMER_RESTART_DELAY_SECS + backoffs
+            + SERVICE_CONFIG["service"]["callbacks"]["max_backoff_s"])
+
+
+def patience_s(jobs: int = 1, fault_s: float = 0.0) -> float:
+    """How long `jobs` lessons may take to settle after a fault that lasts `fault_s`: the fault, the farm's
+    recovery (`recovery_s`) and each lesson's steps one after another (bounded: a hang fails the test)."""
+    return fault_s + recovery_s() + LESSON_S * jobs
+
+
 # Small time limits: a job counts as stale after ~30 s, so a host 5 minutes ahead would end jobs early.
 QUICK_PROFILE = {"name": "quick", "farm": {"time_limit": {"base_s": 10, "per_media_s": 1.0}, "retries": 0}}
 SPEECH_LANE = {"name": "speechlane", "farm": {"queues": {"slowtest": "speech"}}}  # the slow stage on the GPU host
@@ -290,7 +315,8 @@ class HostFarm:
             if key.startswith("dramatiq:__acks__."):
                 holder, queue = key.removeprefix("dramatiq:__acks__.").split(".", 1)
                 beat = beats.get(holder)
-                where = f"held by {holder[:8]} (heartbeat {'gone' if beat is None else f'{(now_ms - beat) / 1000:.1f} s old'})"
+                age = "gone" if beat is None else f"{(now_ms - beat) / 1000:.1f} s old"
+                where = f"held by {holder[:8]} (heartbeat {age})"
                 messages = f"dramatiq:{queue}.msgs"
             else:
                 where, messages = f"in {key}", f"{key}.msgs"
