@@ -67,7 +67,7 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
     chain: list[Middleware] = [
         AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
         FarmRetries(max_retries=farm.retries, min_backoff=int(farm.min_backoff_s * 1000),
-                max_backoff=int(farm.max_backoff_s * 1000)),
+                    max_backoff=int(farm.max_backoff_s * 1000)),
         CurrentMessage(),
     ]
     if prometheus:
@@ -97,7 +97,7 @@ class FarmRetries(Retries):
 
 
 class FarmRedisBroker(RedisBroker):
-    """dramatiq's RedisBroker with two fixes for a farm spread over hosts:
+    """dramatiq's RedisBroker with fixes for a farm spread over hosts (each found by tests/test_hosts.py):
 
     - heartbeats on Redis's clock (workers/clock.py): a host whose clock runs ahead does not find every
       other worker dead (requeueing what they run), nor one behind look dead;
