@@ -175,7 +175,7 @@ def deliver_webhook(delivery_id: int) -> None:
         with brokers.store().exclusive(f"webhook:{delivery_id}", int(settings_.timeout_s * 2) + 5) as mine:
             if not mine:
                 raise callbacks.CallbackFailed(f"webhook delivery {delivery_id}: another worker is sending it now")
-            indexing.deliver(delivery_id, settings_)
+            indexing.deliver(delivery_id, settings_, brokers.store())
     except callbacks.CallbackFailed as exc:  # expected: logged in the delivery log, retried without a traceback
         log.warning("%s", exc)
         raise dramatiq.Retry(str(exc)) from None
