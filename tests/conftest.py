@@ -17,12 +17,14 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from models.loader import FORBID_ENV
 
 REFUSALS = pytest.StashKey[Path]()
+DIAGNOSE = pytest.StashKey[Callable[[], str]]()  # what a failed test adds to its report (tests/test_hosts.py)
 CHECKED = pytest.StashKey[int]()  # bytes of the refusal log already attributed to a test
 
 
@@ -37,6 +39,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         os.environ.pop(FORBID_ENV, None)
     else:
         os.environ[FORBID_ENV] = str(refusal_log(item.config))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test that left a DIAGNOSE in its stash gets that text as a section of its report."""
+    report = yield
+    if report.failed and DIAGNOSE in item.stash:
+        try:
+            report.sections.append((f"diagnosis ({report.when})", item.stash[DIAGNOSE]()))
+        except Exception as exc:  # noqa: BLE001 - the diagnosis must not hide the failure
+            report.sections.append((f"diagnosis ({report.when})", f"could not be made: {exc!r}"))
+    return report
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

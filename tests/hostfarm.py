@@ -44,6 +44,31 @@ SECRET = "hosts-callback-secret"
 SERVER_CONFIG = {"farm": {"sweep_interval_s": 2, "redrives": 2, "recover_after_s": 5}}
 SERVICE_CONFIG = {"service": {"callbacks": {"timeout_s": 2, "retries": 40, "min_backoff_s": 0.5,
                                             "max_backoff_s": 4}}}
+LESSON_S = 30  # one 8 s lesson through every step on a busy 2-core machine (about 10 s idle; measured)
+
+
+def recovery_s() -> float:
+    """The longest the farm's own timing lets a fault add before everything settles, from the configuration
+    the hosts run with: a silent worker's heartbeat timeout and a sweep; a Redis call's timeout, a reconnect
+    and dramatiq's consumer restart; a failed step's retry backoffs and a webhook retry's longest backoff."""
+    from dramatiq.worker import CONSUMER_RESTART_DELAY_SECS
+
+    from pipelines.media.limits import server
+    from workers.settings import defaults
+
+    farm, steps = server().farm, defaults()
+    backoffs = sum(min(steps.max_backoff_s, steps.min_backoff_s * 2 ** n) for n in range(steps.retries))
+    return (HEARTBEAT_MS / 1000 + SERVER_CONFIG["farm"]["sweep_interval_s"] + farm.redis_timeout_s
+            + farm.redis_connect_timeout_s + CONSUMER_RESTART_DELAY_SECS + backoffs
+            + SERVICE_CONFIG["service"]["callbacks"]["max_backoff_s"])
+
+
+def patience_s(jobs: int = 1, fault_s: float = 0.0) -> float:
+    """How long `jobs` lessons may take to settle after a fault that lasts `fault_s`: the fault, the farm's
+    recovery (`recovery_s`) and each lesson's steps one after another (bounded: a hang fails the test)."""
+    return fault_s + recovery_s() + LESSON_S * jobs
+
+
 # Small time limits: a job counts as stale after ~30 s, so a host 5 minutes ahead would end jobs early.
 QUICK_PROFILE = {"name": "quick", "farm": {"time_limit": {"base_s": 10, "per_media_s": 1.0}, "retries": 0}}
 SPEECH_LANE = {"name": "speechlane", "farm": {"queues": {"slowtest": "speech"}}}  # the slow stage on the GPU host
@@ -253,11 +278,17 @@ class HostFarm:
     # ---- the outcome every fault test ends with ----
 
     def settle(self, job_ids: list[str], timeout_s: float = 90) -> None:
-        """Until every job ended, every webhook arrived and no message is queued or held by a worker."""
+        """Until every job ended, every webhook arrived and no message is queued or held by a worker, all
+        within `timeout_s`; a timeout names what is still in flight (`held`)."""
+        deadline = time.monotonic() + timeout_s
         self.wait_done(job_ids, timeout_s)
         wait_for(lambda: {h["job_id"] for h in self.webhooks() if h["event"] == "report.published"} >= set(job_ids),
-                 timeout_s, poll_s=0.5, what="a report.published webhook per job")
-        wait_for(lambda: not self.in_flight(), timeout_s, poll_s=0.5, what="no message queued or in a worker's hands")
+                 max(1.0, deadline - time.monotonic()), poll_s=0.5, what="a report.published webhook per job")
+        while self.in_flight():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout_s:.0f} s waiting for no message queued or in a worker's "
+                            "hands; still there:\n" + "\n".join(self.held()))
+            time.sleep(0.5)
 
     def in_flight(self) -> dict[str, int]:
         """Messages queued, delayed, dead or unacknowledged (held by a worker), by Redis key."""
@@ -268,6 +299,49 @@ class HostFarm:
             if size and (kind != "zset" or key.endswith(".XQ")) and not key.endswith(".msgs"):
                 found[key] = size
         return found
+
+    def held(self) -> list[str]:
+        """One line per message `in_flight` counts: its key, actor, job, tries, ETA against Redis's clock, and
+        for a held one how old its holder's heartbeat is (a live holder that never settles it is a farm bug)."""
+        client = self.client()
+        seconds, micros = client.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        beats = {k: float(v) for k, v in client.zrange("dramatiq:__heartbeats__", 0, -1, withscores=True)}
+        lines = []
+        for key in sorted(self.in_flight()):
+            kind = client.type(key)
+            ids = (client.lrange(key, 0, -1) if kind == "list" else client.smembers(key) if kind == "set"
+                   else client.zrange(key, 0, -1))
+            if key.startswith("dramatiq:__acks__."):
+                holder, queue = key.removeprefix("dramatiq:__acks__.").split(".", 1)
+                beat = beats.get(holder)
+                age = "gone" if beat is None else f"{(now_ms - beat) / 1000:.1f} s old"
+                where = f"held by {holder[:8]} (heartbeat {age})"
+                messages = f"dramatiq:{queue}.msgs"
+            else:
+                where, messages = f"in {key}", f"{key}.msgs"
+            for message_id in sorted(ids):
+                lines.append(f"{where}: {_describe_message(client.hget(messages, message_id), now_ms, client)}")
+        return lines
+
+    def log_sizes(self) -> dict[str, int]:
+        """Bytes of each role's log now (`diagnose` shows what came after)."""
+        return {p.stem: p.stat().st_size for p in sorted((self.root / "logs").glob("*.log"))}
+
+    def diagnose(self, since: dict[str, int], lines: int = 40) -> str:
+        """What a failed test leaves to read: the messages still in flight, and the last `lines` lines each
+        host logged during the test (the whole logs stay under the shared folder's logs/)."""
+        parts = [f"logs: {self.root / 'logs'}"]
+        try:
+            parts += ["in flight:", *(self.held() or ["nothing"])]
+        except redis.RedisError as exc:
+            parts.append(f"in flight: Redis does not answer ({exc})")
+        for path in sorted((self.root / "logs").glob("*.log")):
+            with path.open("rb") as log:
+                log.seek(since.get(path.stem, 0))
+                tail = log.read().decode("utf-8", "replace").splitlines()[-lines:]
+            parts += [f"---- {path.stem} (last {len(tail)} lines of this test) ----", *tail]
+        return "\n".join(parts)
 
     def assert_outcome(self, job_ids: list[str], lesson: Path, runs: int | None = 1) -> None:
         """Every job done once with the embedded check's findings, one webhook per event id, nothing left
@@ -411,6 +485,20 @@ def unavailable() -> str | None:
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     return None
+
+
+def _describe_message(data: str | None, now_ms: int, client: redis.Redis) -> str:
+    """actor, job (and its state), tries and ETA of one dramatiq message (as stored in a `.msgs` hash)."""
+    if data is None:
+        return "(no message data)"
+    doc = json.loads(data)
+    first = (doc.get("args") or [None])[0]
+    job = first.get("job_id") if isinstance(first, dict) else first
+    options = doc.get("options") or {}
+    state = client.hget(f"lessonqc:job:{job}", "state") if isinstance(job, str) else None
+    eta = f", eta {(options['eta'] - now_ms) / 1000:+.1f} s" if options.get("eta") else ""
+    return (f"{doc.get('actor_name')} job {job} ({state or 'no state'}), retries {options.get('retries', 0)}{eta}, "
+            f"message {doc.get('message_id', '')[:8]}")
 
 
 def _pings(client: redis.Redis) -> bool:

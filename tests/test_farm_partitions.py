@@ -9,6 +9,7 @@ import time
 import uuid
 from datetime import datetime
 
+import dramatiq  # noqa: F401 - imported before `ahead` moves time.time: dramatiq.common binds it at import
 import pytest
 import redis
 
@@ -174,9 +175,138 @@ def test_an_acknowledgement_that_times_out_is_tried_again_not_dropped(client, mo
         monkeypatch.setattr(broker, "do_ack", cut_off)
         with pytest.raises(ConnectionClosed):  # dramatiq's post-processing sleeps and acks again on this
             consumer.ack(message)
+        broker.consume("probe", prefetch=1, timeout=100)  # the consumer restarts meanwhile: not put back (no rerun)
+        assert client.llen(f"{ns}:probe") == 0
         monkeypatch.setattr(broker, "do_ack", real)
         consumer.ack(message)
         assert client.scard(f"{ns}:__acks__.{broker.broker_id}.probe") == 0
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+@pytest.mark.allow_error_logs
+def test_a_consumer_thread_outlives_a_redis_that_times_out_and_keeps_the_delayed_messages_it_held(client,
+                                                                                                  monkeypatch):
+    """Seen across hosts after Redis was unreachable: a socket timeout on a fetch was an "unexpected error"
+    to dramatiq, the consumer thread then put back its delayed messages on the dead connection, that raised
+    out of the thread and it died (its queue never consumed by that worker again); and a delayed message a
+    consumer thread dropped on a connection error stayed in this live worker's acknowledgement set."""
+    from queue import PriorityQueue
+
+    import dramatiq
+    from dramatiq import worker as dramatiq_worker
+
+    from tests.farmkit import wait_for
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    monkeypatch.setattr(dramatiq_worker, "CONSUMER_RESTART_DELAY_SECS", 0.1)
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    away = False
+    dispatch, smembers = broker.scripts["dispatch"], broker.client.smembers
+
+    def cut_off(call):
+        def maybe(*args, **kwargs):
+            if away:
+                raise redis.TimeoutError("Timeout reading from socket")
+            return call(*args, **kwargs)
+        return maybe
+    broker.scripts["dispatch"] = cut_off(dispatch)
+    monkeypatch.setattr(broker.client, "smembers", cut_off(smembers))
+    thread = dramatiq_worker.ConsumerThread(broker=broker, queue_name="probe.DQ", prefetch=10,
+                                            work_queue=PriorityQueue(), worker_timeout=100)
+    acks, delayed = f"{ns}:__acks__.{broker.broker_id}.probe.DQ", f"{ns}:probe.DQ"
+    try:
+        broker.declare_queue("probe")
+        broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(), kwargs={}, options={}),
+                       delay=60_000)  # a retry waiting for its ETA
+        thread.start()
+        wait_for(lambda: thread.delay_queue.qsize() == 1, 10, what="the consumer thread to hold the delayed message")
+        away = True
+        time.sleep(1.0)  # fetches time out; the thread restarts its consumer, which cannot reach Redis
+        assert thread.is_alive(), "the consumer thread died of a socket timeout"
+        away = False
+        wait_for(lambda: thread.delay_queue.qsize() == 1 and client.llen(delayed) == 0, 10,
+                 what="the delayed message held again after Redis answers")
+        assert thread.is_alive() and client.scard(acks) == 1
+    finally:
+        away = False
+        thread.stop()
+        thread.join(5)
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+def _lost_redis(broker, monkeypatch: pytest.MonkeyPatch) -> dict[str, bool]:
+    """A switch that makes every dispatch of `broker` time out (a Redis cut off by the network)."""
+    switch = {"away": False}
+    dispatch = broker.scripts["dispatch"]
+
+    def maybe(*args, **kwargs):
+        if switch["away"]:
+            raise redis.TimeoutError("Timeout reading from socket")
+        return dispatch(*args, **kwargs)
+    monkeypatch.setitem(broker.scripts, "dispatch", maybe)
+    return switch
+
+
+@pytest.mark.allow_error_logs
+def test_a_retry_sent_while_redis_does_not_answer_is_sent_once_it_does(client, monkeypatch):
+    """Seen across hosts: a step that failed because Redis was unreachable sent its retry to that Redis;
+    dramatiq logged it and acknowledged the message, and the job waited for the sweeper's deadline."""
+    import threading
+
+    import dramatiq
+    from dramatiq.broker import MessageProxy
+
+    from workers import broker as brokers
+    from workers import connection
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    monkeypatch.setattr(connection, "PATIENT_PAUSE_S", 0.1)
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        step = dramatiq.actor(lambda: None, broker=broker, actor_name="lqtest_step", queue_name="probe", max_retries=3)
+        retries = next(m for m in broker.middleware if isinstance(m, brokers.FarmRetries))
+        switch = _lost_redis(broker, monkeypatch)
+        switch["away"] = True
+        with pytest.raises(redis.TimeoutError):  # not patient outside a retry: the API answers 503 at once
+            step.send()
+        failed = MessageProxy(step.message())
+        sending = threading.Thread(target=retries.after_process_message, args=(broker, failed),
+                                   kwargs={"exception": redis.TimeoutError("Redis away")})
+        sending.start()
+        time.sleep(0.5)
+        assert sending.is_alive(), "the retry was given up while Redis did not answer"
+        switch["away"] = False
+        sending.join(5)
+        assert not sending.is_alive() and client.llen(f"{ns}:probe.DQ") == 1
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+def test_a_delayed_message_s_eta_is_on_redis_s_clock_and_read_on_the_consumer_s(client, ahead, monkeypatch):
+    """A retry sent by a host 5 minutes ahead carried an ETA on that host's clock: the others held it 5 minutes
+    longer. Its ETA is on Redis's clock; the consumer compares it on its own."""
+    import dramatiq
+
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    try:
+        broker.declare_queue("probe")
+        sent = broker.enqueue(dramatiq.Message(queue_name="probe", actor_name="probe_job", args=(), kwargs={},
+                                               options={}), delay=60_000)
+        assert abs(sent.options["eta"] / 1000 - (_redis_now(client) + 60)) < 2.0
+        consumer = broker.consume("probe.DQ", prefetch=1, timeout=100)
+        fetched = next(m for m in consumer if m is not None)
+        assert abs(fetched.options["eta"] / 1000 - (time.time() + 60)) < 2.0  # this host's clock (ahead)
     finally:
         for key in client.scan_iter(f"{ns}:*"):
             client.delete(key)

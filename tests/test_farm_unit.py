@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import dramatiq
 import pytest
@@ -215,6 +216,35 @@ def test_redelivered_steps_do_not_double_count_or_double_publish(silent_clip: Pa
     doc = json.loads((roots.reports / "job1" / "report.json").read_text(encoding="utf-8"))
     assert [f["code"] for f in doc["findings"]].count("signal.black") == 1
     assert doc["stages"]["speech"]["status"] == "skipped"
+
+
+class RedeliveredStage(stages.AudioStage):
+    """A test stage whose first run sees the same task run again meanwhile (`again`: a redelivery on another host),
+    then checks that its own audio file was left alone."""
+
+    name = "twice"
+    again: Any = None
+
+    def analyse(self, wav: Path, ctx: stages.StageContext) -> StageOutput:
+        again, RedeliveredStage.again = RedeliveredStage.again, None
+        before = wav.stat().st_mtime_ns
+        if again is not None:
+            again()
+            assert wav.stat().st_mtime_ns == before, "the other run rewrote this run's audio"
+        return StageOutput([Finding("lab.test_twice", "info", "twice", ctx.start_s, ctx.end_s)])
+
+
+def test_two_runs_of_one_task_at_once_keep_their_scratch_files_apart(silent_clip: Path, roots: SimpleNamespace):
+    """Seen across hosts (a host cut off mid-task, its task redone elsewhere while it still ran): both runs
+    wrote the same wav in the shared folder, and the first read it empty: the job ended input.unreadable."""
+    farm, media = _memory_farm(silent_clip, roots, RedeliveredStage())
+    spec = _start_job(farm, "job5", media)
+    task = next(jobs.Task.from_dict(t) for t in farm.store.plan(spec.job_id) if t["key"].startswith("twice"))
+    RedeliveredStage.again = lambda: jobs.run_task(spec, task, farm)
+    part = jobs.run_task(spec, task, farm)
+    assert part is not None and part.runs["twice"].status == "ok", part
+    runs = list((roots.reports / ".work" / "job5" / task.key.replace("@", "-")).iterdir())
+    assert len(runs) == 2, runs  # one scratch folder per run, both under the job's (removed once published)
 
 
 @pytest.mark.parametrize("extra_stage", [BrokenStage], indirect=True)

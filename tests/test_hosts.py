@@ -18,9 +18,10 @@ import pytest
 
 from testmedia import cached, clips
 from tests import hostfarm
+from tests.conftest import DIAGNOSE
 from tests.dbkit import in_ci
 from tests.farmkit import wait_for
-from tests.hostfarm import HEARTBEAT_MS, QUICK_STAGES, SLOW, HostFarm
+from tests.hostfarm import HEARTBEAT_MS, QUICK_STAGES, SLOW, HostFarm, patience_s
 from tests.netkit import netem_unavailable
 
 pytestmark = [pytest.mark.hosts, pytest.mark.allow_error_logs]
@@ -40,6 +41,16 @@ def farm(tmp_path_factory: pytest.TempPathFactory):
         hostfarm.teardown(built)
 
 
+@pytest.fixture(autouse=True)
+def diagnosis(request: pytest.FixtureRequest):
+    """A failed test's report shows the messages still in flight and what each host logged meanwhile."""
+    if "farm" in request.fixturenames:
+        built: HostFarm = request.getfixturevalue("farm")
+        since = built.log_sizes()
+        request.node.stash[DIAGNOSE] = lambda: built.diagnose(since)
+    yield
+
+
 @pytest.fixture(scope="module")
 def lesson(media_cache: Path) -> Path:
     """8 s, black from 2 to 5 s: a `fail` verdict with a timed finding to compare."""
@@ -48,8 +59,8 @@ def lesson(media_cache: Path) -> Path:
 
 def _started_on(farm: HostFarm, job_id: str) -> str:
     """The host whose slowtest stage started on `job_id` first."""
-    return wait_for(lambda: next((h for h, e, j, _ in farm.slow_marks() if e == "start" and j == job_id), None), 90,
-                    poll_s=0.2, what="the slow stage to start")
+    return wait_for(lambda: next((h for h, e, j, _ in farm.slow_marks() if e == "start" and j == job_id), None),
+                    patience_s(), poll_s=0.2, what="the slow stage to start")
 
 
 def test_a_worker_host_cut_off_mid_stage_has_its_task_redone_elsewhere_and_its_late_result_ignored(farm, lesson):
@@ -59,7 +70,7 @@ def test_a_worker_host_cut_off_mid_stage_has_its_task_redone_elsewhere_and_its_l
     farm.net.cut(farm.host(name))
     cut_at = time.monotonic()
     try:
-        farm.wait_done([job], 90)  # while the host is still cut off: its task was redone on the other one
+        farm.wait_done([job], patience_s())  # while the host is still cut off: its task was redone on the other one
         assert time.monotonic() - cut_at > HEARTBEAT_MS / 1000
         farm.note("worker cut off", heartbeat_s=HEARTBEAT_MS / 1000,
                   cut_to_report_s=round(time.monotonic() - cut_at, 1))
@@ -67,7 +78,7 @@ def test_a_worker_host_cut_off_mid_stage_has_its_task_redone_elsewhere_and_its_l
         published = report.stat().st_mtime_ns
     finally:
         farm.net.mend(farm.host(name))
-    farm.settle([job])  # the cut host comes back, records its late result and acknowledges its message
+    farm.settle([job], patience_s())  # the cut host comes back, records its late result and acknowledges its message
     marks = farm.slow_marks()
     assert [e for h, e, j, _ in marks if (h, j) == (name, job)] == ["start", "end"], marks  # it did finish, late
     winner = next(pid for h, e, j, pid in marks if (h, e, j) == (other, "end", job))
@@ -97,7 +108,7 @@ def test_redis_unreachable_from_every_host_the_api_answers_503_and_everything_re
         farm.net.mend(farm.host("redis"))
     outage, back = time.monotonic() - cut_at, time.monotonic()
     after = farm.submit(lesson)  # the API took work again without a restart
-    farm.settle([*before, after], 180)
+    farm.settle([*before, after], patience_s(len(before) + 1))
     farm.note("redis unreachable", outage_s=round(outage, 1), back_to_settled_s=round(time.monotonic() - back, 1))
     farm.assert_outcome([*before, after], lesson, runs=None)
     assert farm.exited("cpu1", "cpu2", "gpu", "api") == []
@@ -150,32 +161,32 @@ def _decide(http: httpx.Client, job_id: str, deadline: float) -> list[int]:
 def test_postgres_restarted_during_index_writes_and_decisions_loses_and_doubles_nothing(farm, lesson):
     reviewer = _reviewer(farm)
     first = [farm.submit(lesson, region=REGION) for _ in range(2)]
-    farm.wait_done(first, 120)
+    farm.wait_done(first, patience_s(len(first)))
     rest = [farm.submit(lesson, region=REGION) for _ in range(3)]
     _started_on(farm, rest[-1])  # the later jobs are mid-flight: their report steps write the index soon
     outcomes: dict[str, list[int]] = {}
     deciding = threading.Thread(daemon=True, target=lambda: outcomes.update(
-        {j: _decide(reviewer, j, time.monotonic() + 120) for j in first}))
+        {j: _decide(reviewer, j, time.monotonic() + patience_s(len(first), 4)) for j in first}))
     deciding.start()
     time.sleep(0.3)
     restarted = time.monotonic()
     farm.restart_postgres(down_s=4)
-    deciding.join(150)
-    farm.settle([*first, *rest], 180)
+    deciding.join(patience_s(len(first), 4) + 30)
+    farm.settle([*first, *rest], patience_s(len(first) + len(rest), 4))
     farm.note("postgres restarted", down_s=4, restart_to_settled_s=round(time.monotonic() - restarted, 1),
               decision_answers=str(outcomes))
-    later = {j: _decide(reviewer, j, time.monotonic() + 60) for j in rest}
+    later = {j: _decide(reviewer, j, time.monotonic() + patience_s()) for j in rest}
     assert all(seen[-1] == 303 for seen in later.values()), later
     assert all(seen and seen[-1] in (303, 409) for seen in outcomes.values()), outcomes
     jobs = [*first, *rest]
-    wait_for(lambda: len({h["decision"] for h in farm.webhooks() if h["event"] == "review.decided"}) >= len(jobs), 90,
-             poll_s=0.5, what="a review.decided webhook per decision")
+    wait_for(lambda: len({h["decision"] for h in farm.webhooks() if h["event"] == "review.decided"}) >= len(jobs),
+             patience_s(), poll_s=0.5, what="a review.decided webhook per decision")
     with farm.http() as http:
         for job_id in jobs:
             decided = http.get(f"/api/v1/jobs/{job_id}/decisions").json()
             assert [(d["level"], d["action"]) for d in decided["decisions"]] == [("school", "pass")], decided
             assert decided["level"] == "county"
-    farm.settle(jobs, 60)
+    farm.settle(jobs, patience_s())
     farm.assert_outcome(jobs, lesson, runs=None)
 
 
@@ -183,7 +194,7 @@ def test_the_speech_host_serves_its_queue_across_the_network(farm, lesson, monke
     """The "GPU" host takes the speech queue's work (the plug-in stage routed there: no Whisper in this tier)."""
     started = time.monotonic()
     job = farm.submit_direct(lesson, "speechlane.yaml", monkeypatch)
-    farm.settle([job], 120)
+    farm.settle([job], patience_s())
     farm.note("speech lane", plain_s=round(time.monotonic() - started, 1))
     assert {h for h, e, j, _ in farm.slow_marks() if j == job} == {"gpu"}
     farm.assert_outcome([job], lesson)
@@ -197,7 +208,7 @@ def test_the_speech_host_behind_a_slow_lossy_link_only_slows_its_jobs(farm, less
     try:
         started = time.monotonic()
         jobs = [farm.submit_direct(lesson, "speechlane.yaml", monkeypatch) for _ in range(2)]
-        farm.settle(jobs, 240)
+        farm.settle(jobs, 2 * patience_s(len(jobs)))  # every packet 100-200 ms late, 5 % lost
         farm.note("speech lane", shaped_s=round(time.monotonic() - started, 1))
         assert {h for h, e, j, _ in farm.slow_marks() if j in jobs} == {"gpu"}
     finally:
@@ -213,7 +224,7 @@ def test_a_worker_host_whose_clock_runs_5_minutes_ahead_neither_repeats_work_nor
         farm.wait_workers(3)
         started = time.monotonic()
         jobs = [farm.submit_direct(lesson, "quick.yaml", monkeypatch) for _ in range(4)]
-        farm.settle(jobs, 180)
+        farm.settle(jobs, patience_s(len(jobs)))
         farm.note("clock ahead", jobs=4, settled_s=round(time.monotonic() - started, 1))
         skewed = [j for h, e, j, _ in farm.slow_marks() if h == "cpu2" and j in jobs]
         assert skewed, "the skewed host ran none of the jobs"
@@ -232,7 +243,7 @@ def test_the_webhook_receiver_down_for_a_while_gets_every_event_once_after_it_re
     cut_at, cut_at_wall = time.monotonic(), time.time()
     try:
         jobs = [farm.submit(lesson) for _ in range(3)]
-        farm.wait_done(jobs, 120)
+        farm.wait_done(jobs, patience_s(len(jobs)))
         time.sleep(max(0.0, 45 - (time.monotonic() - cut_at)))
         assert not [h for h in farm.webhooks() if h["job_id"] in jobs]
         with farm.http() as http:
@@ -240,7 +251,7 @@ def test_the_webhook_receiver_down_for_a_while_gets_every_event_once_after_it_re
         back = time.time()
     finally:
         farm.net.mend(hooks)
-    farm.settle(jobs, 120)
+    farm.settle(jobs, patience_s(len(jobs)))
     arrived = [h["at"] for h in farm.webhooks() if h["job_id"] in jobs]
     assert all(at >= back for at in arrived)
     farm.note("receiver down", down_s=round(back - cut_at_wall, 1),

@@ -169,6 +169,26 @@ def test_redelivery_sends_the_same_event_id_and_body_with_a_fresh_signature(inde
     assert _state(delivery_id) == ("delivered", 2, 204, None)
 
 
+@pytest.mark.allow_error_logs
+def test_an_event_posted_just_as_the_index_goes_away_is_not_posted_again(index, receiver, monkeypatch):
+    """Seen across hosts (PostgreSQL restarted): the POST succeeded, recording it failed, and the retry POSTed
+    the event a second time. The retry records the outcome the first attempt left in the farm's Redis."""
+    from sqlalchemy.exc import OperationalError
+
+    delivery_id = _delivery(receiver.url_for("/hook"))
+    real, tries = webhooks.record_attempt, []
+
+    def index_away_once(session, delivery, attempt):
+        tries.append(attempt)
+        if len(tries) == 1:
+            raise OperationalError("INSERT INTO webhook_attempts", {}, Exception("server closed the connection"))
+        real(session, delivery, attempt)
+    monkeypatch.setattr(webhooks, "record_attempt", index_away_once)
+    _run(index, delivery_id, retries=1)
+    assert len(receiver.on("/hook")) == 1 and len(tries) == 2
+    assert _state(delivery_id) == ("delivered", 1, 204, None)
+
+
 def test_rotation_signs_with_both_secrets_until_the_old_one_expires(index, receiver):
     with indexing.database().session() as session:
         old = webhooks.ensure_secret(session, "platform")[0]

@@ -21,6 +21,7 @@ from pipelines.media.limits import server
 
 from . import broker as brokers
 from . import callbacks, indexing, jobs, metrics, originality, serviceconfig, settings
+from .connection import patiently
 from .jobs import JobSpec, Task
 from .reportstore import BadJobId
 from .sweeper import Sweeper
@@ -69,6 +70,7 @@ def counted(spec: JobSpec, key: str, stage: str, run: Callable[[], None], crashe
     """Run one delivery, counting deliveries that never ended (the worker died: native crash, OOM kill).
 
     A message whose worker died `max_crashes` times is not run again: `crashed` ends its stage as an error.
+    The end of a delivery is recorded even when Redis is away meanwhile (tried until it answers).
     """
     store = brokers.store()
     crashes = store.begin_delivery(spec.job_id, key)
@@ -78,8 +80,8 @@ def counted(spec: JobSpec, key: str, stage: str, run: Callable[[], None], crashe
         return
     try:
         run()
-    finally:
-        store.end_delivery(spec.job_id, key)
+    finally:  # given up while Redis does not answer, a delivery that ended would count as a crash
+        patiently(lambda: store.end_delivery(spec.job_id, key), f"ending delivery {key} of job {spec.job_id}")
 
 
 def _task(spec: dict[str, Any], task: dict[str, Any]) -> None:
@@ -173,7 +175,7 @@ def deliver_webhook(delivery_id: int) -> None:
         with brokers.store().exclusive(f"webhook:{delivery_id}", int(settings_.timeout_s * 2) + 5) as mine:
             if not mine:
                 raise callbacks.CallbackFailed(f"webhook delivery {delivery_id}: another worker is sending it now")
-            indexing.deliver(delivery_id, settings_)
+            indexing.deliver(delivery_id, settings_, brokers.store())
     except callbacks.CallbackFailed as exc:  # expected: logged in the delivery log, retried without a traceback
         log.warning("%s", exc)
         raise dramatiq.Retry(str(exc)) from None

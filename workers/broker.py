@@ -17,14 +17,19 @@ Environment (all optional):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import (AgeLimit, Callbacks, CurrentMessage, Middleware, Pipelines, Retries,
                                  ShutdownNotifications, TimeLimit)
@@ -33,11 +38,13 @@ from pipelines.media.limits import server
 
 from . import settings
 from .clock import RedisClock
-from .connection import (DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, redis_client, redis_url,  # noqa: F401
-                         socket_options, state_prefix)
+from .connection import (DEFAULT_REDIS_URL, REDIS_URL_ENV, namespace, patiently, redis_client,  # noqa: F401
+                         redis_url, socket_options, state_prefix)
 from .state import JobStore, MemoryBackend, RedisBackend
 
 BROKER_ENV = "LESSONQC_BROKER"
+
+
 @dataclass
 class Binding:
     """The installed broker and its job store."""
@@ -59,8 +66,8 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
     farm = settings.defaults()
     chain: list[Middleware] = [
         AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
-        Retries(max_retries=farm.retries, min_backoff=int(farm.min_backoff_s * 1000),
-                max_backoff=int(farm.max_backoff_s * 1000)),
+        FarmRetries(max_retries=farm.retries, min_backoff=int(farm.min_backoff_s * 1000),
+                    max_backoff=int(farm.max_backoff_s * 1000)),
         CurrentMessage(),
     ]
     if prometheus:
@@ -74,21 +81,73 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
     return chain
 
 
+class FarmRetries(Retries):
+    """dramatiq's Retries, whose retry (or give-up) message is sent until Redis takes it. A step that failed
+    because Redis did not answer sent its retry to the same Redis: dramatiq logged the failure and
+    acknowledged the message, so the job waited for the sweeper's deadline (an hour for a short lesson).
+    The worker thread now waits for Redis, as dramatiq's own acknowledgement does."""
+
+    def after_process_message(self, broker: dramatiq.Broker, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        if exception is None or not isinstance(broker, FarmRedisBroker):
+            super().after_process_message(broker, message, result=result, exception=exception)
+            return
+        with broker.patient():
+            super().after_process_message(broker, message, result=result, exception=exception)
+
+
 class FarmRedisBroker(RedisBroker):
-    """dramatiq's RedisBroker with two fixes for a farm spread over hosts:
+    """dramatiq's RedisBroker with fixes for a farm spread over hosts (each found by tests/test_hosts.py):
 
     - heartbeats on Redis's clock (workers/clock.py): a host whose clock runs ahead does not find every
       other worker dead (requeueing what they run), nor one behind look dead;
+    - a delayed message's ETA is on Redis's clock too (a retry sent by a host ahead waited that much longer
+      on the others), turned into the consuming host's clock when it is fetched;
+    - a retry sent while Redis does not answer is sent again until it does (`patient`, `FarmRetries`);
     - a consumer that starts again after a connection error first puts back the messages this process
       fetched but never handed to a worker thread (a fetch whose reply was lost, the old consumer's
-      prefetched ones): otherwise they stay in a live worker's acknowledgement set, never run;
-    - an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
+      prefetched ones, the delayed messages its consumer thread held until their ETA and dropped on the
+      error): otherwise they stay in a live worker's acknowledgement set, never run;
+    - every Redis error of a consumer (a socket timeout too) is the connection error dramatiq recovers
+      from, and an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
     """
 
     def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
         super().__init__(**kwargs)
         self.clock = RedisClock(self.client, clock_refresh_s)
         self.handed: dict[str, set[str]] = {}  # queue -> ids handed to worker threads, not yet (n)acked
+        self._patience = threading.local()
+
+    @contextmanager
+    def patient(self) -> Iterator[None]:
+        """Within: an enqueue Redis does not answer is tried again until it does (a worker thread sending a
+        step's retry; the API's submit is not patient: it answers 503)."""
+        self._patience.on = True
+        try:
+            yield
+        finally:
+            self._patience.on = False
+
+    def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
+        if getattr(self._patience, "on", False):
+            return patiently(lambda: self._enqueue(message, delay), f"sending {message}")
+        return self._enqueue(message, delay)
+
+    def _enqueue(self, message: dramatiq.Message, delay: int | None) -> dramatiq.Message:
+        """dramatiq 2.2's `RedisBroker.enqueue`, the ETA of a delayed message on `self.clock`."""
+        queue_name = message.queue_name
+        message = message.copy(options={"redis_message_id": str(uuid4())})
+        if delay is not None:
+            queue_name = dq_name(queue_name)
+            message = message.copy(queue_name=queue_name, options={"eta": int(self.clock.time() * 1000) + delay})
+        self.emit_before("enqueue", message, delay)
+        self.do_enqueue(queue_name, message.options["redis_message_id"], message.encode())
+        self.emit_after("enqueue", message, delay)
+        return message
+
+    def local_millis(self, redis_millis: int) -> int:
+        """A time on Redis's clock (ms) on this host's clock, as dramatiq's worker compares ETAs."""
+        return int(redis_millis - (self.clock.time() - time.time()) * 1000)
 
     @property
     def consumer_class(self) -> type:
@@ -113,18 +172,34 @@ class FarmRedisBroker(RedisBroker):
 
 
 class _FarmConsumer(_RedisConsumer):
-    """dramatiq's Redis consumer that tells its broker which messages it handed out (FarmRedisBroker)."""
+    """dramatiq's Redis consumer, robust to a Redis that stops answering (FarmRedisBroker).
+
+    dramatiq counts only `redis.ConnectionError` as a connection error. A socket timeout (a Redis cut
+    off by the network) was an "unexpected error": its consumer thread then put back its delayed
+    messages on the same dead connection, that raised out of the thread, and the thread died: the
+    worker never consumed that queue again, and what it held stayed in its acknowledgement set (its
+    other threads keep its heartbeat fresh, so no other worker takes them over). Here every Redis
+    error is a `ConnectionClosed`: the thread restarts the consumer. Messages of a delay queue are
+    held by the consumer thread itself (until their ETA), never by a worker thread: a connection
+    error drops them, so they are not counted as handed out and the next consumer puts them back.
+    """
 
     def __init__(self, broker: FarmRedisBroker, queue_name: str, prefetch: int, timeout: int):
         super().__init__(broker, queue_name, prefetch, timeout)
         self.handed = broker.handed.setdefault(queue_name, set())
-        broker.requeue_orphans(queue_name)
+        self.delayed = queue_name.endswith(".DQ")
+        _closed_on_error(broker.requeue_orphans, queue_name)
 
     def __next__(self) -> Any:
-        message = super().__next__()
-        if message is not None:
+        message = _closed_on_error(super().__next__)
+        if message is not None and not self.delayed:
             self.handed.add(message.options["redis_message_id"])
+        elif message is not None and isinstance(message.options.get("eta"), int):
+            message.options["eta"] = self.broker.local_millis(message.options["eta"])  # this copy only
         return message
+
+    def requeue(self, messages: Any) -> None:
+        _closed_on_error(super().requeue, messages)
 
     def ack(self, message: Any) -> None:
         self._settle(super().ack, message)
@@ -134,13 +209,25 @@ class _FarmConsumer(_RedisConsumer):
 
     def _settle(self, settle: Callable[[Any], None], message: Any) -> None:
         """Ack or nack; a socket timeout counts as the connection error it is, so dramatiq tries again until
-        Redis answers (any other error left the message held by this live worker, never run again)."""
+        Redis answers (any other error left the message held by this live worker, never run again). The
+        message stays handed out until it is settled: a consumer restarted meanwhile must not put it back
+        (it would run twice)."""
         try:
-            settle(message)
-        except redis.TimeoutError as exc:
-            raise ConnectionClosed(exc) from None
-        finally:
-            self.handed.discard(message.options["redis_message_id"])
+            _closed_on_error(settle, message)
+        except ConnectionClosed:
+            raise
+        except Exception:
+            self.handed.discard(message.options["redis_message_id"])  # dramatiq gives up on it: put back later
+            raise
+        self.handed.discard(message.options["redis_message_id"])
+
+
+def _closed_on_error(call: Callable[..., Any], *args: Any) -> Any:
+    """`call(*args)`, any Redis error raised as dramatiq's ConnectionClosed (its consumer thread restarts)."""
+    try:
+        return call(*args)
+    except redis.RedisError as exc:
+        raise ConnectionClosed(exc) from None
 
 
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:

@@ -4,6 +4,7 @@ The index is a SQLite file in the report store unless LESSONQC_DATABASE_URL name
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from index.models import Job, WebhookDelivery
 
 from . import callbacks, originality, reportstore, retention, serviceconfig, settings
 from .jobs import Submitted
+from .state import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -191,19 +193,39 @@ def _new_decision_event(session: Any, job_id: str, decision_id: int) -> WebhookD
                                  job.callback_url, callbacks.body_of(payload), webhooks.decision_event_id(decision_id))
 
 
-def deliver(delivery_id: int, settings_: serviceconfig.Callbacks) -> None:
-    """One attempt of a pending delivery, logged; CallbackFailed when a later attempt may succeed."""
+def deliver(delivery_id: int, settings_: serviceconfig.Callbacks, sent: JobStore | None = None) -> None:
+    """One attempt of a pending delivery, logged; CallbackFailed when a later attempt may succeed.
+
+    A final outcome (delivered, or refused for good) is remembered in `sent` (the farm's Redis) before the
+    index records it: when the index is away just then (a PostgreSQL restart), the retry records the
+    remembered outcome instead of POSTing the event a second time (seen across hosts). The memo is keyed by
+    the attempts recorded so far, so a later redelivery (`redeliver`) POSTs again."""
     with database().session() as session:
         row = webhooks.get_delivery(session, delivery_id)
         if row is None or row.state != webhooks.PENDING:
             return
         sending = callbacks.Delivery(row.url, row.event_id, row.body,
                                      tuple(webhooks.ensure_secret(session, row.subscriber)))
-    attempt, retry = callbacks.post(sending, settings_)
+        memo = f"webhook:{delivery_id}:{row.attempts or 0}"
+    known = sent.sent(memo) if sent is not None else None
+    if known is not None:
+        attempt, retry = webhooks.Attempt(**known), False
+    else:
+        attempt, retry = callbacks.post(sending, settings_)
+        if sent is not None and attempt.state != webhooks.PENDING:
+            _remember(sent, memo, attempt)
     with database().session() as session:
         webhooks.record_attempt(session, delivery_id, attempt)
     if retry:
         raise callbacks.CallbackFailed(f"webhook delivery {delivery_id}: {attempt.error}")
+
+
+def _remember(sent: JobStore, memo: str, attempt: webhooks.Attempt) -> None:
+    """Best effort: without Redis the index may still take the outcome now (else the event is sent again)."""
+    try:
+        sent.note_sent(memo, dataclasses.asdict(attempt), settings.defaults().state_ttl_s)
+    except Exception as exc:  # noqa: BLE001 - a Redis error must not hide an outcome the index can record
+        log.warning("%s: outcome not remembered in Redis (%s)", memo, exc)
 
 
 def gave_up(delivery_id: int) -> None:

@@ -219,7 +219,7 @@ def _run(spec: JobSpec, task: Task, farm: Farm) -> Part:
     """One task of the plan on the job's video, opened once for the whole task."""
     path, profile = open_job(spec, farm.store)
     doc = _probe_doc(spec, task, farm)
-    workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
+    workdir = reportstore.run_dir(farm.report_root, spec.job_id, task.key)
     with held_video(spec, path, doc, farm) as video:
         ctx = base.StageContext(video, codec.media_from_dict(doc["media"]), profile, workdir, task.start_s,
                                 task.length_s)
@@ -262,7 +262,7 @@ def _roots(spec: JobSpec, farm: Farm) -> list[Path]:
 def _document(spec: JobSpec, task: Task, farm: Farm) -> Part:
     """One document of a package job (ocr queue)."""
     _, profile = open_job(spec, farm.store)
-    workdir = reportstore.work_dir(farm.report_root, spec.job_id, task.key)
+    workdir = reportstore.run_dir(farm.report_root, spec.job_id, task.key)
     return package_jobs.run_document(task, _probe_doc(spec, task, farm), spec.category, profile, workdir)
 
 
@@ -312,7 +312,7 @@ def build_report(spec: JobSpec, farm: Farm) -> tuple[Report, Profile] | None:
     video = [t for t in tasks if not package_jobs.is_document(t)]
     if "media" in doc:
         result, run = codec.probe_from_dict(doc)
-        workdir = reportstore.work_dir(farm.report_root, spec.job_id, "report")
+        workdir = reportstore.run_dir(farm.report_root, spec.job_id, "report")
         with ExitStack() as stack:  # the thumbnails read the video
             ctx = base.StageContext(_report_video(stack, spec, path, doc, farm), result.media, profile, workdir)
             assemble.assemble(report, result, run, [(t, parts[t.key]) for t in video], ctx, farm.stages, spec.skip,

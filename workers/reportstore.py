@@ -52,6 +52,14 @@ def work_dir(root: Path, job_id: str, task_key: str = "") -> Path:
     return folder
 
 
+def run_dir(root: Path, job_id: str, task_key: str) -> Path:
+    """A scratch folder of its own for one run of a task, inside the task's: two runs of the same task at once
+    (a redelivery while the first still runs: its host cut off, a retry, the requeue after a Redis outage)
+    must not rewrite each other's files. Seen across hosts: the redo's audio extraction truncated the wav
+    the first run was reading, which then ended the job as `input.unreadable` (an empty file)."""
+    return Path(tempfile.mkdtemp(prefix="run-", dir=work_dir(root, job_id, task_key)))
+
+
 def publish(report: Report, root: Path) -> tuple[Path, bool]:
     """Write `report` to `<root>/<job_id>` atomically; return (folder, whether this call published it)."""
     final = job_dir(root, report.job_id)

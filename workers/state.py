@@ -274,6 +274,17 @@ class JobStore:
             if taken:
                 self.backend.drop_lock(key)
 
+    def note_sent(self, name: str, outcome: dict[str, Any], ttl_s: int) -> None:
+        """Remember for `ttl_s` the final outcome of a webhook attempt `name` until the index records it."""
+        key = f"{self.prefix}:sent:{name}"
+        self.backend.hset(key, {"outcome": json.dumps(outcome)})
+        self.backend.expire([key], ttl_s)
+
+    def sent(self, name: str) -> dict[str, Any] | None:
+        """The outcome `note_sent` remembered (None: none)."""
+        text = self.backend.hget(f"{self.prefix}:sent:{name}", "outcome")
+        return json.loads(text) if text else None
+
     def _key(self, job_id: str, kind: str = "") -> str:
         return f"{self.prefix}:job:{job_id}" + (f":{kind}" if kind else "")
 
