@@ -1,10 +1,11 @@
 """Lesson fingerprints (SPEC "Cross-lesson checks"): each job's prints and the keys it is found under.
 
 `fingerprints` keeps one row per job: its picture hashes (64-bit, little-endian) and Chromaprint
-values (32-bit), as bytes. `print_keys` is the candidate index (multi-index hashing): one row
-per (key, job), a key being a 16-bit band of a hash tagged with its band; an exact B-tree lookup
-of a new lesson's keys finds the lessons worth comparing frame by frame. Both databases run it
-the same way (an array parameter on PostgreSQL, json_each on SQLite).
+values (32-bit), as bytes, and a compact lesson number. `print_keys` is the candidate index: one
+row per (key, lesson number, time), its primary key the whole row (index-only lookups; SQLite
+WITHOUT ROWID). A new lesson's (key, time) pairs are joined with it and vote, per indexed
+lesson, for the time offset between the two (Shazam-style): only keys agreeing on one offset
+count. Both databases run the one query (the pairs as an array on PostgreSQL, json_each on SQLite).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, delete, insert, select, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, delete, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, Finding, Job, Lesson, UTCDateTime, utcnow
@@ -23,11 +24,12 @@ MATCH_CODES = ("originality.reused", "originality.duplicate")
 
 
 class Fingerprint(Base):
-    """One job's fingerprint (its picture and sound prints)."""
+    """One job's fingerprint (its picture and sound prints); `lesson_no` is its number in `print_keys`."""
 
     __tablename__ = "fingerprints"
 
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    lesson_no: Mapped[int] = mapped_column(Integer, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     picture: Mapped[bytes] = mapped_column(LargeBinary)
     picture_step_s: Mapped[float] = mapped_column(Float)
@@ -36,14 +38,18 @@ class Fingerprint(Base):
 
 
 class PrintKey(Base):
-    """A job is found under this key (band << 16 | 16-bit value)."""
+    """Lesson `lesson_no` holds `key` at `at` (ticks from its start); the whole row is the key (index-only)."""
 
     __tablename__ = "print_keys"
 
-    key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lesson_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[int] = mapped_column(Integer, primary_key=True)
 
-    __table_args__ = (Index("ix_print_keys_job", "job_id"), {"sqlite_with_rowid": False})
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+LESSON_NO_SEQUENCE = "fingerprints_lesson_no_seq"  # PostgreSQL's; SQLite numbers under its write lock
 
 
 @dataclass(frozen=True)
@@ -57,42 +63,82 @@ class Stored:
     meta: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Voted:
+    """An indexed lesson equal keys point at: its job, and its time offsets (seconds, theirs minus mine)."""
+
+    job_id: str
+    offsets_s: tuple[float, ...]
+    votes: int
+
+
 def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, sound: bytes,
-          keys: Iterable[int]) -> None:
-    """Keep a job's prints and keys (replacing any it had)."""
-    session.execute(delete(PrintKey).where(PrintKey.job_id == job_id))
+          keys: Iterable[tuple[int, int]]) -> bool:
+    """Keep a job's prints and its (key, at) pairs, replacing any it had (False: these very prints were
+    kept already). Keys of a replaced lesson number stay behind, unseen (`prune_keys` removes them)."""
+    old = session.get(Fingerprint, job_id)
+    if old is not None and old.picture == picture and old.sound == sound and old.picture_step_s == picture_step_s:
+        return False
     session.execute(delete(Fingerprint).where(Fingerprint.job_id == job_id))
-    session.add(Fingerprint(job_id=job_id, version=1, picture=picture, picture_step_s=picture_step_s, sound=sound))
+    number = _next_lesson_no(session)
+    session.add(Fingerprint(job_id=job_id, lesson_no=number, version=2, picture=picture,
+                            picture_step_s=picture_step_s, sound=sound))
     session.flush()
-    rows = [{"key": k, "job_id": job_id} for k in sorted(set(keys))]
+    rows = [{"key": k, "lesson_no": number, "at": a} for k, a in sorted(set(keys))]
     if rows:
         session.execute(insert(PrintKey), rows)
+    return True
 
 
-def candidates(session: Session, keys: Iterable[int], exclude: str, limit: int, min_hits: int) -> list[str]:
-    """Jobs sharing at least `min_hits` of `keys` (not `exclude`), most shared first, at most `limit`."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return []
+def _next_lesson_no(session: Session) -> int:
     if session.get_bind().dialect.name == "postgresql":
-        among, value = "key = ANY(CAST(:keys AS integer[]))", wanted
-    else:
-        among, value = "key IN (SELECT value FROM json_each(:keys))", json.dumps(wanted)
-    rows = session.execute(text(f"SELECT job_id, count(*) AS hits FROM print_keys WHERE {among} AND job_id <> :me "
-                                "GROUP BY job_id HAVING count(*) >= :min ORDER BY hits DESC, job_id LIMIT :n"),
-                           {"keys": value, "me": exclude, "min": min_hits, "n": limit})
-    return [r[0] for r in rows]
+        return int(session.execute(text(f"SELECT nextval('{LESSON_NO_SEQUENCE}')")).scalar_one())
+    # SQLite: the delete before took the database's write lock, so no other writer numbers meanwhile
+    return int(session.execute(text("SELECT coalesce(max(lesson_no), 0) + 1 FROM fingerprints")).scalar_one())
 
 
-def load(session: Session, job_ids: Sequence[str]) -> list[Stored]:
-    """The stored prints of `job_ids` (in that order; jobs without prints are left out)."""
-    if not job_ids:
+def prune_keys(session: Session) -> int:
+    """Delete the keys of lesson numbers no fingerprint has any more (replaced or deleted jobs): a full scan."""
+    return session.execute(text("DELETE FROM print_keys WHERE lesson_no NOT IN "
+                                "(SELECT lesson_no FROM fingerprints)")).rowcount
+
+
+def _pairs_source(session: Session, packed: list[int]) -> tuple[str, Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return "SELECT v FROM unnest(CAST(:q AS bigint[])) AS v", packed
+    return "SELECT value AS v FROM json_each(:q)", json.dumps(packed)
+
+
+def votes(session: Session, packed: list[int], at_bits: int, exclude: str, bucket: int,
+          min_votes: int) -> dict[int, dict[int, int]]:
+    """Per indexed lesson with at least `min_votes` equal keys: its votes per offset bucket (their tick minus
+    mine, floor-divided by `bucket` ticks). `packed` holds key << at_bits | at."""
+    if not packed:
+        return {}
+    source, value = _pairs_source(session, packed)
+    shift = bucket * (1 << at_bits)  # keeps the offset positive: integer division floors alike on both
+    sql = (f"WITH q AS (SELECT v / {1 << at_bits} AS key, v % {1 << at_bits} AS at FROM ({source}) AS s), "
+           "hits AS MATERIALIZED (SELECT p.lesson_no AS lesson, (p.at - q.at + :shift) / :bucket AS b "
+           "FROM q JOIN print_keys p ON p.key = q.key WHERE p.lesson_no <> "
+           "coalesce((SELECT lesson_no FROM fingerprints WHERE job_id = :me), -1)), "
+           "busy AS (SELECT lesson FROM hits GROUP BY lesson HAVING count(*) >= :min) "
+           "SELECT lesson, b, count(*) FROM hits WHERE lesson IN (SELECT lesson FROM busy) GROUP BY lesson, b")
+    out: dict[int, dict[int, int]] = {}
+    for lesson, b, n in session.execute(text(sql), {"q": value, "shift": shift, "bucket": bucket, "me": exclude,
+                                                    "min": min_votes}):
+        out.setdefault(int(lesson), {})[int(b) - shift // bucket] = int(n)
+    return out
+
+
+def load(session: Session, lesson_nos: Sequence[int]) -> list[Stored]:
+    """The stored prints of lesson numbers (in that order; numbers no fingerprint has are left out)."""
+    if not lesson_nos:
         return []
     rows = session.execute(select(Fingerprint, Job, Lesson).join(Job, Job.id == Fingerprint.job_id)
-                           .outerjoin(Lesson, Lesson.job_id == Job.id).where(Fingerprint.job_id.in_(job_ids)))
-    found = {fp.job_id: Stored(fp.job_id, fp.picture, fp.picture_step_s, fp.sound, _meta(job, lesson))
+                           .outerjoin(Lesson, Lesson.job_id == Job.id).where(Fingerprint.lesson_no.in_(lesson_nos)))
+    found = {fp.lesson_no: Stored(fp.job_id, fp.picture, fp.picture_step_s, fp.sound, _meta(job, lesson))
              for fp, job, lesson in rows}
-    return [found[j] for j in job_ids if j in found]
+    return [found[n] for n in lesson_nos if n in found]
 
 
 def _meta(job: Job, lesson: Lesson | None) -> dict[str, Any]:
