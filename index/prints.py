@@ -10,7 +10,7 @@ count. Both databases run the one query (the pairs as an array on PostgreSQL, js
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,7 +49,12 @@ class PrintKey(Base):
     __table_args__ = ({"sqlite_with_rowid": False},)
 
 
-LESSON_NO_SEQUENCE = "fingerprints_lesson_no_seq"  # PostgreSQL's; SQLite numbers under its write lock
+class PrintNumber(Base):
+    """The last lesson number given (one row): numbers are never given twice, even after a job is deleted."""
+
+    __tablename__ = "print_numbers"
+
+    last: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class Stored:
     """A job's stored prints and what evidence names of it."""
 
     job_id: str
+    lesson_no: int
     picture: bytes
     picture_step_s: float
     sound: bytes
@@ -73,14 +79,20 @@ class Voted:
 
 
 def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, sound: bytes,
-          keys: Iterable[tuple[int, int]]) -> bool:
-    """Keep a job's prints and its (key, at) pairs, replacing any it had (False: these very prints were
-    kept already). Keys of a replaced lesson number stay behind, unseen (`prune_keys` removes them)."""
+          keys: Iterable[tuple[int, int]], old_keys: Callable[[Stored], Iterable[int]] | None = None) -> bool:
+    """Keep a job's prints and its (key, at) pairs under a new lesson number, replacing any it had (False:
+    these very prints were kept already). A replaced lesson's keys are deleted where `old_keys` (its prints'
+    keys) finds them; others stay behind unseen (their number is never given again; `prune_keys`)."""
     old = session.get(Fingerprint, job_id)
     if old is not None and old.picture == picture and old.sound == sound and old.picture_step_s == picture_step_s:
         return False
-    session.execute(delete(Fingerprint).where(Fingerprint.job_id == job_id))
-    number = _next_lesson_no(session)
+    if old is not None:
+        if old_keys is not None:
+            gone = sorted(set(old_keys(Stored(job_id, old.lesson_no, old.picture, old.picture_step_s, old.sound, {}))))
+            session.execute(delete(PrintKey).where(PrintKey.lesson_no == old.lesson_no, PrintKey.key.in_(gone)))
+        session.delete(old)
+        session.flush()
+    number = _next_number(session)
     session.add(Fingerprint(job_id=job_id, lesson_no=number, version=2, picture=picture,
                             picture_step_s=picture_step_s, sound=sound))
     session.flush()
@@ -90,11 +102,14 @@ def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, 
     return True
 
 
-def _next_lesson_no(session: Session) -> int:
-    if session.get_bind().dialect.name == "postgresql":
-        return int(session.execute(text(f"SELECT nextval('{LESSON_NO_SEQUENCE}')")).scalar_one())
-    # SQLite: the delete before took the database's write lock, so no other writer numbers meanwhile
-    return int(session.execute(text("SELECT coalesce(max(lesson_no), 0) + 1 FROM fingerprints")).scalar_one())
+def _next_number(session: Session) -> int:
+    """The next lesson number (the counter's row is locked until commit: writers number one at a time)."""
+    number = session.execute(text("UPDATE print_numbers SET last = last + 1 RETURNING last")).scalar_one_or_none()
+    if number is None:  # an emptied table (tests truncate): start after the numbers in use
+        number = int(session.execute(text("SELECT coalesce(max(lesson_no), 0) + 1 FROM fingerprints")).scalar_one())
+        session.add(PrintNumber(last=number))
+        session.flush()
+    return int(number)
 
 
 def prune_keys(session: Session) -> int:
@@ -136,7 +151,7 @@ def load(session: Session, lesson_nos: Sequence[int]) -> list[Stored]:
         return []
     rows = session.execute(select(Fingerprint, Job, Lesson).join(Job, Job.id == Fingerprint.job_id)
                            .outerjoin(Lesson, Lesson.job_id == Job.id).where(Fingerprint.lesson_no.in_(lesson_nos)))
-    found = {fp.lesson_no: Stored(fp.job_id, fp.picture, fp.picture_step_s, fp.sound, _meta(job, lesson))
+    found = {fp.lesson_no: Stored(fp.job_id, fp.lesson_no, fp.picture, fp.picture_step_s, fp.sound, _meta(job, lesson))
              for fp, job, lesson in rows}
     return [found[n] for n in lesson_nos if n in found]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,11 @@ class IndexLessons:
         with self.database().session() as session:
             return stored.votes(session, packed, prints.AT_BITS, exclude, bucket, min_votes)
 
-    def prints(self, lesson_nos: list[int]) -> Iterable[tuple[Other, Prints]]:
+    def prints(self, lesson_nos: list[int]) -> dict[int, tuple[Other, Prints]]:
         with self.database().session() as session:
             rows = stored.load(session, lesson_nos)
-        return [(Other(r.job_id, r.meta), prints.from_bytes(r.picture, r.picture_step_s, r.sound)) for r in rows]
+        return {r.lesson_no: (Other(r.job_id, r.meta), prints.from_bytes(r.picture, r.picture_step_s, r.sound))
+                for r in rows}
 
 
 def store_prints(database: db.Database, job_id: str, mine: Prints, masked: bool = False) -> None:
@@ -55,7 +56,12 @@ def store_prints(database: db.Database, job_id: str, mine: Prints, masked: bool 
     keys = prints.index_keys(mine, cfg.picture, cfg.sound, cfg.lookup.tick_s)
     with database.session() as session:
         stored.store(session, job_id, prints.picture_bytes(mine), mine.picture_step_s, prints.sound_bytes(mine),
-                     zip(keys.key.tolist(), keys.at.tolist()))
+                     zip(keys.key.tolist(), keys.at.tolist()), lambda old: _keys_of(old, cfg))
+
+
+def _keys_of(old: stored.Stored, cfg: config.Originality) -> list[int]:
+    return prints.index_keys(prints.from_bytes(old.picture, old.picture_step_s, old.sound), cfg.picture, cfg.sound,
+                             cfg.lookup.tick_s).key.tolist()
 
 
 def store_published(database: db.Database, doc: dict[str, Any], folder: Path) -> bool:

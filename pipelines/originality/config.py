@@ -37,6 +37,7 @@ class Picture(_Strict):
 class Sound(_Strict):
     key_bits: int = Field(ge=8, le=32)
     index_modulus: int = Field(ge=1)
+    query_flips: int = Field(ge=0, le=1)
     window_s: float = Field(gt=0)
     max_bit_error: float = Field(gt=0, lt=0.5)
     min_change_bits: float = Field(ge=0)

@@ -9,7 +9,6 @@ the prints first (and so never indexed nor matched).
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,8 +41,8 @@ class LessonIndex(Protocol):
         """Per indexed lesson (its number; not `exclude`'s) with at least `min_votes` keys equal to the
         query's (`Keys.packed`): its votes per time offset bucket of `bucket` ticks."""
 
-    def prints(self, lesson_nos: list[int]) -> Iterable[tuple[Other, Prints]]:
-        """Each lesson's metadata and its stored prints (in that order)."""
+    def prints(self, lesson_nos: list[int]) -> dict[int, tuple[Other, Prints]]:
+        """Each lesson's metadata and its stored prints, by its number (numbers without prints left out)."""
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,9 @@ def check(job_id: str, mine: Prints, index: LessonIndex, duration_s: float) -> l
     chosen = candidates(index.votes(keys.packed(), job_id, bucket, cfg.lookup.min_votes), bucket * cfg.lookup.tick_s,
                         cfg.lookup)
     out: list[Finding] = []
-    loaded = index.prints([c.lesson_no for c in chosen]) if chosen else ()
-    for candidate, (other, theirs) in zip(chosen, loaded):
+    loaded = index.prints([c.lesson_no for c in chosen]) if chosen else {}
+    for candidate in (c for c in chosen if c.lesson_no in loaded):
+        other, theirs = loaded[candidate.lesson_no]
         runs = match.runs(mine, theirs, cfg.picture, cfg.sound, cfg.matching, cfg.matching.min_seconds,
                           match.Around(candidate.offsets_s, cfg.lookup.verify_slack_s))
         found = findings.stretches(runs, cfg.matching)

@@ -152,22 +152,29 @@ def index_keys(prints: Prints, picture: Picture, sound: Sound, tick_s: float) ->
 
 def query_keys(prints: Prints, picture: Picture, sound: Sound, tick_s: float) -> Keys:
     """The keys a new lesson looks up: its scenes cut finer (`query_scene_hamming`), mirrored too, and its
-    sound keys."""
+    sound keys with `query_flips` bits flipped."""
     finer = picture.model_copy(update={"scene_hamming": picture.query_scene_hamming})
-    parts = [sound_keys(prints.sound, prints.sound_step_s, sound, tick_s)]
+    parts = [sound_keys(prints.sound, prints.sound_step_s, sound, tick_s, sound.query_flips)]
     for hashes in (prints.picture, prints.mirrored):
         heads = scenes(hashes, finer)
         parts.append(picture_keys(hashes[heads], heads, prints.picture_step_s, picture, tick_s))
     return _joined(*parts)
 
 
-def sound_keys(values: np.ndarray, step_s: float, cfg: Sound, tick_s: float) -> Keys:
+def sound_keys(values: np.ndarray, step_s: float, cfg: Sound, tick_s: float, flips: int = 0) -> Keys:
     """The top `key_bits` of moving values (changed from the one before, not masked) whose mixed bits fall
-    on 0 modulo `index_modulus`: a choice by content, so a copy picks the same values."""
+    on 0 modulo `index_modulus`: a choice by content, so a copy picks the same values. With `flips` (the
+    query's), each value's variants with one bit flipped are tried too: a copy cut at another instant
+    samples the sound at another phase, and most of its values then differ from the original in a bit or
+    two (docs/originality.md)."""
     if len(values) < 2:
         return Keys(np.zeros(0, np.int64), np.zeros(0, np.int64))
     where = np.flatnonzero(np.r_[False, values[1:] != values[:-1]] & (values != 0))
     top = (values[where] >> np.uint32(32 - cfg.key_bits)).astype(np.uint64)
+    if flips:
+        masks = np.r_[np.uint64(0), np.uint64(1) << np.arange(cfg.key_bits, dtype=np.uint64)]
+        top = (top[:, None] ^ masks[None, :]).reshape(-1)
+        where = np.repeat(where, len(masks))
     chosen = (top * np.uint64(2654435761) >> np.uint64(7)) % np.uint64(cfg.index_modulus) == 0
     key = (np.int64(SOUND_TAG) << np.int64(32)) | top[chosen].astype(np.int64)
     return Keys(key, _ticks(where[chosen] * step_s, tick_s))

@@ -17,7 +17,6 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-SEQUENCE = "fingerprints_lesson_no_seq"
 BATCH = 200
 
 
@@ -33,8 +32,8 @@ def upgrade() -> None:
     with op.batch_alter_table("fingerprints") as batch:
         batch.alter_column("lesson_no", existing_type=sa.Integer(), nullable=False)
         batch.create_unique_constraint("uq_fingerprints_lesson_no", ["lesson_no"])
-    if bind.dialect.name == "postgresql":
-        op.execute(f"CREATE SEQUENCE {SEQUENCE} START WITH {len(jobs) + 1} OWNED BY fingerprints.lesson_no")
+    numbers = op.create_table("print_numbers", sa.Column("last", sa.Integer(), primary_key=True, autoincrement=False))
+    op.bulk_insert(numbers, [{"last": len(jobs)}])
     op.create_table(
         "print_keys",
         sa.Column("key", sa.BigInteger(), primary_key=True),
@@ -68,8 +67,7 @@ def _rekey(bind: sa.engine.Connection, jobs: list[str]) -> None:
 
 def downgrade() -> None:
     op.drop_table("print_keys")
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP SEQUENCE IF EXISTS {SEQUENCE}")
+    op.drop_table("print_numbers")
     with op.batch_alter_table("fingerprints") as batch:
         batch.drop_constraint("uq_fingerprints_lesson_no", type_="unique")
         batch.drop_column("lesson_no")
