@@ -131,6 +131,9 @@ def votes(session: Session, packed: list[int], at_bits: int, exclude: str, bucke
     if not packed:
         return {}
     source, value = _pairs_source(session, packed)
+    if session.get_bind().dialect.name == "postgresql":  # one index probe a key, never a scan of the table
+        session.execute(text("SET LOCAL enable_hashjoin = off"))
+        session.execute(text("SET LOCAL enable_mergejoin = off"))
     shift = bucket * (1 << at_bits)  # keeps the offset positive: integer division floors alike on both
     sql = (f"WITH q AS (SELECT v / {1 << at_bits} AS key, v % {1 << at_bits} AS at FROM ({source}) AS s), "
            "hits AS MATERIALIZED (SELECT p.lesson_no AS lesson, (p.at - q.at + :shift) / :bucket AS b "
