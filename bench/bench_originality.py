@@ -79,7 +79,8 @@ def storage(mine: Prints, duration_s: float) -> dict[str, float]:
 # part is not re-used (the lesson's own picture or sound there).
 NOISE: dict[str, tuple[float | None, float | None]] = {
     "re-encoded 1 Mbps": (0.07, 0.012), "re-encoded 8 Mbps": (0.02, 0.003), "720p to 1080p": (0.85, 0.003),
-    "crop 10 %": (14.41, 0.003), "letterbox": (1.0, 0.003), "brightness 20 %": (0.05, 0.003),
+    "crop 10 %": (14.41, 0.003), "letterbox": (1.0, 0.003), "brightness +20 %": (0.05, 0.003),
+    "brightness -20 %": (3.47, 0.003),
     "mirrored": (0.85, 0.003), "sound at another level": (0.03, 0.002), "sound re-recorded": (0.03, 0.129),
     "picture only (new narration)": (0.07, None), "sound only (other pictures)": (None, 0.012),
     "re-recorded sound only": (None, 0.129),
@@ -236,8 +237,11 @@ def lookups(database: db.Database, synth: Synth, sources: list[tuple[str, Prints
     for i in range(unrelated):
         mine = synth.lesson(float(synth.rng.uniform(15, 45)))
         started = time.perf_counter()
-        false += bool(cross.check(f"other-{i}", mine, index, len(mine.picture) / FPS))
+        result = cross.check(f"other-{i}", mine, index, len(mine.picture) / FPS)
         times.append(time.perf_counter() - started)
+        false += bool(result)
+        for f in result:
+            print(f"  false match: {f.code} {f.start_s}-{f.end_s} {json.dumps(f.evidence, default=str)}", flush=True)
     found = sum(f for f, _ in per_kind.values())
     return {"lookups": len(times), "p50_s": round(statistics.median(times), 3),
             "p95_s": round(float(np.percentile(times, 95)), 3), "max_s": round(max(times), 3),
@@ -273,38 +277,61 @@ def run_backend(url: str, args: argparse.Namespace) -> dict[str, object]:
     database = db.open_database(url)
     synth = Synth(7)
     started = time.perf_counter()
-    sources, hours = fill(database, synth, args.lessons)
-    with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE" if database.dialect == "postgresql" else "ANALYZE"))
+    if args.skip_fill:
+        sources, hours = filled(database)
+        synth = Synth(8)  # other new lessons than the fill's run would have drawn
+    else:
+        sources, hours = fill(database, synth, args.lessons)
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE" if database.dialect == "postgresql" else "ANALYZE"))
+    with database.engine.connect() as conn:
         key_rows = int(conn.execute(text("SELECT count(*) FROM print_keys")).scalar())
+        lessons = int(conn.execute(text("SELECT count(*) FROM fingerprints")).scalar())
     size = size_of(database)
-    out: dict[str, object] = {"backend": database.dialect, "lessons": args.lessons,
-                              "fill_s": round(time.perf_counter() - started), "lesson_hours": round(hours),
-                              "size_mib": round(size / 2**20), "bytes_per_lesson_hour": round(size / hours),
+    out: dict[str, object] = {"backend": database.dialect, "lessons": lessons,
+                              "fill_s": None if args.skip_fill else round(time.perf_counter() - started),
+                              "lesson_hours": round(hours), "size_mib": round(size / 2**20),
+                              "bytes_per_lesson_hour": round(size / hours),
                               "key_rows_per_lesson_hour": round(key_rows / hours)}
     print(f"  {json.dumps(out)}", flush=True)
     out |= lookups(database, synth, sources, args.planted, args.unrelated)
-    reference = brute_force(database, synth, sources, args.lessons)
+    reference = brute_force(database, synth, sources, lessons)
     out |= reference | {"brute_force_ratio": round(reference["brute_force_lookup_s"] / out["p50_s"])}
     print(f"RESULT {json.dumps(out, ensure_ascii=False)}", flush=True)
     return out
+
+
+def filled(database: db.Database) -> tuple[list[tuple[str, Prints]], float]:
+    """An index filled before: its first 200 lessons (planting sources) and its hours of lesson."""
+    from index import prints as stored
+
+    with database.session() as session:
+        rows = stored.load(session, list(range(1, 201)))
+        frames = session.execute(text("SELECT sum(length(picture)) / 8 FROM fingerprints")).scalar()
+    return ([(r.job_id, prints.from_bytes(r.picture, r.picture_step_s, r.sound)) for r in rows],
+            float(frames) / FPS / 3600)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--video", type=Path, help="the lesson to time (default: the 15-min benchmark lesson)")
     parser.add_argument("--lessons", type=int, default=100_000)
-    parser.add_argument("--planted", type=int, default=120)
+    parser.add_argument("--planted", type=int, default=130)
     parser.add_argument("--unrelated", type=int, default=1000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--sqlite-dir", type=Path, help="where the scratch SQLite file goes (default: a temp dir)")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="a server where a scratch database is made and dropped")
+    parser.add_argument("--url", help="use this database (a PostgreSQL URL or a SQLite file's path), kept afterwards")
+    parser.add_argument("--skip-fill", action="store_true", help="--url's database was filled by an earlier run")
     parser.add_argument("--skip-cost", action="store_true")
     args = parser.parse_args()
     if not args.skip_cost:
         from bench.bench_check import lesson15
         print("cost on the benchmark lesson:", cost(args.video or lesson15()))
+    if args.url:
+        run_backend(originality.database_at(args.url).url, args)
+        return
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(dir=args.sqlite_dir) as tmp:
             print(f"SQLite, {args.lessons} lessons:")
