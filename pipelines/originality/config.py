@@ -31,6 +31,7 @@ class Picture(_Strict):
     motion_bits: int = Field(ge=0, le=64)
     min_motion_share: float = Field(ge=0, le=1)
     static_hamming: float = Field(ge=0, le=64)
+    one_scene_hamming: float = Field(ge=0, le=64)
     band_bits: int = Field(ge=8, le=21)
 
 

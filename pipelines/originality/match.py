@@ -100,6 +100,8 @@ def _frame_runs(mine: np.ndarray, theirs: np.ndarray, step: float, cfg: Picture,
             mean_bits = float(bits[a:b][ok[a:b]].mean())
             if _static(mine[a:b], cfg) and mean_bits > cfg.static_hamming:
                 continue
+            if _one_scene(mine[a:b][ok[a:b]], cfg) and mean_bits > cfg.one_scene_hamming:
+                continue
             similarity = 1.0 - mean_bits / 64.0
             found.append(Run("picture", a * step, b * step, (a + d) * step, (b + d) * step, round(similarity, 3),
                              n, mirrored))
@@ -112,6 +114,13 @@ def _static(hashes: np.ndarray, cfg: Picture) -> bool:
         return True
     moved = distance(hashes[1:], hashes[:-1]) > cfg.motion_bits
     return float(moved.mean()) < cfg.min_motion_share
+
+
+def _one_scene(hashes: np.ndarray, cfg: Picture) -> bool:
+    """The matching frames never leave one scene (none moves `scene_hamming` from the first): one shot that
+    looks like another (a teacher before a board), which must match closely to be re-use."""
+    hashes = hashes[hashes != 0]
+    return len(hashes) == 0 or int(distance(hashes, hashes[0]).max()) <= cfg.scene_hamming
 
 
 def _diagonals(hits: np.ndarray, slack: int, min_count: int) -> list[int]:
