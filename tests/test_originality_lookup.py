@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from index import db, repository
 from index import prints as stored
-from pipelines.originality import config, cross, prints
+from pipelines.originality import config, cross, match, prints
 from pipelines.originality.prints import Prints
 from pipelines.originality.sound import STEP_S
 from workers import originality
@@ -161,3 +161,23 @@ def test_query_keys_find_a_value_one_bit_off_only_with_flips(flips):
     indexed = set(prints.sound_keys(values, STEP_S, sound, 0.1).key.tolist())
     query = set(prints.sound_keys(values ^ np.uint32(1 << 9), STEP_S, sound, 0.1, flips).key.tolist())
     assert bool(indexed & query) == bool(flips)
+
+
+def _shot(head: int, frames: int, seed: int) -> np.ndarray:
+    """One shot that barely changes: a head hash with 3 random bits flipped a frame (a teacher at a board)."""
+    rng = np.random.default_rng(seed)
+    masks = np.zeros(frames, np.uint64)
+    for _ in range(3):
+        masks |= np.uint64(1) << rng.integers(0, 64, frames, dtype=np.uint64)
+    return np.uint64(head) ^ masks
+
+
+@pytest.mark.parametrize("apart_bits, found", [(10, False), (0, True)])
+def test_one_look_alike_shot_is_not_reuse_but_its_copy_is(apart_bits, found):
+    cfg = config.load()
+    head = 0x0123_4567_89AB_CDEF
+    theirs = _shot(head, 60, 1)
+    mine = _shot(head ^ ((1 << apart_bits) - 1), 60, 2) if apart_bits else theirs ^ (np.uint64(1) << np.uint64(5))
+    a, b = Prints(mine, mine ^ np.uint64(0xFFFF), 0.5), Prints(theirs, theirs, 0.5)
+    runs = match.picture_runs(a, b, cfg.picture, cfg.matching, 10.0)
+    assert bool(runs) == found, runs
