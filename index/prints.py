@@ -126,8 +126,9 @@ def _pairs_source(session: Session, packed: list[int]) -> tuple[str, Any]:
 
 def votes(session: Session, packed: list[int], at_bits: int, exclude: str, bucket: int,
           min_votes: int) -> dict[int, dict[int, int]]:
-    """Per indexed lesson with at least `min_votes` equal keys: its votes per offset bucket (their tick minus
-    mine, floor-divided by `bucket` ticks). `packed` holds key << at_bits | at."""
+    """Votes of equal keys per indexed lesson and offset bucket (their tick minus mine, floor-divided by
+    `bucket` ticks): the buckets that with a neighbour hold at least `min_votes`. `packed` holds
+    key << at_bits | at."""
     if not packed:
         return {}
     source, value = _pairs_source(session, packed)
@@ -136,11 +137,13 @@ def votes(session: Session, packed: list[int], at_bits: int, exclude: str, bucke
         session.execute(text("SET LOCAL enable_mergejoin = off"))
     shift = bucket * (1 << at_bits)  # keeps the offset positive: integer division floors alike on both
     sql = (f"WITH q AS (SELECT v / {1 << at_bits} AS key, v % {1 << at_bits} AS at FROM ({source}) AS s), "
-           "hits AS MATERIALIZED (SELECT p.lesson_no AS lesson, (p.at - q.at + :shift) / :bucket AS b "
+           "g AS (SELECT p.lesson_no AS lesson, (p.at - q.at + :shift) / :bucket AS b, count(*) AS n "
            "FROM q JOIN print_keys p ON p.key = q.key WHERE p.lesson_no <> "
-           "coalesce((SELECT lesson_no FROM fingerprints WHERE job_id = :me), -1)), "
-           "busy AS (SELECT lesson FROM hits GROUP BY lesson HAVING count(*) >= :min) "
-           "SELECT lesson, b, count(*) FROM hits WHERE lesson IN (SELECT lesson FROM busy) GROUP BY lesson, b")
+           "coalesce((SELECT lesson_no FROM fingerprints WHERE job_id = :me), -1) GROUP BY 1, 2), "
+           "w AS (SELECT lesson, b, n, lag(b) OVER o AS pb, lag(n) OVER o AS pn, lead(b) OVER o AS nb, "
+           "lead(n) OVER o AS nn FROM g WINDOW o AS (PARTITION BY lesson ORDER BY b)) "
+           "SELECT lesson, b, n FROM w WHERE n + CASE WHEN nb = b + 1 THEN nn ELSE 0 END >= :min "
+           "OR n + CASE WHEN pb = b - 1 THEN pn ELSE 0 END >= :min")
     out: dict[int, dict[int, int]] = {}
     for lesson, b, n in session.execute(text(sql), {"q": value, "shift": shift, "bucket": bucket, "me": exclude,
                                                     "min": min_votes}):

@@ -38,8 +38,9 @@ class LessonIndex(Protocol):
         once, the later lookup then finds the other."""
 
     def votes(self, packed: list[int], exclude: str, bucket: int, min_votes: int) -> dict[int, dict[int, int]]:
-        """Per indexed lesson (its number; not `exclude`'s) with at least `min_votes` keys equal to the
-        query's (`Keys.packed`): its votes per time offset bucket of `bucket` ticks."""
+        """Votes of the keys equal to the query's (`Keys.packed`) per indexed lesson (its number; not
+        `exclude`'s) and time offset bucket of `bucket` ticks: the buckets that with a neighbour hold at least
+        `min_votes`."""
 
     def prints(self, lesson_nos: list[int]) -> dict[int, tuple[Other, Prints]]:
         """Each lesson's metadata and its stored prints, by its number (numbers without prints left out)."""
