@@ -3,8 +3,9 @@
 The farm's report step and `lessonqc check --index` both call `check()` from the one report
 assembly (pipelines/assemble.py) with a `LessonIndex`; workers/originality.py implements it
 over the database. The lesson's (key, time) pairs vote per indexed lesson for a time offset;
-only the best-voted (lesson, offset) pairs are verified, along those offsets only. Material registered as common in config/originality.yaml is masked out of
-the prints first (and so never indexed nor matched).
+only the best-voted (lesson, offset) pairs are verified, along those offsets only. Material
+registered as common in config/originality.yaml is masked out of the prints first (and so
+never indexed nor matched).
 """
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def candidates(votes: dict[int, dict[int, int]], bucket_s: float, rules: Lookup)
     by_lesson: dict[int, list[tuple[int, float]]] = {}
     for n, lesson, offset in pairs[:rules.max_candidates]:
         by_lesson.setdefault(lesson, []).append((n, offset))
-    return [Candidate(lesson, tuple(o for _, o in found), sum(n for n, _ in found)) for lesson, found in by_lesson.items()]
+    return [Candidate(lesson, tuple(o for _, o in found), sum(n for n, _ in found))
+            for lesson, found in by_lesson.items()]
 
 
 def without_common(mine: Prints, cfg: Originality | None = None) -> Prints:

@@ -60,7 +60,8 @@ def _rekey(bind: sa.engine.Connection, jobs: list[str]) -> None:
         for number, picture, step, sound in rows:
             keys = prints.index_keys(prints.from_bytes(picture, step, sound), cfg.picture, cfg.sound,
                                      cfg.lookup.tick_s)
-            values += [{"key": int(k), "lesson_no": number, "at": int(a)} for k, a in sorted(set(zip(keys.key, keys.at)))]
+            values += [{"key": int(k), "lesson_no": number, "at": int(a)}
+                       for k, a in sorted(set(zip(keys.key.tolist(), keys.at.tolist())))]
         if values:
             bind.execute(table.insert(), values)
 
