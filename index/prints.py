@@ -1,20 +1,21 @@
 """Lesson fingerprints (SPEC "Cross-lesson checks"): each job's prints and the keys it is found under.
 
 `fingerprints` keeps one row per job: its picture hashes (64-bit, little-endian) and Chromaprint
-values (32-bit), as bytes. `print_keys` is the candidate index (multi-index hashing): one row
-per (key, job), a key being a 16-bit band of a hash tagged with its band; an exact B-tree lookup
-of a new lesson's keys finds the lessons worth comparing frame by frame. Both databases run it
-the same way (an array parameter on PostgreSQL, json_each on SQLite).
+values (32-bit), as bytes, and a compact lesson number. `print_keys` is the candidate index: one
+row per (key, lesson number, time), its primary key the whole row (index-only lookups; SQLite
+WITHOUT ROWID). A new lesson's (key, time) pairs are joined with it and vote, per indexed
+lesson, for the time offset between the two (Shazam-style): only keys agreeing on one offset
+count. Both databases run the one query (the pairs as an array on PostgreSQL, json_each on SQLite).
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, delete, insert, select, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, delete, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, Finding, Job, Lesson, UTCDateTime, utcnow
@@ -24,11 +25,12 @@ META_FIELDS = ("title", "teacher", "school", "region", "year")   # what a match 
 
 
 class Fingerprint(Base):
-    """One job's fingerprint (its picture and sound prints)."""
+    """One job's fingerprint (its picture and sound prints); `lesson_no` is its number in `print_keys`."""
 
     __tablename__ = "fingerprints"
 
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    lesson_no: Mapped[int] = mapped_column(Integer, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     picture: Mapped[bytes] = mapped_column(LargeBinary)
     picture_step_s: Mapped[float] = mapped_column(Float)
@@ -37,14 +39,23 @@ class Fingerprint(Base):
 
 
 class PrintKey(Base):
-    """A job is found under this key (band << 16 | 16-bit value)."""
+    """Lesson `lesson_no` holds `key` at `at` (ticks from its start); the whole row is the key (index-only)."""
 
     __tablename__ = "print_keys"
 
-    key: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lesson_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[int] = mapped_column(Integer, primary_key=True)
 
-    __table_args__ = (Index("ix_print_keys_job", "job_id"), {"sqlite_with_rowid": False})
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class PrintNumber(Base):
+    """The last lesson number given (one row): numbers are never given twice, even after a job is deleted."""
+
+    __tablename__ = "print_numbers"
+
+    last: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 @dataclass(frozen=True)
@@ -52,48 +63,104 @@ class Stored:
     """A job's stored prints and what evidence names of it."""
 
     job_id: str
+    lesson_no: int
     picture: bytes
     picture_step_s: float
     sound: bytes
     meta: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Voted:
+    """An indexed lesson equal keys point at: its job, and its time offsets (seconds, theirs minus mine)."""
+
+    job_id: str
+    offsets_s: tuple[float, ...]
+    votes: int
+
+
 def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, sound: bytes,
-          keys: Iterable[int]) -> None:
-    """Keep a job's prints and keys (replacing any it had)."""
-    session.execute(delete(PrintKey).where(PrintKey.job_id == job_id))
-    session.execute(delete(Fingerprint).where(Fingerprint.job_id == job_id))
-    session.add(Fingerprint(job_id=job_id, version=1, picture=picture, picture_step_s=picture_step_s, sound=sound))
+          keys: Iterable[tuple[int, int]], old_keys: Callable[[Stored], Iterable[int]] | None = None) -> bool:
+    """Keep a job's prints and its (key, at) pairs under a new lesson number, replacing any it had (False:
+    these very prints were kept already). A replaced lesson's keys are deleted where `old_keys` (its prints'
+    keys) finds them; others stay behind unseen (their number is never given again; `prune_keys`)."""
+    old = session.get(Fingerprint, job_id)
+    if old is not None and old.picture == picture and old.sound == sound and old.picture_step_s == picture_step_s:
+        return False
+    if old is not None:
+        if old_keys is not None:
+            gone = sorted(set(old_keys(Stored(job_id, old.lesson_no, old.picture, old.picture_step_s, old.sound, {}))))
+            session.execute(delete(PrintKey).where(PrintKey.lesson_no == old.lesson_no, PrintKey.key.in_(gone)))
+        session.delete(old)
+        session.flush()
+    number = _next_number(session)
+    session.add(Fingerprint(job_id=job_id, lesson_no=number, version=2, picture=picture,
+                            picture_step_s=picture_step_s, sound=sound))
     session.flush()
-    rows = [{"key": k, "job_id": job_id} for k in sorted(set(keys))]
+    rows = [{"key": k, "lesson_no": number, "at": a} for k, a in sorted(set(keys))]
     if rows:
         session.execute(insert(PrintKey), rows)
+    return True
 
 
-def candidates(session: Session, keys: Iterable[int], exclude: str, limit: int, min_hits: int) -> list[str]:
-    """Jobs sharing at least `min_hits` of `keys` (not `exclude`), most shared first, at most `limit`."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return []
+def _next_number(session: Session) -> int:
+    """The next lesson number (the counter's row is locked until commit: writers number one at a time)."""
+    number = session.execute(text("UPDATE print_numbers SET last = last + 1 RETURNING last")).scalar_one_or_none()
+    if number is None:  # an emptied table (tests truncate): start after the numbers in use
+        number = int(session.execute(text("SELECT coalesce(max(lesson_no), 0) + 1 FROM fingerprints")).scalar_one())
+        session.add(PrintNumber(last=number))
+        session.flush()
+    return int(number)
+
+
+def prune_keys(session: Session) -> int:
+    """Delete the keys of lesson numbers no fingerprint has any more (replaced or deleted jobs): a full scan."""
+    return session.execute(text("DELETE FROM print_keys WHERE lesson_no NOT IN "
+                                "(SELECT lesson_no FROM fingerprints)")).rowcount
+
+
+def _pairs_source(session: Session, packed: list[int]) -> tuple[str, Any]:
     if session.get_bind().dialect.name == "postgresql":
-        among, value = "key = ANY(CAST(:keys AS integer[]))", wanted
-    else:
-        among, value = "key IN (SELECT value FROM json_each(:keys))", json.dumps(wanted)
-    rows = session.execute(text(f"SELECT job_id, count(*) AS hits FROM print_keys WHERE {among} AND job_id <> :me "
-                                "GROUP BY job_id HAVING count(*) >= :min ORDER BY hits DESC, job_id LIMIT :n"),
-                           {"keys": value, "me": exclude, "min": min_hits, "n": limit})
-    return [r[0] for r in rows]
+        return "SELECT v FROM unnest(CAST(:q AS bigint[])) AS v", packed
+    return "SELECT value AS v FROM json_each(:q)", json.dumps(packed)
 
 
-def load(session: Session, job_ids: Sequence[str]) -> list[Stored]:
-    """The stored prints of `job_ids` (in that order; jobs without prints are left out)."""
-    if not job_ids:
+def votes(session: Session, packed: list[int], at_bits: int, exclude: str, bucket: int,
+          min_votes: int) -> dict[int, dict[int, int]]:
+    """Votes of equal keys per indexed lesson and offset bucket (their tick minus mine, floor-divided by
+    `bucket` ticks): the buckets that with a neighbour hold at least `min_votes`. `packed` holds
+    key << at_bits | at."""
+    if not packed:
+        return {}
+    source, value = _pairs_source(session, packed)
+    if session.get_bind().dialect.name == "postgresql":  # one index probe a key, never a scan of the table
+        session.execute(text("SET LOCAL enable_hashjoin = off"))
+        session.execute(text("SET LOCAL enable_mergejoin = off"))
+    shift = bucket * (1 << at_bits)  # keeps the offset positive: integer division floors alike on both
+    sql = (f"WITH q AS (SELECT v / {1 << at_bits} AS key, v % {1 << at_bits} AS at FROM ({source}) AS s), "
+           "g AS (SELECT p.lesson_no AS lesson, (p.at - q.at + :shift) / :bucket AS b, count(*) AS n "
+           "FROM q JOIN print_keys p ON p.key = q.key WHERE p.lesson_no <> "
+           "coalesce((SELECT lesson_no FROM fingerprints WHERE job_id = :me), -1) GROUP BY 1, 2), "
+           "w AS (SELECT lesson, b, n, lag(b) OVER o AS pb, lag(n) OVER o AS pn, lead(b) OVER o AS nb, "
+           "lead(n) OVER o AS nn FROM g WINDOW o AS (PARTITION BY lesson ORDER BY b)) "
+           "SELECT lesson, b, n FROM w WHERE n + CASE WHEN nb = b + 1 THEN nn ELSE 0 END >= :min "
+           "OR n + CASE WHEN pb = b - 1 THEN pn ELSE 0 END >= :min")
+    out: dict[int, dict[int, int]] = {}
+    for lesson, b, n in session.execute(text(sql), {"q": value, "shift": shift, "bucket": bucket, "me": exclude,
+                                                    "min": min_votes}):
+        out.setdefault(int(lesson), {})[int(b) - shift // bucket] = int(n)
+    return out
+
+
+def load(session: Session, lesson_nos: Sequence[int]) -> list[Stored]:
+    """The stored prints of lesson numbers (in that order; numbers no fingerprint has are left out)."""
+    if not lesson_nos:
         return []
     rows = session.execute(select(Fingerprint, Job, Lesson).join(Job, Job.id == Fingerprint.job_id)
-                           .outerjoin(Lesson, Lesson.job_id == Job.id).where(Fingerprint.job_id.in_(job_ids)))
-    found = {fp.job_id: Stored(fp.job_id, fp.picture, fp.picture_step_s, fp.sound, _meta(job, lesson))
+                           .outerjoin(Lesson, Lesson.job_id == Job.id).where(Fingerprint.lesson_no.in_(lesson_nos)))
+    found = {fp.lesson_no: Stored(fp.job_id, fp.lesson_no, fp.picture, fp.picture_step_s, fp.sound, _meta(job, lesson))
              for fp, job, lesson in rows}
-    return [found[j] for j in job_ids if j in found]
+    return [found[n] for n in lesson_nos if n in found]
 
 
 def _meta(job: Job, lesson: Lesson | None) -> dict[str, Any]:

@@ -201,10 +201,14 @@ def test_embedded_check_indexes_and_finds_reuse(lessons, media_cache, tmp_path):
 def test_index_keys_of_a_lesson(lessons, profile):
     mine = fingerprint_file(lessons["a"], profile)
     cfg = config.load()
-    keys = prints.index_keys(mine, cfg.picture, cfg.sound)
+    keys = prints.index_keys(mine, cfg.picture, cfg.sound, cfg.lookup.tick_s)
+    query = prints.query_keys(mine, cfg.picture, cfg.sound, cfg.lookup.tick_s)
     assert len(mine.picture) == 120 and all(mine.picture), "2 fps, every frame of footage hashed"
-    assert 0 < len(keys) < len(prints.query_keys(mine, cfg.picture, cfg.sound))
-    assert {k >> 16 for k in keys} == {0, 1, 2, 3, 4, 5}, "picture bands 0-3, sound bands 4-5"
+    assert 0 < len(keys) < len(query)
+    assert set((keys.key >> 32).tolist()) == {1, 2, 3, 4}, "picture bands 1-3, sound 4"
+    assert keys.at.min() >= 0 and keys.at.max() <= round(60.0 / cfg.lookup.tick_s), "times within the lesson"
+    sound = keys.key[keys.key >> 32 == prints.SOUND_TAG]
+    assert 0.5 < len(sound) * cfg.sound.index_modulus / len(mine.sound) < 2, "one sound value in index_modulus"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +29,39 @@ class IndexLessons:
     def __init__(self, database: Callable[[], db.Database]):
         self.database = database
 
-    def candidates(self, keys: set[int], exclude: str, limit: int, min_hits: int) -> list[str]:
+    def keep(self, job_id: str, mine: Prints) -> None:
+        """This job's prints into the index (committed) before it is matched, when the index knows the job
+        (the farm's jobs; `lessonqc check --index` adds its job afterwards)."""
+        database = self.database()
+        with database.session() as session:
+            known = repository.get_job(session, job_id) is not None
+        if known:
+            store_prints(database, job_id, mine, masked=True)
+
+    def votes(self, packed: list[int], exclude: str, bucket: int, min_votes: int) -> dict[int, dict[int, int]]:
         with self.database().session() as session:
-            return stored.candidates(session, keys, exclude, limit, min_hits)
+            return stored.votes(session, packed, prints.AT_BITS, exclude, bucket, min_votes)
 
-    def prints(self, job_ids: list[str]) -> Iterable[tuple[Other, Prints]]:
+    def prints(self, lesson_nos: list[int]) -> dict[int, tuple[Other, Prints]]:
         with self.database().session() as session:
-            rows = stored.load(session, job_ids)
-        return [(Other(r.job_id, r.meta), prints.from_bytes(r.picture, r.picture_step_s, r.sound)) for r in rows]
+            rows = stored.load(session, lesson_nos)
+        return {r.lesson_no: (Other(r.job_id, r.meta), prints.from_bytes(r.picture, r.picture_step_s, r.sound))
+                for r in rows}
 
 
-def store_prints(database: db.Database, job_id: str, mine: Prints) -> None:
-    """Keep `mine` (common material masked out here) as `job_id`'s prints, under its index keys."""
+def store_prints(database: db.Database, job_id: str, mine: Prints, masked: bool = False) -> None:
+    """Keep `mine` (common material masked out here unless `masked`) as `job_id`'s prints, under its keys."""
     cfg = config.load()
-    mine = cross.without_common(mine, cfg)
+    mine = mine if masked else cross.without_common(mine, cfg)
+    keys = prints.index_keys(mine, cfg.picture, cfg.sound, cfg.lookup.tick_s)
     with database.session() as session:
         stored.store(session, job_id, prints.picture_bytes(mine), mine.picture_step_s, prints.sound_bytes(mine),
-                     prints.index_keys(mine, cfg.picture, cfg.sound))
+                     zip(keys.key.tolist(), keys.at.tolist()), lambda old: _keys_of(old, cfg))
+
+
+def _keys_of(old: stored.Stored, cfg: config.Originality) -> list[int]:
+    return prints.index_keys(prints.from_bytes(old.picture, old.picture_step_s, old.sound), cfg.picture, cfg.sound,
+                             cfg.lookup.tick_s).key.tolist()
 
 
 def store_published(database: db.Database, doc: dict[str, Any], folder: Path) -> bool:

@@ -31,10 +31,14 @@ class Picture(_Strict):
     motion_bits: int = Field(ge=0, le=64)
     min_motion_share: float = Field(ge=0, le=1)
     static_hamming: float = Field(ge=0, le=64)
+    one_scene_hamming: float = Field(ge=0, le=64)
+    band_bits: int = Field(ge=8, le=21)
 
 
 class Sound(_Strict):
-    landmark_modulus: int = Field(ge=1)
+    key_bits: int = Field(ge=8, le=32)
+    index_modulus: int = Field(ge=1)
+    query_flips: int = Field(ge=0, le=1)
     window_s: float = Field(gt=0)
     max_bit_error: float = Field(gt=0, lt=0.5)
     min_change_bits: float = Field(ge=0)
@@ -48,9 +52,16 @@ class Matching(_Strict):
     max_gap_s: float = Field(ge=0)
     min_density: float = Field(gt=0, le=1)
     offset_slack_s: float = Field(ge=0)
-    max_candidates: int = Field(ge=1)
-    min_key_hits: int = Field(ge=1)
     common_seconds: float = Field(gt=0)
+
+
+class Lookup(_Strict):
+    tick_s: float = Field(gt=0)
+    bucket_s: float = Field(gt=0)
+    min_votes: int = Field(ge=1)
+    max_candidates: int = Field(ge=1)
+    max_offsets: int = Field(ge=1)
+    verify_slack_s: float = Field(ge=0)
 
 
 class Common(_Strict):
@@ -62,6 +73,7 @@ class Originality(_Strict):
     picture: Picture
     sound: Sound
     matching: Matching
+    lookup: Lookup
     common: tuple[Common, ...] = ()
     folder: Path = CONFIG_DIR  # where relative `file`s of common material are
 

@@ -39,18 +39,36 @@ class Run:
         return self.other_start_s - self.start_s
 
 
-def runs(mine: Prints, other: Prints, picture: Picture, sound: Sound, rules: Matching, min_s: float) -> list[Run]:
-    """Every picture and sound run of at least `min_s` between two lessons."""
-    return picture_runs(mine, other, picture, rules, min_s) + sound_runs(mine, other, sound, rules, min_s)
+@dataclass(frozen=True)
+class Around:
+    """Verify only near these offsets (seconds, theirs minus mine; the index's votes), `slack_s` either side."""
+
+    offsets_s: tuple[float, ...]
+    slack_s: float
+
+    def steps(self, step_s: float) -> list[int]:
+        """The offsets in steps of `step_s` this covers."""
+        return sorted({k for off in self.offsets_s
+                       for k in range(int(np.floor((off - self.slack_s) / step_s)),
+                                      int(np.ceil((off + self.slack_s) / step_s)) + 1)})
+
+
+def runs(mine: Prints, other: Prints, picture: Picture, sound: Sound, rules: Matching, min_s: float,
+         around: Around | None = None) -> list[Run]:
+    """Every picture and sound run of at least `min_s` between two lessons (only near `around`'s offsets
+    when given: O(length) an offset; else every offset: O(length²), for short common material)."""
+    return picture_runs(mine, other, picture, rules, min_s, around) + sound_runs(mine, other, sound, rules, min_s,
+                                                                                  around)
 
 
 # ---- picture ----
 
-def picture_runs(mine: Prints, other: Prints, cfg: Picture, rules: Matching, min_s: float) -> list[Run]:
+def picture_runs(mine: Prints, other: Prints, cfg: Picture, rules: Matching, min_s: float,
+                 around: Around | None = None) -> list[Run]:
     """Runs of matching frames (the mirror image too); overlapping ones keep the best."""
     theirs = resample(other.picture, other.picture_step_s, mine.picture_step_s)
-    found = [*_frame_runs(mine.picture, theirs, mine.picture_step_s, cfg, rules, min_s, False),
-             *_frame_runs(mine.mirrored, theirs, mine.picture_step_s, cfg, rules, min_s, True)]
+    found = [*_frame_runs(mine.picture, theirs, mine.picture_step_s, cfg, rules, min_s, False, around),
+             *_frame_runs(mine.mirrored, theirs, mine.picture_step_s, cfg, rules, min_s, True, around)]
     return best_disjoint(found)
 
 
@@ -64,18 +82,25 @@ def resample(hashes: np.ndarray, step_s: float, to_step_s: float) -> np.ndarray:
 
 
 def _frame_runs(mine: np.ndarray, theirs: np.ndarray, step: float, cfg: Picture, rules: Matching, min_s: float,
-                mirrored: bool) -> list[Run]:
+                mirrored: bool, around: Around | None) -> list[Run]:
     if not np.any(mine) or not np.any(theirs):
         return []
-    dist = distance(mine[:, None], theirs[None, :])
-    hits = (dist <= cfg.hamming) & (mine != 0)[:, None] & (theirs != 0)[None, :]
     steps = _Steps(step, rules, min_s)
+    lines = _Diagonals(mine, theirs, cfg.hamming)
+    if around is None:
+        dist = distance(mine[:, None], theirs[None, :])
+        hits = (dist <= cfg.hamming) & (mine != 0)[:, None] & (theirs != 0)[None, :]
+        chosen = _diagonals(hits, steps.slack, steps.min_count)
+    else:
+        chosen = lines.best(around.steps(step), steps.slack, steps.min_count)
     found: list[Run] = []
-    for d in _diagonals(hits, steps.slack, steps.min_count):
-        ok, bits = _along(hits, dist, d, steps.slack)
+    for d in chosen:
+        ok, bits = lines.along(d, steps.slack)
         for a, b, n in steps.spans(ok):
             mean_bits = float(bits[a:b][ok[a:b]].mean())
             if _static(mine[a:b], cfg) and mean_bits > cfg.static_hamming:
+                continue
+            if _one_scene(mine[a:b][ok[a:b]], cfg) and mean_bits > cfg.one_scene_hamming:
                 continue
             similarity = 1.0 - mean_bits / 64.0
             found.append(Run("picture", a * step, b * step, (a + d) * step, (b + d) * step, round(similarity, 3),
@@ -89,6 +114,13 @@ def _static(hashes: np.ndarray, cfg: Picture) -> bool:
         return True
     moved = distance(hashes[1:], hashes[:-1]) > cfg.motion_bits
     return float(moved.mean()) < cfg.min_motion_share
+
+
+def _one_scene(hashes: np.ndarray, cfg: Picture) -> bool:
+    """The matching frames never leave one scene (none moves `scene_hamming` from the first): one shot that
+    looks like another (a teacher before a board), which must match closely to be re-use."""
+    hashes = hashes[hashes != 0]
+    return len(hashes) == 0 or int(distance(hashes, hashes[0]).max()) <= cfg.scene_hamming
 
 
 def _diagonals(hits: np.ndarray, slack: int, min_count: int) -> list[int]:
@@ -108,23 +140,56 @@ def _diagonals(hits: np.ndarray, slack: int, min_count: int) -> list[int]:
     return [k - (n - 1) for k in chosen]
 
 
-def _along(hits: np.ndarray, dist: np.ndarray, d: int, slack: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame of mine: a match at offset d (± slack), and its smallest distance there."""
-    n, m = hits.shape
-    ok = np.zeros(n, bool)
-    bits = np.full(n, 64, np.int64)
-    for k in range(d - slack, d + slack + 1):
-        i = np.arange(max(0, -k), min(n, m - k))
-        if len(i):
-            ok[i] |= hits[i, i + k]
-            bits[i] = np.minimum(bits[i], np.where(hits[i, i + k], dist[i, i + k], 64))
-    return ok, bits
+class _Diagonals:
+    """Matching frames along one offset at a time (their index minus mine): O(length) each, kept once made."""
+
+    def __init__(self, mine: np.ndarray, theirs: np.ndarray, hamming: int):
+        self.mine, self.theirs, self.hamming = mine, theirs, hamming
+        self.made: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def line(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame of mine: a match at offset k, and its distance there (64 where none)."""
+        if k not in self.made:
+            n, m = len(self.mine), len(self.theirs)
+            hit, bits = np.zeros(n, bool), np.full(n, 64, np.int64)
+            i = np.arange(max(0, -k), min(n, m - k))
+            if len(i):
+                a, b = self.mine[i], self.theirs[i + k]
+                dist = distance(a, b)
+                ok = (dist <= self.hamming) & (a != 0) & (b != 0)
+                hit[i], bits[i] = ok, np.where(ok, dist, 64)
+            self.made[k] = hit, bits
+        return self.made[k]
+
+    def along(self, d: int, slack: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per frame of mine: a match at offset d (± slack), and its smallest distance there."""
+        ok = np.zeros(len(self.mine), bool)
+        bits = np.full(len(self.mine), 64, np.int64)
+        for k in range(d - slack, d + slack + 1):
+            hit, dist = self.line(k)
+            ok |= hit
+            bits = np.minimum(bits, dist)
+        return ok, bits
+
+    def best(self, offsets: list[int], slack: int, min_count: int) -> list[int]:
+        """Of `offsets`, those with enough matches near them, most first, `slack` apart."""
+        votes = {k: int(self.line(k)[0].sum()) for k in offsets}
+        smooth = {k: sum(votes.get(j, 0) for j in range(k - slack, k + slack + 1)) for k in offsets}
+        chosen: list[int] = []
+        for k in sorted(offsets, key=lambda k: (-smooth[k], k)):
+            if smooth[k] < min_count or len(chosen) >= MAX_DIAGONALS:
+                break
+            if votes[k] and all(abs(k - c) > slack for c in chosen):
+                chosen.append(k)
+        return chosen
 
 
 # ---- sound ----
 
-def sound_runs(mine: Prints, other: Prints, cfg: Sound, rules: Matching, min_s: float) -> list[Run]:
-    """Runs of sound windows whose bit-error rate is low at one offset (found by exact value votes)."""
+def sound_runs(mine: Prints, other: Prints, cfg: Sound, rules: Matching, min_s: float,
+               around: Around | None = None) -> list[Run]:
+    """Runs of sound windows whose bit-error rate is low at one offset (`around`'s, else found by exact
+    value votes)."""
     a, b = mine.sound, other.sound
     if len(a) < 2 or len(b) < 2:
         return []
@@ -133,7 +198,9 @@ def sound_runs(mine: Prints, other: Prints, cfg: Sound, rules: Matching, min_s: 
     steps = _Steps(step * window, rules, min_s)
     lively = _lively(a, window, cfg.min_change_bits)
     found: list[Run] = []
-    for d in _sound_offsets(a, b, cfg.min_votes, int(round(rules.offset_slack_s / step))):
+    offsets = (around.steps(step) if around is not None
+               else _sound_offsets(a, b, cfg.min_votes, int(round(rules.offset_slack_s / step))))
+    for d in offsets:
         errors = _window_errors(a, b, d, window)
         ok = (errors <= cfg.max_bit_error) & lively[:len(errors)]
         for s, e, n in steps.spans(ok):

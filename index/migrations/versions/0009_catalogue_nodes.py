@@ -1,7 +1,7 @@
 """selection: the catalogue node of a lesson (学段, 学科, 教材版本, 册次, 单元, 课) and its compared key
 
 Revision ID: 0009_catalogue_nodes
-Revises: 0007
+Revises: 0008_print_offsets
 Create Date: 2026-12-07
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_catalogue_nodes"
-down_revision = "0007"
+down_revision = "0008_print_offsets"
 branch_labels = None
 depends_on = None
 
