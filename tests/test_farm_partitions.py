@@ -85,7 +85,7 @@ def test_a_webhook_being_delivered_by_one_worker_is_not_delivered_by_another_at_
     farm = new_farm(require_redis(), tmp_path)
     install(farm, monkeypatch)
     posted: list[int] = []
-    monkeypatch.setattr(indexing, "deliver", lambda delivery_id, _settings: posted.append(delivery_id))
+    monkeypatch.setattr(indexing, "deliver", lambda delivery_id, _settings, _store: posted.append(delivery_id))
     try:
         with brokers.store().exclusive("webhook:4242", 30) as mine:  # the first worker, mid-POST
             assert mine
