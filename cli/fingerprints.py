@@ -1,4 +1,5 @@
-"""`lessonqc fingerprints import VIDEO...`: earlier years' lessons into the index, to be matched against."""
+"""`lessonqc fingerprints import VIDEO...`: earlier years' lessons into the index, to be matched against;
+`lessonqc fingerprints rekey`: fingerprints kept under an older keys' form indexed anew."""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--year", type=int, help="the year the lesson was submitted")
     imp.add_argument("--job-id", help="its job id (with one VIDEO); default: archive- and a digest of its path")
     imp.set_defaults(func=run_import)
+    rekey = group.add_parser("rekey", help="index fingerprints kept under an older keys' form (after an upgrade)",
+                             description="Derive the index keys of every fingerprint stored before the keys' form "
+                                         "changed (the sweeper does this a share per pass).")
+    rekey.add_argument("--index", metavar="URL|FILE",
+                       help="the index (a database URL or a SQLite file); default: the farm's index")
+    rekey.set_defaults(func=run_rekey)
+
+
+def run_rekey(args: argparse.Namespace) -> int:
+    done = originality.rekey(originality.open_at(args.index) if args.index else indexing.database())
+    print(f"{done} fingerprints indexed anew")
+    return 0
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, delete, insert, select, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, delete, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, Finding, Job, Lesson, UTCDateTime, utcnow
 
+KEYS_VERSION = 2  # the keys' form a fingerprint is indexed under (2: 0008's keys with times); older: no keys yet
 MATCH_CODES = ("originality.reused", "originality.duplicate")
 META_FIELDS = ("title", "teacher", "school", "region", "year")   # what a match names of the other lesson
 
@@ -94,13 +95,31 @@ def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, 
         session.delete(old)
         session.flush()
     number = _next_number(session)
-    session.add(Fingerprint(job_id=job_id, lesson_no=number, version=2, picture=picture,
+    session.add(Fingerprint(job_id=job_id, lesson_no=number, version=KEYS_VERSION, picture=picture,
                             picture_step_s=picture_step_s, sound=sound))
     session.flush()
     rows = [{"key": k, "lesson_no": number, "at": a} for k, a in sorted(set(keys))]
     if rows:
         session.execute(insert(PrintKey), rows)
     return True
+
+
+def unkeyed(session: Session, limit: int) -> list[Stored]:
+    """Up to `limit` fingerprints kept before their keys' form changed (no keys yet), oldest first; on
+    PostgreSQL rows another transaction is re-keying are skipped."""
+    query = select(Fingerprint).where(Fingerprint.version < KEYS_VERSION).order_by(Fingerprint.lesson_no).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [Stored(fp.job_id, fp.lesson_no, fp.picture, fp.picture_step_s, fp.sound, {})
+            for fp in session.scalars(query)]
+
+
+def add_keys(session: Session, lesson_no: int, keys: Iterable[tuple[int, int]]) -> None:
+    """Index an unkeyed fingerprint under its (key, at) pairs, in the current form."""
+    rows = [{"key": k, "lesson_no": lesson_no, "at": a} for k, a in sorted(set(keys))]
+    if rows:
+        session.execute(insert(PrintKey), rows)
+    session.execute(update(Fingerprint).where(Fingerprint.lesson_no == lesson_no).values(version=KEYS_VERSION))
 
 
 def _next_number(session: Session) -> int:

@@ -109,7 +109,7 @@ def test_a_lost_job_is_queued_again_from_the_index_then_failed_when_it_keeps_van
     assert (row.status, row.verdict, row.codes) == ("error", "error", ["input.unreadable"]) and row.report_dir
     assert farm.store.active() == set() and farm.store.state("lost-1") == "error"
     assert sweeper.sweep(farm, _later()) == {"redriven": 0, "failed": 0, "republished": 0, "recovered": 0,
-                                                   "lost": 0, "reindexed": 0, "webhooks": 0}
+                                                   "lost": 0, "reindexed": 0, "webhooks": 0, "rekeyed": 0}
 
 
 @pytest.mark.allow_error_logs

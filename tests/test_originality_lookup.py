@@ -1,6 +1,6 @@
 """The originality index lookup on synthetic prints (no media): offset voting finds a re-use at its
 offset on both databases, two lessons checked at once find each other, a replaced lesson's keys
-go, and migration 0008 re-keys fingerprints stored under 0007."""
+go, and fingerprints stored under 0007 are numbered by migration 0008 and indexed anew by the workers."""
 from __future__ import annotations
 
 import threading
@@ -127,9 +127,9 @@ def test_replaced_prints_take_a_new_number_and_their_old_keys_go(tmp_path: Path)
     assert numbers == [2] and keyed == [2]
 
 
-def test_migration_0008_rekeys_stored_fingerprints(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    engine = db.make_engine(url)
+def test_fingerprints_stored_under_0007_are_numbered_by_0008_and_indexed_anew_by_the_workers(tmp_path: Path):
+    path = tmp_path / "old.sqlite3"
+    engine = db.make_engine(f"sqlite:///{path}")
     db.upgrade(engine, "0007")
     lesson = synthetic(9, 60)
     with engine.begin() as conn:
@@ -141,16 +141,23 @@ def test_migration_0008_rekeys_stored_fingerprints(tmp_path: Path):
                      {"p": prints.picture_bytes(lesson), "s": prints.sound_bytes(lesson)})
         conn.execute(sa.text("INSERT INTO print_keys (key, job_id) VALUES (1, 'old')"))
     db.upgrade(engine)
-    cfg = config.load()
-    want = prints.index_keys(lesson, cfg.picture, cfg.sound, cfg.lookup.tick_s)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT key, lesson_no, at FROM print_keys")).all()
+        assert conn.execute(sa.text("SELECT count(*) FROM print_keys")).scalar_one() == 0, "the old form is gone"
         number = conn.execute(sa.text("SELECT lesson_no FROM fingerprints WHERE job_id = 'old'")).scalar_one()
         last = conn.execute(sa.text("SELECT last FROM print_numbers")).scalar_one()
     engine.dispose()
     assert number == 1 and last == 1
+    database = originality.database_at(str(path))  # what `lessonqc check --index` opens: indexed anew first
+    cfg = config.load()
+    want = prints.index_keys(lesson, cfg.picture, cfg.sound, cfg.lookup.tick_s)
+    with database.session() as session:
+        rows = session.execute(sa.text("SELECT key, lesson_no, at FROM print_keys")).all()
+        assert stored.unkeyed(session, 10) == []
     assert sorted((k, a) for k, _, a in rows) == sorted(set(zip(want.key.tolist(), want.at.tolist())))
     assert {n for _, n, _ in rows} == {1}
+    assert originality.rekey(database) == 0, "indexed once"
+    found = cross.check("new", lesson, originality.IndexLessons(lambda: database), 60.0)
+    assert [f.evidence["other_job_id"] for f in found if f.code == "originality.duplicate"] == ["old"]
 
 
 @pytest.mark.parametrize("flips", [0, 1])

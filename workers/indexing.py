@@ -14,6 +14,7 @@ from typing import Any, Callable
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pipelines.media.limits import server
+from pipelines.originality import config as originality_config
 
 from index import db, repository, webhooks
 from index import decisions as review_records
@@ -92,6 +93,10 @@ class IndexLedger:
         for delivery_id in due:
             self.send_webhook(delivery_id)
         return len(due)
+
+    def rekey_prints(self) -> int:
+        """Index a sweep's share of the fingerprints kept under an older keys' form; how many."""
+        return originality.rekey(database(), limit=originality_config.load().lookup.rekey_per_sweep)
 
     def unfinished(self, before: datetime) -> list[Submitted]:
         """Queued/running jobs submitted before `before`, read into plain data (no session outlives this)."""

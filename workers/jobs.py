@@ -105,6 +105,8 @@ class Ledger(Protocol):
 
     def redrive_webhooks(self, now: datetime) -> int: ...
 
+    def rekey_prints(self) -> int: ...
+
 
 @dataclass
 class Farm:

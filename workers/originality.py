@@ -59,6 +59,26 @@ def store_prints(database: db.Database, job_id: str, mine: Prints, masked: bool 
                      zip(keys.key.tolist(), keys.at.tolist()), lambda old: _keys_of(old, cfg))
 
 
+def rekey(database: db.Database, batch: int = 100, limit: int | None = None) -> int:
+    """Index the fingerprints kept before the keys' form changed (migration 0008 leaves them unkeyed: the
+    index may not derive keys itself); how many. The sweeper calls it on every pass, `lessonqc check
+    --index` and `lessonqc fingerprints rekey` before they use the index."""
+    cfg, done = config.load(), 0
+    while limit is None or done < limit:
+        with database.session() as session:
+            rows = stored.unkeyed(session, batch if limit is None else min(batch, limit - done))
+            for row in rows:
+                keys = prints.index_keys(prints.from_bytes(row.picture, row.picture_step_s, row.sound), cfg.picture,
+                                         cfg.sound, cfg.lookup.tick_s)
+                stored.add_keys(session, row.lesson_no, zip(keys.key.tolist(), keys.at.tolist()))
+        done += len(rows)
+        if not rows:
+            break
+    if done:
+        log.info("originality: %d fingerprints indexed under the current keys", done)
+    return done
+
+
 def _keys_of(old: stored.Stored, cfg: config.Originality) -> list[int]:
     return prints.index_keys(prints.from_bytes(old.picture, old.picture_step_s, old.sound), cfg.picture, cfg.sound,
                              cfg.lookup.tick_s).key.tolist()
@@ -81,9 +101,17 @@ def index_checked(database: db.Database, doc: dict[str, Any], folder: Path) -> N
 
 
 def database_at(where: str) -> db.Database:
+    """The index named on a command line (a database URL, or a SQLite file's path), its older fingerprints
+    indexed under the current keys first."""
+    database = open_at(where)
+    rekey(database)
+    return database
+
+
+def open_at(where: str) -> db.Database:
     """The index named on a command line: a database URL, or a SQLite file's path."""
     if "://" not in where:
-        return db.open_database(f"sqlite:///{Path(where).expanduser().resolve()}")
+        where = f"sqlite:///{Path(where).expanduser().resolve()}"
     for plain in ("postgresql://", "postgres://"):
         if where.startswith(plain):
             where = "postgresql+psycopg://" + where[len(plain):]

@@ -62,6 +62,7 @@ class Lookup(_Strict):
     max_candidates: int = Field(ge=1)
     max_offsets: int = Field(ge=1)
     verify_slack_s: float = Field(ge=0)
+    rekey_per_sweep: int = Field(ge=1)
 
 
 class Common(_Strict):

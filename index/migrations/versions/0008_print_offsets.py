@@ -1,7 +1,10 @@
 """originality: print_keys keep each key's time (key, lesson_no, at) for offset voting; fingerprints get lesson_no
 
-Existing fingerprints are numbered in the order they were made and re-keyed from their stored
-prints (the keys' form changed: 21-bit picture bands and whole Chromaprint values, with times).
+Existing fingerprints are numbered in the order they were made and left without keys (`version`
+1): the keys' form changed (21-bit picture bands and whole Chromaprint values, with times) and
+only the workers may derive keys (the index never imports the analysis). The sweeper indexes
+them anew (`workers.originality.rekey`), and so do `lessonqc check --index` and
+`lessonqc fingerprints rekey` before they use the index.
 
 Revision ID: 0008_print_offsets
 Revises: 0007
@@ -16,8 +19,6 @@ revision = "0008_print_offsets"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
-
-BATCH = 200
 
 
 def upgrade() -> None:
@@ -41,29 +42,7 @@ def upgrade() -> None:
         sa.Column("at", sa.Integer(), primary_key=True),
         sqlite_with_rowid=False,
     )
-    _rekey(bind, jobs)
-
-
-def _rekey(bind: sa.engine.Connection, jobs: list[str]) -> None:
-    """Keys of every stored fingerprint, derived from its prints as the code of this revision does."""
-    if not jobs:
-        return
-    from pipelines.originality import config, prints
-
-    cfg = config.load()
-    table = sa.table("print_keys", sa.column("key"), sa.column("lesson_no"), sa.column("at"))
-    for first in range(0, len(jobs), BATCH):
-        rows = bind.execute(sa.text("SELECT lesson_no, picture, picture_step_s, sound FROM fingerprints "
-                                    "WHERE job_id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
-                            {"ids": jobs[first:first + BATCH]})
-        values = []
-        for number, picture, step, sound in rows:
-            keys = prints.index_keys(prints.from_bytes(picture, step, sound), cfg.picture, cfg.sound,
-                                     cfg.lookup.tick_s)
-            values += [{"key": int(k), "lesson_no": number, "at": int(a)}
-                       for k, a in sorted(set(zip(keys.key.tolist(), keys.at.tolist())))]
-        if values:
-            bind.execute(table.insert(), values)
+    bind.execute(sa.text("UPDATE fingerprints SET version = 1"))
 
 
 def downgrade() -> None:
