@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -336,12 +337,38 @@ class HostFarm:
             parts += ["in flight:", *(self.held() or ["nothing"])]
         except redis.RedisError as exc:
             parts.append(f"in flight: Redis does not answer ({exc})")
+        before_dump = self.log_sizes()
+        dumps = self.dump_threads()
         for path in sorted((self.root / "logs").glob("*.log")):
             with path.open("rb") as log:
                 log.seek(since.get(path.stem, 0))
-                tail = log.read().decode("utf-8", "replace").splitlines()[-lines:]
-            parts += [f"---- {path.stem} (last {len(tail)} lines of this test) ----", *tail]
+                tail = log.read(max(0, before_dump.get(path.stem, 0) - since.get(path.stem, 0)))
+            tail_lines = tail.decode("utf-8", "replace").splitlines()[-lines:]
+            parts += [f"---- {path.stem} (last {len(tail_lines)} lines of this test) ----", *tail_lines]
+        for host, text in dumps.items():
+            parts += [f"---- {host}: every worker thread's stack now (SIGUSR1) ----", text]
         return "\n".join(parts)
+
+    def dump_threads(self) -> dict[str, str]:
+        """Each worker host's thread stacks at this moment (`workers.broker.ThreadDumps`): what a worker that
+        holds a message without running it is doing."""
+        sizes, signalled = self.log_sizes(), []
+        for path in sorted((self.root / "logs").glob("*.log")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            for pid in sorted({int(p) for p in re.findall(r"\[PID (\d+)\] \[MainThread\] \[dramatiq\.WorkerProcess", text)}):
+                try:
+                    if b"dramatiq" in Path(f"/proc/{pid}/cmdline").read_bytes():  # alive, and not a reused pid
+                        os.kill(pid, signal.SIGUSR1)
+                        signalled.append(path.stem)
+                except OSError:
+                    continue
+        time.sleep(1.0 if signalled else 0)
+        dumps = {}
+        for stem in sorted(set(signalled)):
+            with self.log(stem).open("rb") as log:
+                log.seek(sizes.get(stem, 0))
+                dumps[stem] = log.read().decode("utf-8", "replace")
+        return dumps
 
     def assert_outcome(self, job_ids: list[str], lesson: Path, runs: int | None = 1) -> None:
         """Every job done once with the embedded check's findings, one webhook per event id, nothing left

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -233,6 +235,28 @@ def test_a_second_delivery_of_a_finished_job_s_messages_changes_nothing(redis_ur
         assert {k: v for k, v in after.items() if v != before[1].get(k)} == {}
         assert api.report(job) == doc
         assert [p.name for p in env.reports.iterdir() if p.is_dir() and not p.name.startswith(".")] == [job]
+    finally:
+        worker.stop()
+        env.drop_keys()
+
+
+def test_a_worker_process_writes_every_threads_stack_to_its_log_on_sigusr1_and_goes_on(redis_url, lesson, monkeypatch,
+                                                                                      tmp_path, server_config):
+    """What ops (and the multi-host tier) read when a live worker holds a message it never runs."""
+    env = _farm(redis_url, tmp_path, server_config)
+    install(env, monkeypatch)
+    log = tmp_path / "worker.log"
+    worker = Worker(env, log, "--processes", "1")
+    try:
+        ready = wait_for(lambda: re.search(r"\[PID (\d+)\] \[MainThread\] \[dramatiq\.WorkerProcess\(0\)\] .*ready",
+                                           log.read_text(errors="replace")), 60, what="the worker process")
+        os.kill(int(ready.group(1)), signal.SIGUSR1)
+        dump = wait_for(lambda: "(most recent call first)" in (text := log.read_text(errors="replace")) and text, 30,
+                        what="the thread dump")
+        assert "workers/sweeper.py" in dump and "dramatiq/worker.py" in dump, "every thread, the farm's own included"
+        job = api.submit(_place(env, lesson, "after-dump.mp4"), skip=QUICK_STAGES)
+        assert wait_for(lambda: api.status(job)["state"] in ("done", "error"), 120, what="the job") and \
+            api.status(job)["state"] == "done", "the worker went on after the dump"
     finally:
         worker.stop()
         env.drop_keys()

@@ -16,7 +16,10 @@ Environment (all optional):
 """
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -68,7 +71,7 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
         AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
         FarmRetries(max_retries=farm.retries, min_backoff=int(farm.min_backoff_s * 1000),
                     max_backoff=int(farm.max_backoff_s * 1000)),
-        CurrentMessage(),
+        CurrentMessage(), ThreadDumps(),
     ]
     if prometheus:
         from dramatiq.middleware.prometheus import Prometheus
@@ -79,6 +82,16 @@ def middleware(warm_models: bool = False, prometheus: bool = False) -> list[Midd
         from .warmup import ModelWarmup
         chain.append(ModelWarmup())
     return chain
+
+
+class ThreadDumps(Middleware):
+    """`kill -USR1 <worker process>` writes every thread's stack to the worker's stderr: what a worker
+    holding a message without running it is doing (docs/farm-faults.md). Written to the process's own
+    fd 2 (the worker's log), not to dramatiq's logging pipe, whose framed messages raw bytes would break."""
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        if sys.__stderr__ is not None:
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
 
 
 class FarmRetries(Retries):
