@@ -128,6 +128,18 @@ def csrf_of(html: str) -> str:
     return CSRF.search(html).group(1)
 
 
+def signed_in(app: Any, name: str, password: str = PASSWORD) -> Any:
+    """A TestClient logged in to the console as `name` (through the log-in form and its CSRF token)."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    form = client.get("/console/login")
+    answer = client.post("/console/login", data={"username": name, "password": password,
+                                                 "csrf_token": csrf_of(form.text)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return client
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -39,13 +39,7 @@ def sqlite_site(console_lesson, tmp_path, monkeypatch):
     return _site(f"sqlite:///{tmp_path / 'index.sqlite3'}", console_lesson, tmp_path, monkeypatch)
 
 
-def login(app, name: str, password: str = kit.PASSWORD) -> TestClient:
-    client = TestClient(app)
-    form = client.get("/console/login")
-    answer = client.post("/console/login", data={"username": name, "password": password,
-                                                 "csrf_token": kit.csrf_of(form.text)}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return client
+login = kit.signed_in
 
 
 def test_queue_lists_only_my_level_within_my_region(site):

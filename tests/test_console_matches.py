@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from console.pages import clock
 from tests import consolekit as kit
@@ -43,13 +42,7 @@ def reused(checked) -> dict:
     return hit
 
 
-def login(app, name: str) -> TestClient:
-    client = TestClient(app)
-    form = client.get("/console/login")
-    answer = client.post("/console/login", data={"username": name, "password": kit.PASSWORD,
-                                                 "csrf_token": kit.csrf_of(form.text)}, follow_redirects=False)
-    assert answer.status_code == 303, answer.text
-    return client
+login = kit.signed_in
 
 
 def players(html: str) -> list[tuple[str, float, float]]:

@@ -60,13 +60,7 @@ def site(index_url, console_lesson, tmp_path, monkeypatch):
     quotas.load.cache_clear()
 
 
-def login(app, name: str) -> TestClient:
-    client = TestClient(app)
-    token = kit.csrf_of(client.get("/console/login").text)
-    answer = client.post("/console/login", data={"username": name, "password": kit.PASSWORD, "csrf_token": token},
-                         follow_redirects=False)
-    assert answer.status_code == 303
-    return client
+login = kit.signed_in
 
 
 def decide(client: TestClient, job: str, **extra: str):
