@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, LargeBinary, delete, insert, select, text, update
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, delete, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, Finding, Job, Lesson, UTCDateTime, utcnow
@@ -37,6 +37,10 @@ class Fingerprint(Base):
     picture_step_s: Mapped[float] = mapped_column(Float)
     sound: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # the sweeper looks for unkeyed fingerprints every pass: a partial index, empty once all are keyed
+    __table_args__ = (Index("ix_fingerprints_unkeyed", "lesson_no", postgresql_where=text(f"version < {KEYS_VERSION}"),
+                            sqlite_where=text(f"version < {KEYS_VERSION}")),)
 
 
 class PrintKey(Base):
@@ -90,7 +94,7 @@ def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, 
         return False
     if old is not None:
         if old_keys is not None:
-            gone = sorted(set(old_keys(Stored(job_id, old.lesson_no, old.picture, old.picture_step_s, old.sound, {}))))
+            gone = sorted(set(old_keys(_bare(old))))
             session.execute(delete(PrintKey).where(PrintKey.lesson_no == old.lesson_no, PrintKey.key.in_(gone)))
         session.delete(old)
         session.flush()
@@ -98,9 +102,7 @@ def store(session: Session, job_id: str, picture: bytes, picture_step_s: float, 
     session.add(Fingerprint(job_id=job_id, lesson_no=number, version=KEYS_VERSION, picture=picture,
                             picture_step_s=picture_step_s, sound=sound))
     session.flush()
-    rows = [{"key": k, "lesson_no": number, "at": a} for k, a in sorted(set(keys))]
-    if rows:
-        session.execute(insert(PrintKey), rows)
+    _insert_keys(session, number, keys)
     return True
 
 
@@ -110,16 +112,24 @@ def unkeyed(session: Session, limit: int) -> list[Stored]:
     query = select(Fingerprint).where(Fingerprint.version < KEYS_VERSION).order_by(Fingerprint.lesson_no).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return [Stored(fp.job_id, fp.lesson_no, fp.picture, fp.picture_step_s, fp.sound, {})
-            for fp in session.scalars(query)]
+    return [_bare(fp) for fp in session.scalars(query)]
 
 
 def add_keys(session: Session, lesson_no: int, keys: Iterable[tuple[int, int]]) -> None:
     """Index an unkeyed fingerprint under its (key, at) pairs, in the current form."""
+    _insert_keys(session, lesson_no, keys)
+    session.execute(update(Fingerprint).where(Fingerprint.lesson_no == lesson_no).values(version=KEYS_VERSION))
+
+
+def _insert_keys(session: Session, lesson_no: int, keys: Iterable[tuple[int, int]]) -> None:
     rows = [{"key": k, "lesson_no": lesson_no, "at": a} for k, a in sorted(set(keys))]
     if rows:
         session.execute(insert(PrintKey), rows)
-    session.execute(update(Fingerprint).where(Fingerprint.lesson_no == lesson_no).values(version=KEYS_VERSION))
+
+
+def _bare(fp: Fingerprint) -> Stored:
+    """A stored fingerprint's prints, without what evidence names of its lesson."""
+    return Stored(fp.job_id, fp.lesson_no, fp.picture, fp.picture_step_s, fp.sound, {})
 
 
 def _next_number(session: Session) -> int:

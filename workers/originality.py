@@ -56,7 +56,7 @@ def store_prints(database: db.Database, job_id: str, mine: Prints, masked: bool 
     keys = prints.index_keys(mine, cfg.picture, cfg.sound, cfg.lookup.tick_s)
     with database.session() as session:
         stored.store(session, job_id, prints.picture_bytes(mine), mine.picture_step_s, prints.sound_bytes(mine),
-                     zip(keys.key.tolist(), keys.at.tolist()), lambda old: _keys_of(old, cfg))
+                     zip(keys.key.tolist(), keys.at.tolist()), lambda old: _keys_of(old, cfg).key.tolist())
 
 
 def rekey(database: db.Database, batch: int = 100, limit: int | None = None) -> int:
@@ -66,22 +66,23 @@ def rekey(database: db.Database, batch: int = 100, limit: int | None = None) -> 
     cfg, done = config.load(), 0
     while limit is None or done < limit:
         with database.session() as session:
-            rows = stored.unkeyed(session, batch if limit is None else min(batch, limit - done))
+            asked = batch if limit is None else min(batch, limit - done)
+            rows = stored.unkeyed(session, asked)
             for row in rows:
-                keys = prints.index_keys(prints.from_bytes(row.picture, row.picture_step_s, row.sound), cfg.picture,
-                                         cfg.sound, cfg.lookup.tick_s)
+                keys = _keys_of(row, cfg)
                 stored.add_keys(session, row.lesson_no, zip(keys.key.tolist(), keys.at.tolist()))
         done += len(rows)
-        if not rows:
+        if len(rows) < asked:
             break
     if done:
         log.info("originality: %d fingerprints indexed under the current keys", done)
     return done
 
 
-def _keys_of(old: stored.Stored, cfg: config.Originality) -> list[int]:
-    return prints.index_keys(prints.from_bytes(old.picture, old.picture_step_s, old.sound), cfg.picture, cfg.sound,
-                             cfg.lookup.tick_s).key.tolist()
+def _keys_of(kept: stored.Stored, cfg: config.Originality) -> prints.Keys:
+    """The index keys of stored prints, derived as for a new lesson."""
+    return prints.index_keys(prints.from_bytes(kept.picture, kept.picture_step_s, kept.sound), cfg.picture,
+                             cfg.sound, cfg.lookup.tick_s)
 
 
 def store_published(database: db.Database, doc: dict[str, Any], folder: Path) -> bool:

@@ -43,9 +43,12 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     bind.execute(sa.text("UPDATE fingerprints SET version = 1"))
+    op.create_index("ix_fingerprints_unkeyed", "fingerprints", ["lesson_no"],
+                    postgresql_where=sa.text("version < 2"), sqlite_where=sa.text("version < 2"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_fingerprints_unkeyed", table_name="fingerprints")
     op.drop_table("print_keys")
     op.drop_table("print_numbers")
     with op.batch_alter_table("fingerprints") as batch:
