@@ -152,6 +152,71 @@ def test_messages_fetched_but_lost_to_a_connection_error_are_put_back_when_the_c
             client.delete(key)
 
 
+def _message(queue: str = "probe"):
+    import dramatiq
+    return dramatiq.Message(queue_name=queue, actor_name="probe_job", args=(), kwargs={}, options={})
+
+
+def test_messages_a_late_fetch_moves_into_a_running_consumer_s_hold_are_put_back(client, monkeypatch):
+    """A fetch sent on a connection the worker gave up on (Redis cut off) stays in the kernel's send queue and
+    reaches Redis when the link is back (shown with namespaces in docs/farm-faults.md): Redis moves messages into
+    this live worker's acknowledgement set after its consumer restarted. Seen across hosts as a job held for
+    good, even a test after the outage. The running consumer puts them back every `orphan_check_s`."""
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    broker.orphan_check_s = 0.2
+    acks = f"{ns}:__acks__.{broker.broker_id}.probe"
+    try:
+        broker.declare_queue("probe")
+        broker.enqueue(_message())
+        consumer = broker.consume("probe", prefetch=2, timeout=100)
+        running = next(m for m in consumer if m is not None)  # a worker thread runs this one
+        late = broker.enqueue(_message())
+        broker.do_fetch("probe", 1)  # the stale connection's fetch, run by Redis now; its reply goes nowhere
+        assert client.scard(acks) == 2 and client.llen(f"{ns}:probe") == 0
+        deadline = time.monotonic() + 3
+        received = None
+        while received is None and time.monotonic() < deadline:
+            received = next(consumer)
+        assert received is not None, "the message the late fetch took stayed held by this live worker"
+        assert received.message_id == late.message_id
+        held = client.smembers(acks)
+        assert held == {running.options["redis_message_id"], received.options["redis_message_id"]}
+        time.sleep(0.3)
+        assert next(consumer) is None and client.llen(f"{ns}:probe") == 0, "a message given out was put back"
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
+def test_the_running_check_keeps_delayed_messages_a_consumer_holds_until_their_eta(client, monkeypatch):
+    """A delay queue's messages are held by the consumer thread itself: the periodic check must not put them
+    back (they would run twice); a new consumer (its thread's delay queue empty) does."""
+    from workers import broker as brokers
+
+    monkeypatch.setenv("LESSONQC_WARM_MODELS", "0")
+    ns = f"lqtest-{uuid.uuid4().hex[:10]}"
+    broker = brokers.make_redis(require_redis(), ns)
+    broker.orphan_check_s = 0.2
+    delayed = f"{ns}:probe.DQ"
+    try:
+        broker.declare_queue("probe")
+        broker.enqueue(_message(), delay=60_000)
+        consumer = broker.consume("probe.DQ", prefetch=2, timeout=100)
+        assert next(m for m in consumer if m is not None).options["eta"] > 0
+        time.sleep(0.3)
+        assert next(consumer) is None  # the check ran
+        assert client.llen(delayed) == 0 and client.scard(f"{ns}:__acks__.{broker.broker_id}.probe.DQ") == 1
+        broker.consume("probe.DQ", prefetch=2, timeout=100)
+        assert client.llen(delayed) == 1
+    finally:
+        for key in client.scan_iter(f"{ns}:*"):
+            client.delete(key)
+
+
 def test_an_acknowledgement_that_times_out_is_tried_again_not_dropped(client, monkeypatch):
     """dramatiq retries an ack only on a connection error; a socket timeout (Redis cut off) made it give up,
     leaving the message held by a live worker for good (seen across hosts)."""

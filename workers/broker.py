@@ -121,14 +121,21 @@ class FarmRedisBroker(RedisBroker):
       fetched but never handed to a worker thread (a fetch whose reply was lost, the old consumer's
       prefetched ones, the delayed messages its consumer thread held until their ETA and dropped on the
       error): otherwise they stay in a live worker's acknowledgement set, never run;
+    - a running consumer does the same every `farm.orphan_check_s`: a fetch sent on a connection the
+      worker gave up on (socket timeout) stays in the kernel's send queue and reaches Redis when the
+      network is back, which then moves messages into this live worker's acknowledgement set, long after
+      the restart's check (seen across hosts: a job held for good, a test or two after the outage);
     - every Redis error of a consumer (a socket timeout too) is the connection error dramatiq recovers
       from, and an acknowledgement that times out is tried again until Redis answers (see `_FarmConsumer`).
     """
 
-    def __init__(self, *, clock_refresh_s: float, **kwargs: Any):
+    def __init__(self, *, clock_refresh_s: float, orphan_check_s: float, **kwargs: Any):
         super().__init__(**kwargs)
         self.clock = RedisClock(self.client, clock_refresh_s)
-        self.handed: dict[str, set[str]] = {}  # queue -> ids handed to worker threads, not yet (n)acked
+        self.orphan_check_s = orphan_check_s
+        # queue -> ids this process's consumer thread gave out and that are not yet (n)acked: to worker threads
+        # (a queue), or kept in the consumer thread's own delay queue until their ETA (a delay queue)
+        self.handed: dict[str, set[str]] = {}
         self._patience = threading.local()
 
     @contextmanager
@@ -167,10 +174,16 @@ class FarmRedisBroker(RedisBroker):
         return _FarmConsumer
 
     def requeue_orphans(self, queue_name: str) -> None:
-        """Put back what this process holds on `queue_name` but no worker thread has (see the class)."""
+        """Put back what this process holds on `queue_name` but never gave out (see the class). Called by the
+        queue's consumer thread, the only one that gives out: the handed ids are read before the held ones,
+        so a message acknowledged in between is not taken for an orphan."""
+        handed = set(self.handed.setdefault(queue_name, set()))
         held = self.client.smembers(f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}")
-        orphans = {m.decode() for m in held} - self.handed.setdefault(queue_name, set())
+        orphans = {m.decode() for m in held} - handed
         if orphans:
+            self.logger.warning("Putting back %d message(s) of %r held for this worker but never received "
+                                "(a fetch lost to a connection error, or run by Redis after it).", len(orphans),
+                                queue_name)
             self.do_requeue(queue_name, *sorted(orphans))
 
     def _dispatch(self, command: str) -> Callable[..., Any]:
@@ -193,26 +206,38 @@ class _FarmConsumer(_RedisConsumer):
     worker never consumed that queue again, and what it held stayed in its acknowledgement set (its
     other threads keep its heartbeat fresh, so no other worker takes them over). Here every Redis
     error is a `ConnectionClosed`: the thread restarts the consumer. Messages of a delay queue are
-    held by the consumer thread itself (until their ETA), never by a worker thread: a connection
-    error drops them, so they are not counted as handed out and the next consumer puts them back.
+    held by the consumer thread itself (until their ETA), never by a worker thread: dramatiq's consumer
+    thread starts every consumer with an empty delay queue (a connection error drops it, any other
+    restart puts it back), so a new consumer of a delay queue forgets what the last one gave out and
+    puts back what this process still holds. While it runs, it does so every `orphan_check_s`, before
+    a fetch (nothing of this process is then in flight).
     """
 
     def __init__(self, broker: FarmRedisBroker, queue_name: str, prefetch: int, timeout: int):
         super().__init__(broker, queue_name, prefetch, timeout)
         self.handed = broker.handed.setdefault(queue_name, set())
         self.delayed = queue_name.endswith(".DQ")
+        if self.delayed:
+            self.handed.clear()
         _closed_on_error(broker.requeue_orphans, queue_name)
+        self.next_check = time.monotonic() + broker.orphan_check_s
 
     def __next__(self) -> Any:
+        if not self.message_cache and time.monotonic() >= self.next_check:
+            _closed_on_error(self.broker.requeue_orphans, self.queue_name)
+            self.next_check = time.monotonic() + self.broker.orphan_check_s
         message = _closed_on_error(super().__next__)
-        if message is not None and not self.delayed:
-            self.handed.add(message.options["redis_message_id"])
-        elif message is not None and isinstance(message.options.get("eta"), int):
+        if message is None:
+            return None
+        self.handed.add(message.options["redis_message_id"])
+        if self.delayed and isinstance(message.options.get("eta"), int):
             message.options["eta"] = self.broker.local_millis(message.options["eta"])  # this copy only
         return message
 
     def requeue(self, messages: Any) -> None:
+        messages = list(messages)
         _closed_on_error(super().requeue, messages)
+        self.handed.difference_update(m.options["redis_message_id"] for m in messages)
 
     def ack(self, message: Any) -> None:
         self._settle(super().ack, message)
@@ -246,7 +271,8 @@ def _closed_on_error(call: Callable[..., Any], *args: Any) -> Any:
 def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
     """A RedisBroker from the environment (heartbeat/requeue timing included)."""
     pool = redis.ConnectionPool.from_url(url or redis_url(), **socket_options())
-    return FarmRedisBroker(clock_refresh_s=server().farm.clock_refresh_s, client=redis.Redis(connection_pool=pool),
+    farm = server().farm
+    return FarmRedisBroker(clock_refresh_s=farm.clock_refresh_s, orphan_check_s=farm.orphan_check_s, client=redis.Redis(connection_pool=pool),
                            namespace=ns or namespace(),
                            heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
                            maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),

@@ -62,6 +62,7 @@ class FarmLimits(Section):
     redrives: Count
     recover_after_s: Seconds
     clock_refresh_s: Positive
+    orphan_check_s: Positive
     redis_timeout_s: Positive
     redis_connect_timeout_s: Positive
 
