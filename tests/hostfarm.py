@@ -23,6 +23,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -34,7 +36,7 @@ import redis
 import yaml
 
 from tests.farmkit import REPO, assert_same_findings, wait_for
-from tests.netkit import Host, Network
+from tests.netkit import Host, Network, netem_unavailable
 
 CLI = [sys.executable, "-m", "cli"]
 CPU_QUEUES = ("probe", "media", "ocr", "report", "callback")
@@ -180,6 +182,38 @@ class HostFarm:
 
     def stop_worker(self, name: str) -> None:
         self.host(name).stop(self.procs.pop(name), signal.SIGTERM, 20)
+
+    @contextmanager
+    def slow_link(self, name: str, queues: tuple[str, ...], delay_ms: int, jitter_ms: int,
+                  loss_pct: float) -> Iterator[str]:
+        """Within: host `name` behind a slow lossy link; yields how it is made. `tc netem` on its link where
+        the kernel offers it; else the user-space relay of tests/slowlink.py inside the host, its worker
+        started again to reach Redis and PostgreSQL through it (the same delay both ways, a lost segment
+        costing a retransmission timeout, as TCP hands such a link's bytes to the application)."""
+        host = self.host(name)
+        if netem_unavailable() is None:
+            self.net.shape(host, delay_ms, jitter_ms, loss_pct)
+            try:
+                yield "tc netem"
+            finally:
+                self.net.unshape(host)
+            return
+        redis_ip, pg_ip = self.host("redis").ip, self.host("postgres").ip
+        argv = [sys.executable, "-m", "tests.slowlink", "--delay-ms", str(delay_ms), "--jitter-ms", str(jitter_ms),
+                "--loss-pct", str(loss_pct), f"16379:{redis_ip}:6379", f"15432:{pg_ip}:5432"]
+        relay = host.start(argv, self.log(f"{name}-relay"), self.env(), REPO)
+        wait_for(lambda: "relaying" in self.log(f"{name}-relay").read_text(errors="replace"), 20,
+                 what="the slow link relay")
+        self.stop_worker(name)
+        self.start_worker(name, queues, LESSONQC_REDIS_URL="redis://127.0.0.1:16379/0",
+                          LESSONQC_DATABASE_URL=self.database_url.replace(f"{pg_ip}:5432", "127.0.0.1:15432"))
+        try:
+            yield "user-space relay (tests/slowlink.py; no netem in this kernel)"
+        finally:
+            self.stop_worker(name)
+            host.stop(relay)
+            self.start_worker(name, queues)
+            self.wait_workers(3)
 
     def skewed_env(self, ahead_s: int) -> dict[str, str]:
         """The host's wall clock `ahead_s` seconds ahead for its Python processes (tests/clockahead: a time

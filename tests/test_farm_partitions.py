@@ -157,7 +157,7 @@ def _message(queue: str = "probe"):
     return dramatiq.Message(queue_name=queue, actor_name="probe_job", args=(), kwargs={}, options={})
 
 
-def test_messages_a_late_fetch_moves_into_a_running_consumer_s_hold_are_put_back(client, monkeypatch):
+def test_messages_a_late_fetch_moves_into_a_running_consumer_s_hold_are_put_back(client, monkeypatch, caplog):
     """A fetch sent on a connection the worker gave up on (Redis cut off) stays in the kernel's send queue and
     reaches Redis when the link is back (shown with namespaces in docs/farm-faults.md): Redis moves messages into
     this live worker's acknowledgement set after its consumer restarted. Seen across hosts as a job held for
@@ -183,6 +183,8 @@ def test_messages_a_late_fetch_moves_into_a_running_consumer_s_hold_are_put_back
             received = next(consumer)
         assert received is not None, "the message the late fetch took stayed held by this live worker"
         assert received.message_id == late.message_id
+        assert "Putting back 1 message(s) of 'probe' held for this worker but never received, while the consumer " \
+               "runs" in caplog.text
         held = client.smembers(acks)
         assert held == {running.options["redis_message_id"], received.options["redis_message_id"]}
         time.sleep(0.3)

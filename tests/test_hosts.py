@@ -22,7 +22,6 @@ from tests.conftest import DIAGNOSE
 from tests.dbkit import in_ci
 from tests.farmkit import wait_for
 from tests.hostfarm import HEARTBEAT_MS, QUICK_STAGES, SLOW, HostFarm, patience_s
-from tests.netkit import netem_unavailable
 
 pytestmark = [pytest.mark.hosts, pytest.mark.allow_error_logs]
 REGION = "浙江省/杭州市/西湖区/求是小学"
@@ -201,18 +200,12 @@ def test_the_speech_host_serves_its_queue_across_the_network(farm, lesson, monke
 
 
 def test_the_speech_host_behind_a_slow_lossy_link_only_slows_its_jobs(farm, lesson, monkeypatch):
-    if reason := netem_unavailable():
-        pytest.skip(f"no slow lossy link to build: {reason}")
-    gpu = farm.host("gpu")
-    farm.net.shape(gpu, delay_ms=150, jitter_ms=50, loss_pct=5)
-    try:
+    with farm.slow_link("gpu", ("speech",), delay_ms=150, jitter_ms=50, loss_pct=5) as made_by:
         started = time.monotonic()
         jobs = [farm.submit_direct(lesson, "speechlane.yaml", monkeypatch) for _ in range(2)]
         farm.settle(jobs, 2 * patience_s(len(jobs)))  # every packet 100-200 ms late, 5 % lost
-        farm.note("speech lane", shaped_s=round(time.monotonic() - started, 1))
+        farm.note("speech lane", shaped_s=round(time.monotonic() - started, 1), link=made_by)
         assert {h for h, e, j, _ in farm.slow_marks() if j in jobs} == {"gpu"}
-    finally:
-        farm.net.unshape(gpu)
     farm.assert_outcome(jobs, lesson)
 
 
@@ -230,6 +223,8 @@ def test_a_worker_host_whose_clock_runs_5_minutes_ahead_neither_repeats_work_nor
         assert skewed, "the skewed host ran none of the jobs"
         client = farm.client()
         assert all(client.hget(f"lessonqc:job:{j}", "redrives") is None for j in jobs), "a job was re-driven early"
+        stamps = [(h["at"], int(h["stamp"])) for h in farm.webhooks() if h["job_id"] in jobs]
+        assert stamps and all(abs(stamp - at) < 30 for at, stamp in stamps), f"stamped off Redis's clock: {stamps}"
         farm.assert_outcome(jobs, lesson)  # a task run twice, or ended as an error by an early deadline, fails here
     finally:
         farm.stop_worker("cpu2")

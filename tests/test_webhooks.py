@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dramatiq
@@ -116,6 +116,23 @@ def test_a_delivery_is_signed_with_the_subscribers_secret_and_logged(index, rece
     with indexing.database().session() as session:
         (attempt,) = webhooks.attempts_of(session, delivery_id)
         assert attempt.status_code == 204 and attempt.error is None
+
+
+def test_an_attempt_is_stamped_on_the_farm_s_clock_not_the_sending_host_s(index, receiver, monkeypatch):
+    """A worker host whose clock runs ahead stamped `webhook-timestamp` with its own time: 5 minutes off, a
+    receiver verifying with the library's 5-minute window rejects the event. The stamp is the farm's clock
+    (Redis's; here the stub store's, set 10 minutes behind this host's)."""
+    behind_s = 600.0
+    monkeypatch.setattr(brokers.store().backend, "time", lambda: time.time() - behind_s)
+    delivery_id = _delivery(receiver.url_for("/hook"))
+    _run(index, delivery_id)
+    (got,) = receiver.received
+    assert abs(int(got.headers["webhook-timestamp"]) - (time.time() - behind_s)) < 5
+    with pytest.raises(WebhookVerificationError):  # this host's receiver: the farm's clock is 10 minutes off it
+        verified(got, secrets_of("platform")[0])
+    stamped = datetime.fromtimestamp(int(got.headers["webhook-timestamp"]), tz=timezone.utc)
+    signed = Webhook(secrets_of("platform")[0]).sign(got.headers["webhook-id"], stamped, got.body.decode())
+    assert got.headers["webhook-signature"] == signed  # the signature binds the farm's timestamp
 
 
 def _unused_url(path: str) -> str:

@@ -35,7 +35,8 @@ def serve(host: str, port: int, log: Path) -> None:
             except ValueError:
                 body = {}
             line = {"id": event_id(headers, body), "event": body.get("event"), "job_id": body.get("job_id"),
-                    "decision": (body.get("decision") or {}).get("id"), "at": time.time()}
+                    "decision": (body.get("decision") or {}).get("id"), "at": time.time(),
+                    "stamp": headers.get("webhook-timestamp")}
             with lock, log.open("a", encoding="utf-8") as out:
                 out.write(json.dumps(line) + "\n")
             self.send_response(204)

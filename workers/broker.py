@@ -173,7 +173,7 @@ class FarmRedisBroker(RedisBroker):
     def consumer_class(self) -> type:
         return _FarmConsumer
 
-    def requeue_orphans(self, queue_name: str) -> None:
+    def requeue_orphans(self, queue_name: str, when: str) -> None:
         """Put back what this process holds on `queue_name` but never gave out (see the class). Called by the
         queue's consumer thread, the only one that gives out: the handed ids are read before the held ones,
         so a message acknowledged in between is not taken for an orphan."""
@@ -181,9 +181,9 @@ class FarmRedisBroker(RedisBroker):
         held = self.client.smembers(f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}")
         orphans = {m.decode() for m in held} - handed
         if orphans:
-            self.logger.warning("Putting back %d message(s) of %r held for this worker but never received "
+            self.logger.warning("Putting back %d message(s) of %r held for this worker but never received, %s "
                                 "(a fetch lost to a connection error, or run by Redis after it).", len(orphans),
-                                queue_name)
+                                queue_name, when)
             self.do_requeue(queue_name, *sorted(orphans))
 
     def _dispatch(self, command: str) -> Callable[..., Any]:
@@ -219,12 +219,12 @@ class _FarmConsumer(_RedisConsumer):
         self.delayed = queue_name.endswith(".DQ")
         if self.delayed:
             self.handed.clear()
-        _closed_on_error(broker.requeue_orphans, queue_name)
+        _closed_on_error(broker.requeue_orphans, queue_name, "as the consumer starts")
         self.next_check = time.monotonic() + broker.orphan_check_s
 
     def __next__(self) -> Any:
         if not self.message_cache and time.monotonic() >= self.next_check:
-            _closed_on_error(self.broker.requeue_orphans, self.queue_name)
+            _closed_on_error(self.broker.requeue_orphans, self.queue_name, "while the consumer runs")
             self.next_check = time.monotonic() + self.broker.orphan_check_s
         message = _closed_on_error(super().__next__)
         if message is None:

@@ -1,7 +1,8 @@
 """Webhooks (Standard Webhooks): which URLs a job may name, the event bodies, the signed headers, one POST.
 
 Every attempt carries `webhook-id` (the event's id: the same on every retry and redelivery),
-`webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature`: `v1,<base64
+`webhook-timestamp` (Unix seconds of this attempt, on the farm's clock: Redis's, not the sending host's,
+so a worker whose clock is off does not send timestamps a receiver rejects as stale or future) and `webhook-signature`: `v1,<base64
 HMAC-SHA256 over "id.timestamp.body">` per live secret of the subscriber, space-separated (two
 during a rotation). Signing uses the `standardwebhooks` library, which receivers can use to verify.
 `post` never raises: it returns the attempt's outcome, the state it leaves and whether a retry may help.
@@ -12,7 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import httpx
@@ -97,12 +98,13 @@ class Delivery:
     secrets: tuple[str, ...]
 
 
-def post(delivery: Delivery, settings: Callbacks) -> tuple[Attempt, bool]:
-    """POST once; (the attempt's outcome, whether a later attempt may succeed). Never raises."""
+def post(delivery: Delivery, settings: Callbacks, clock: Callable[[], float] = time.time) -> tuple[Attempt, bool]:
+    """POST once, stamped by `clock` (epoch seconds); (the attempt's outcome, whether a later attempt may
+    succeed). Never raises."""
     started = time.perf_counter()
     try:
         check_url(delivery.url, settings)
-        sent = headers(delivery.event_id, int(time.time()), delivery.body, delivery.secrets)
+        sent = headers(delivery.event_id, int(clock()), delivery.body, delivery.secrets)
         answer = httpx.post(delivery.url, content=delivery.body.encode("utf-8"), headers=sent,
                             timeout=settings.timeout_s, follow_redirects=False)
     except CallbackRefused as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -216,7 +217,7 @@ def deliver(delivery_id: int, settings_: serviceconfig.Callbacks, sent: JobStore
     if known is not None:
         attempt, retry = webhooks.Attempt(**known), False
     else:
-        attempt, retry = callbacks.post(sending, settings_)
+        attempt, retry = callbacks.post(sending, settings_, sent.clock if sent is not None else time.time)
         if sent is not None and attempt.state != webhooks.PENDING:
             _remember(sent, memo, attempt)
     with database().session() as session:

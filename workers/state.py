@@ -256,6 +256,10 @@ class JobStore:
         self.backend = backend
         self.prefix = prefix
 
+    def clock(self) -> float:
+        """Epoch seconds on the farm's clock (Redis's for a Redis store)."""
+        return self.backend.time()
+
     def now(self) -> datetime:
         """Now on the farm's clock (what job state is stamped with and the sweeper judges by)."""
         return datetime.fromtimestamp(self.backend.time(), timezone.utc)
