@@ -88,3 +88,28 @@ def test_package_job_without_a_video_reports_the_missing_part(farm, media_cache,
     assert doc["media"] is None and doc["verdict"] == "fail"
     assert [(f["code"], f["evidence"]["part"]) for f in doc["findings"]] == [("package.missing", "实验教学视频")]
     assert [kind for kind, _, _ in farm.outbox.sent].count("task") == 3
+
+
+def test_a_probe_step_run_twice_at_once_leaves_the_first_run_s_unpacked_files_alone(farm, media_cache, tmp_path):
+    """A probe step redone while the first run still goes (its host cut off, the requeue after a Redis outage)
+    unpacked the package again into the same folder: the tasks the first run sent read files being rewritten.
+    Each run unpacks into a folder of its own; the first stored entry is the one every task reads."""
+    clip = gen.video(media_cache)
+    folder = gen.package(tmp_path / "build", "学科课程", clip)
+    archive = gen.zip_folder(folder, tmp_path / "media" / "pkg.zip")
+    spec = jobs.JobSpec("pkgjob4", str(archive), "micro-primary", skip=SKIP, source="pkg.zip", category="学科课程")
+    farm.store.create(spec.job_id, spec.to_dict())
+    jobs.start(spec, farm)
+    first = farm.store.probe(spec.job_id)
+    files = [Path(first["package"]["video"]["path"])] + [Path(d["path"]) for d in first["package"]["documents"]]
+    before = {f: (f.stat().st_ino, f.stat().st_mtime_ns) for f in files}
+    path, profile = jobs.open_job(spec, farm.store)
+    late = jobs._probe(path, profile, spec, farm)  # the second run, which found no entry when it began
+    assert late == first and farm.store.probe(spec.job_id) == first
+    assert {f: (f.stat().st_ino, f.stat().st_mtime_ns) for f in files} == before, "the first run's files were rewritten"
+    for task in [jobs.Task.from_dict(t) for t in farm.store.plan(spec.job_id) or []]:
+        jobs.run_task(spec, task, farm)
+    jobs.finalize(spec, farm)
+    doc = json.loads((farm.report_root / spec.job_id / "report.json").read_text(encoding="utf-8"))
+    assert doc["verdict"] != "error" and doc["stages"]["package"]["status"] == "ok"
+    assert not (farm.report_root / ".work" / spec.job_id).exists()

@@ -171,16 +171,14 @@ def _fan_out(spec: JobSpec, farm: Farm, doc: dict[str, Any], profile: Profile) -
 
 def _probe(path: Path, profile: Profile, spec: JobSpec, farm: Farm) -> dict[str, Any]:
     if spec.category:
-        workdir = reportstore.work_dir(farm.report_root, spec.job_id, package_jobs.STAGE)
+        workdir = reportstore.run_dir(farm.report_root, spec.job_id, package_jobs.STAGE)
         doc = package_jobs.prepare(path, spec.category, profile, workdir, _roots(spec, farm))
-        farm.store.save_probe(spec.job_id, doc)
-        return doc
+        return farm.store.keep_probe(spec.job_id, doc)
     started = time.monotonic()
     with sources.opened(path, _roots(spec, farm)) as media:
         result = probe(media, profile)
     doc = codec.probe_to_dict(result, StageRun("ok", time.monotonic() - started))
-    farm.store.save_probe(spec.job_id, doc)
-    return doc
+    return farm.store.keep_probe(spec.job_id, doc)
 
 
 def plan(media: Media, profile: Profile, settings: FarmSettings, skip: tuple[str, ...] = (),

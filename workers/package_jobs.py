@@ -1,6 +1,7 @@
 """Package jobs in the farm: the package steps of pipelines/package/check.py around the video's tasks.
 
-The probe step unpacks the package into the job's shared work folder and probes its video;
+The probe step unpacks the package into a folder of its own run (inside the job's shared work folder;
+the first run to store its entry is the one the tasks read) and probes its video;
 each document becomes a task of its own (stage `package`, the ocr queue by default); the
 report step assembles the video as usual and then finishes the package section. The job
 state's probe entry carries the manifest (`package`) and, when the video could not be
@@ -8,7 +9,6 @@ probed, `video_error`.
 """
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,9 +33,9 @@ PREFIX = "doc@"
 
 def prepare(source: Path, category: str, profile: Profile, workdir: Path, roots: Sequence[Path] = ()) -> dict[str, Any]:
     """The job's probe entry: the manifest, and the video's probe (or why it failed), the video opened once
-    (confined to `roots`). PackageRefused propagates (the job ends with an error report)."""
-    shutil.rmtree(workdir, ignore_errors=True)   # a redelivered probe step starts from a clean folder
-    workdir.mkdir(parents=True)
+    (confined to `roots`), the package unpacked into `workdir` (empty: this run's own). PackageRefused
+    propagates (the job ends with an error report)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     manifest = packages.prepare(source, category, profile, workdir)
     doc: dict[str, Any] = {"package": manifest.to_dict()}
     if manifest.video is not None:

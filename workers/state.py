@@ -361,8 +361,13 @@ class JobStore:
         """A step of the job started or ended (the sweeper measures staleness from the last one)."""
         self.backend.hset(self._key(job_id), {"progress_at": self._stamp()})
 
-    def save_probe(self, job_id: str, doc: dict[str, Any]) -> None:
-        self.backend.hset(self._key(job_id), {"probe": json.dumps(doc), "progress_at": self._stamp()})
+    def keep_probe(self, job_id: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """Store the probe entry unless a run of the probe step stored one first; return the stored one. Two runs
+        at once (a redelivery while the first still runs) plan from the same entry, and a package job's tasks
+        read the files the first run unpacked, which no later run touches."""
+        self.backend.hsetnx(self._key(job_id), "probe", json.dumps(doc))
+        self.progressed(job_id)
+        return self.probe(job_id) or doc
 
     def probe(self, job_id: str) -> dict[str, Any] | None:
         return _loads(self.backend.hget(self._key(job_id), "probe"))
