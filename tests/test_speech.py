@@ -366,3 +366,35 @@ def test_window_by_window_and_batched_decoding_agree(speech_dir: Path, tmp_path:
     for out in outs:
         assert len(codes(out, "speech.ad")) == 1 and "加微信" in "".join(s.text for s in out.transcript)
     assert abs(len(outs[0].transcript[0].text) - len(outs[1].transcript[0].text)) <= 3
+
+
+def test_a_window_batched_decoding_loops_on_is_decoded_again_with_the_temperature_fallbacks(zh_profile) -> None:
+    """Batched decoding has no temperature fallback. Seen on one machine's CPU: a window starting mid-sentence
+    came out as "读习《读》读习《读》..." and the spoken promotion inside it was lost (no speech.ad). A window with
+    a segment over the compression-ratio threshold is decoded again on its own, with the fallbacks."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    from faster_whisper.transcribe import get_compression_ratio
+
+    from pipelines.speech import asr
+    from pipelines.speech.windows import SAMPLE_RATE, Chunk, Window
+
+    cfg = zh_profile.speech.transcribe
+    windows = [Window([Chunk(0, 5 * SAMPLE_RATE)], text_lang="zh"),
+               Window([Chunk(10 * SAMPLE_RATE, 16 * SAMPLE_RATE)], text_lang="zh")]
+    samples = np.zeros(20 * SAMPLE_RATE, dtype=np.float32)
+    loop = "读习《读》" * 30
+    batched = [SimpleNamespace(text="同学们好。", start=0.2, end=4.8, compression_ratio=1.1),
+               SimpleNamespace(text=loop, start=5.0, end=11.0, compression_ratio=get_compression_ratio(loop))]
+    calls: list[dict] = []
+
+    def sequential(audio, **options):
+        calls.append({"seconds": audio.size / SAMPLE_RATE, **options})
+        return iter([SimpleNamespace(text="可以扫码关注我们的公众号。", start=0.0, end=6.0)]), None
+    loaded = SimpleNamespace(batched=SimpleNamespace(transcribe=lambda *a, **k: (iter(batched), None)),
+                             model=SimpleNamespace(transcribe=sequential), choice=SimpleNamespace(batch_size=8))
+    out = asr.transcribe(loaded, samples, windows, cfg)
+    assert [(s.start_s, s.end_s, s.text) for s in out] == [(0.2, 4.8, "同学们好。"), (10.0, 16.0, "可以扫码关注我们的公众号。")]
+    assert len(calls) == 1 and calls[0]["seconds"] == 6.0 and calls[0]["temperature"] == list(cfg.temperatures)
+    assert len(cfg.temperatures) > 1

@@ -1,8 +1,10 @@
 """Transcription of speech windows with faster-whisper; every lazy segment generator is consumed here.
 
 Each window is transcribed in its own language with the silences cut out, and its
-times mapped back to the WAV. Sequential on CPU; on a node configured with a batch
-size, one BatchedInferencePipeline call per language. Text goes through OpenCC t2s.
+times mapped back to the WAV. Window by window, or, on a node configured with a batch
+size, one BatchedInferencePipeline call per language; batched decoding has no temperature
+fallback, so a window it decodes into a repetition loop is decoded again on its own, with
+the fallbacks. Text goes through OpenCC t2s.
 """
 from __future__ import annotations
 
@@ -76,14 +78,20 @@ def _batched_language(loaded: Any, samples: np.ndarray, windows: list[Window], l
     segments, _ = loaded.batched.transcribe(np.concatenate(audios), clip_timestamps=clips,
                                             batch_size=loaded.choice.batch_size,
                                             temperature=cfg.temperatures[0], **_options(lang, cfg))
-    out = []
+    by_window: dict[int, list[Any]] = {}
     for s in segments:
-        k = max(0, int(np.searchsorted(offsets, s.start, side="right")) - 1)
-        k = min(k, len(windows) - 1)
+        k = min(max(0, int(np.searchsorted(offsets, s.start, side="right")) - 1), len(windows) - 1)
+        by_window.setdefault(k, []).append(s)
+    out = []
+    for k, found in sorted(by_window.items()):
+        if any(s.compression_ratio > cfg.compression_ratio_threshold for s in found):
+            out += _one_window(loaded.model, samples, windows[k], cfg)  # a loop ("读习《读》读习《读》..."): again
+            continue
         where = SpeechTimestampsMap(windows[k].timestamp_chunks(), SAMPLE_RATE)
-        whole = _segment(s.text, where.get_original_time(s.start - offsets[k]),
-                         where.get_original_time(s.end - offsets[k], is_end=True), lang)
-        out += split_by_chunks(whole, _chunk_spans(windows[k]))
+        for s in found:
+            whole = _segment(s.text, where.get_original_time(s.start - offsets[k]),
+                             where.get_original_time(s.end - offsets[k], is_end=True), lang)
+            out += split_by_chunks(whole, _chunk_spans(windows[k]))
     return out
 
 
