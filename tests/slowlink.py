@@ -70,9 +70,7 @@ async def _carry(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, lin
         writer.close()
 
 
-def _route(spec: str, link: Link):
-    target_host, target_port = spec.split(":")[1], int(spec.split(":")[2])
-
+def _route(target_host: str, target_port: int, link: Link):
     async def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             far_reader, far_writer = await asyncio.open_connection(target_host, target_port)
@@ -85,8 +83,11 @@ def _route(spec: str, link: Link):
 
 
 async def serve(routes: list[str], link: Link) -> None:
-    servers = [await asyncio.start_server(_route(spec, link), "127.0.0.1", int(spec.split(":")[0]))
-               for spec in routes]
+    servers = []
+    for spec in routes:
+        listen, target_host, target_port = spec.split(":")
+        servers.append(await asyncio.start_server(_route(target_host, int(target_port), link), "127.0.0.1",
+                                                  int(listen)))
     print("relaying", " ".join(routes), flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 

@@ -272,8 +272,8 @@ def make_redis(url: str | None = None, ns: str | None = None) -> RedisBroker:
     """A RedisBroker from the environment (heartbeat/requeue timing included)."""
     pool = redis.ConnectionPool.from_url(url or redis_url(), **socket_options())
     farm = server().farm
-    return FarmRedisBroker(clock_refresh_s=farm.clock_refresh_s, orphan_check_s=farm.orphan_check_s, client=redis.Redis(connection_pool=pool),
-                           namespace=ns or namespace(),
+    return FarmRedisBroker(clock_refresh_s=farm.clock_refresh_s, orphan_check_s=farm.orphan_check_s,
+                           client=redis.Redis(connection_pool=pool), namespace=ns or namespace(),
                            heartbeat_timeout=_env_int("LESSONQC_HEARTBEAT_TIMEOUT_MS", 60000),
                            maintenance_chance=_env_int("LESSONQC_MAINTENANCE_CHANCE", 1000),
                            middleware=middleware(os.environ.get("LESSONQC_WARM_MODELS", "1") == "1",

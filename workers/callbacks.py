@@ -2,9 +2,9 @@
 
 Every attempt carries `webhook-id` (the event's id: the same on every retry and redelivery),
 `webhook-timestamp` (Unix seconds of this attempt, on the farm's clock: Redis's, not the sending host's,
-so a worker whose clock is off does not send timestamps a receiver rejects as stale or future) and `webhook-signature`: `v1,<base64
-HMAC-SHA256 over "id.timestamp.body">` per live secret of the subscriber, space-separated (two
-during a rotation). Signing uses the `standardwebhooks` library, which receivers can use to verify.
+so a worker whose clock is off does not send timestamps a receiver rejects as stale or future) and
+`webhook-signature`: `v1,<base64 HMAC-SHA256 over "id.timestamp.body">` per live secret of the
+subscriber, space-separated (two during a rotation). Signing uses the `standardwebhooks` library, which receivers can use to verify.
 `post` never raises: it returns the attempt's outcome, the state it leaves and whether a retry may help.
 """
 from __future__ import annotations

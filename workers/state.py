@@ -262,7 +262,7 @@ class JobStore:
 
     def now(self) -> datetime:
         """Now on the farm's clock (what job state is stamped with and the sweeper judges by)."""
-        return datetime.fromtimestamp(self.backend.time(), timezone.utc)
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
 
     def _stamp(self) -> str:
         return stamp(self.backend.time())
